@@ -1,0 +1,52 @@
+# Delphos — two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test lint format venv system-deps bench clean
+
+# The venv is (re)built when the dependency list or the lock changes.
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# espeak-ng synthesises the real speech the transcription tests stream. Installed when
+# missing and we may (root); otherwise those tests say why they cannot run.
+system-deps:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
+	      || echo "warning: could not install espeak-ng"; \
+	  else echo "warning: espeak-ng not installed (apt-get install espeak-ng)"; fi; }
+
+# Serve on 127.0.0.1:8000 with the embedded SQLite database, the in-process cache and the
+# offline local engine; prints the development API key. Every DELPHOS_* variable applies.
+run: venv
+	$(BIN)/delphos migrate
+	$(BIN)/delphos serve --dev-key
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The whole suite: lint, types, then every test (Postgres and Redis on 127.0.0.1 are used
+# for real; with CI=true their absence fails the run).
+test: venv system-deps lint
+	$(BIN)/pytest -q -ra
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: venv
+	$(BIN)/python bench/parser.py
+	$(BIN)/python bench/cache_delta.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,3 @@
+from delphos.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,70 @@
+"""The ASGI application: routes, error handlers and the lifespan that owns every client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from delphos import health, openapi
+from delphos.engines.base import Engine
+from delphos.errors import DelphosError, InternalError
+from delphos.history import routes as history
+from delphos.http import error_response
+from delphos.settings import Settings
+from delphos.soap import routes as soap
+from delphos.state import AppState
+
+log = logging.getLogger("delphos.app")
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _delphos_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DelphosError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+    return JSONResponse(
+        {"code": code, "message": str(exc.detail)},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # Class name only: exception strings may carry patient text or SQL parameters.
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    return error_response(InternalError())
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
+    """Build the app. `engine` overrides the configured one (tests, embedding)."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        state = await AppState.create(settings, engine=engine)
+        app.state.delphos = state
+        try:
+            yield
+        finally:
+            await state.aclose()
+
+    return Starlette(
+        routes=[*soap.routes, *history.routes, *health.routes, *openapi.routes],
+        exception_handlers={
+            DelphosError: _delphos_error,
+            HTTPException: _http_error,
+            Exception: _unexpected,
+        },
+        lifespan=lifespan,
+    )

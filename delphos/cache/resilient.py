@@ -1,0 +1,137 @@
+"""Redis as an optimisation, never as a dependency: a Redis outage degrades to misses.
+
+Every operation on the wrapped :class:`RedisCache` is bounded by a deadline and its Redis
+errors are absorbed:
+
+- ``lookup`` -> None (a miss: the note is generated as if nothing were cached),
+- ``store`` -> dropped,
+- ``try_lock`` -> a token (fail open: coalescing falls back to in-process only),
+- ``unlock`` -> nothing.
+
+A warning names the exception class (never its message, which may hold an address with
+credentials, and never patient text) at most once per ``warn_interval``. Nothing has to
+be restarted when Redis answers again: redis-py replaces the dead pooled connections (see
+the retry policy in :mod:`delphos.cache.redis_store`) and the next operation succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from redis.exceptions import RedisError
+
+from delphos.cache.redis_store import RedisCache
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit
+
+__all__ = ["ResilientCache"]
+
+logger = logging.getLogger("delphos.cache")
+
+T = TypeVar("T")
+
+# OSError covers the builtin TimeoutError raised by the deadline below and socket errors
+# that surface unwrapped.
+_REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError)
+
+
+class ResilientCache:
+    def __init__(
+        self,
+        inner: RedisCache,
+        *,
+        warn_interval: float = 30.0,
+        deadline: float | None = None,
+    ) -> None:
+        self.kind = inner.kind
+        self._inner = inner
+        self._warn_interval = warn_interval
+        # Socket timeouts bound each read; the deadline bounds a whole operation (two
+        # round trips on the delta path, one reconnect attempt each), so a hung Redis
+        # costs a request at most this long.
+        self._deadline = deadline if deadline is not None else 2 * inner.timeout
+        self._last_warning_at: float | None = None
+        self._last_error: str | None = None  # exception class name while Redis is down
+
+    @property
+    def available(self) -> bool:
+        """False from a failed operation until the next successful one."""
+        return self._last_error is None
+
+    async def _call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> T:
+        try:
+            async with asyncio.timeout(self._deadline):
+                result = await operation()
+        except _REDIS_FAILURES as exc:
+            self._record_failure(exc)
+            return fallback
+        if self._last_error is not None:
+            logger.info("Redis note cache at %s answers again", self._inner.location)
+            self._last_error = None
+        return result
+
+    def _record_failure(self, exc: BaseException) -> None:
+        self._last_error = type(exc).__name__
+        now = time.monotonic()
+        if self._last_warning_at is not None and now - self._last_warning_at < self._warn_interval:
+            return
+        self._last_warning_at = now
+        logger.warning(
+            "Redis note cache at %s unavailable (%s); serving without it until it answers",
+            self._inner.location,
+            self._last_error,
+        )
+
+    async def lookup(
+        self,
+        tenant_id: str,
+        consultation_id: str,
+        *,
+        text: str,
+        text_hash: str,
+        max_delta: int,
+    ) -> CacheHit | None:
+        return await self._call(
+            lambda: self._inner.lookup(
+                tenant_id, consultation_id, text=text, text_hash=text_hash, max_delta=max_delta
+            ),
+            None,
+        )
+
+    async def store(self, tenant_id: str, consultation_id: str, entry: CacheEntry) -> None:
+        await self._call(lambda: self._inner.store(tenant_id, consultation_id, entry), None)
+
+    async def try_lock(self, name: str, ttl_seconds: float) -> str | None:
+        # The fallback token is never in Redis, so unlocking it later is a harmless no-op
+        # even if Redis is back by then.
+        return await self._call(
+            lambda: self._inner.try_lock(name, ttl_seconds), secrets.token_hex(16)
+        )
+
+    async def unlock(self, name: str, token: str) -> None:
+        await self._call(lambda: self._inner.unlock(name, token), None)
+
+    async def health(self) -> CacheHealth:
+        answered = await self._call(self._ping, False)
+        if answered:
+            return CacheHealth(kind=self.kind, ok=True, detail=self._inner.location)
+        return CacheHealth(
+            kind=self.kind,
+            ok=False,
+            detail=f"{self._inner.location} unavailable ({self._last_error})",
+        )
+
+    async def _ping(self) -> bool:
+        await self._inner.ping()
+        return True
+
+    async def aclose(self) -> None:
+        # Closing a pool whose server is gone must not fail shutdown.
+        try:
+            await self._inner.aclose()
+        except _REDIS_FAILURES:
+            logger.debug("closing the Redis note cache failed", exc_info=False)

@@ -1,0 +1,166 @@
+"""Notes from Claude through the official ``anthropic`` SDK (Messages API, streamed).
+
+SDK retries are off (``max_retries=0``): :class:`~delphos.engines.retry.RetryingEngine`
+owns retrying, because only it knows whether text already reached the clinician.
+
+No ``temperature`` is sent. The SDK 2.x removed the sampling parameters and sends
+``anthropic-version: 2026-10-21``, under which the API answers 400 to any of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import AsyncIterator
+
+import anthropic
+import httpx2
+from anthropic.types import TextBlock
+
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.prompt import SYSTEM_PROMPT, user_message
+from delphos.engines.retry import retry_after_seconds
+from delphos.settings import Settings
+
+API_KEY_ENV = "ANTHROPIC_API_KEY"
+
+# A dead host should fail fast into a retry; the read timeout is the generation deadline,
+# which the pipeline enforces over the whole stream anyway.
+_CONNECT_TIMEOUT = 10.0
+
+# Error types (``error.type`` in error bodies and in a mid-stream ``event: error``) that a
+# later attempt will not fix. Unknown types count as transient: a retry costs little.
+_PERMANENT_TYPES = frozenset(
+    {
+        "invalid_request_error",
+        "authentication_error",
+        "billing_error",
+        "permission_error",
+        "not_found_error",
+        "request_too_large",
+    }
+)
+
+_STATUS_LABELS = {
+    400: "bad request",
+    401: "authentication failed (check ANTHROPIC_API_KEY)",
+    402: "billing problem",
+    403: "permission denied",
+    404: "not found (check DELPHOS_ANTHROPIC_MODEL and DELPHOS_ANTHROPIC_BASE_URL)",
+    408: "request timed out",
+    409: "conflict",
+    413: "request too large",
+    429: "rate limited",
+    529: "overloaded",
+}
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+_TYPE_LABELS = {
+    "overloaded_error": "overloaded",
+    "api_error": "server error",
+    "rate_limit_error": "rate limited",
+    "timeout_error": "timed out",
+}
+
+# Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed SSE event.
+_SDK_ERRORS = (anthropic.AnthropicError, httpx2.HTTPError, json.JSONDecodeError)
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+
+
+class AnthropicEngine:
+    name = "anthropic"
+
+    def __init__(self, settings: Settings, *, api_key: str | None = None) -> None:
+        # Passed explicitly so the SDK does not go on to look for profiles or workload
+        # identity on disk: the key comes from the variable the SDK documents, or nowhere.
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
+        if not key:
+            raise ValueError(
+                f"DELPHOS_ENGINE=anthropic needs an API key: set the {API_KEY_ENV} "
+                "environment variable (or choose DELPHOS_ENGINE=local)"
+            )
+        self.model = settings.anthropic_model
+        self._max_tokens = settings.max_tokens
+        self._client = anthropic.AsyncAnthropic(
+            api_key=key,
+            base_url=settings.anthropic_base_url,
+            max_retries=0,
+            timeout=anthropic.Timeout(
+                settings.generation_timeout,
+                connect=min(_CONNECT_TIMEOUT, settings.generation_timeout),
+            ),
+        )
+
+    async def stream(self, transcript: str) -> AsyncIterator[str]:
+        try:
+            # ``async with``: if our caller closes this generator (the client went away),
+            # leaving the block closes the upstream HTTP response at once.
+            async with self._client.messages.stream(
+                model=self.model,
+                max_tokens=self._max_tokens,
+                system=SYSTEM_PROMPT,
+                messages=[{"role": "user", "content": user_message(transcript)}],
+            ) as stream:
+                async for text in stream.text_stream:
+                    if text:
+                        yield text
+        except _SDK_ERRORS as exc:
+            # ``from None``: the SDK's exception text embeds the response body.
+            raise translate_error(exc) from None
+
+    async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
+        try:
+            message = await self._client.messages.create(
+                model=self.model,
+                max_tokens=max_tokens,
+                system=system,
+                messages=[{"role": "user", "content": user}],
+            )
+        except _SDK_ERRORS as exc:
+            raise translate_error(exc) from None
+        return "".join(block.text for block in message.content if isinstance(block, TextBlock))
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def translate_error(exc: BaseException) -> EngineError:
+    """Our exception for an SDK failure; its message is written here, never copied."""
+    if isinstance(exc, anthropic.APIStatusError):
+        return _from_status(exc)
+    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+        return EngineUnavailable("anthropic: request timed out")
+    if isinstance(exc, anthropic.APIConnectionError):
+        return EngineUnavailable("anthropic: connection failed")
+    if isinstance(exc, httpx2.TransportError):
+        return EngineUnavailable("anthropic: connection dropped mid-stream")
+    if isinstance(exc, anthropic.CredentialsError):
+        return EngineRejected("anthropic: no usable credentials")
+    return EngineUnavailable(f"anthropic: unexpected response ({type(exc).__name__})")
+
+
+def _from_status(exc: anthropic.APIStatusError) -> EngineError:
+    status = exc.status_code
+    kind = exc.type
+    request = f", request {exc.request_id}" if _is_safe_id(exc.request_id) else ""
+    error: EngineError
+    if status < 400:
+        # An ``event: error`` inside a stream that had started with a 200.
+        label = _TYPE_LABELS.get(kind or "", "error")
+        message = f"anthropic: {label} mid-stream ({kind or 'unknown'}{request})"
+        if kind in _PERMANENT_TYPES:
+            return EngineRejected(message)
+        return EngineUnavailable(message)
+    label = _STATUS_LABELS.get(status, "server error" if status >= 500 else "request rejected")
+    message = f"anthropic: {label} ({status}{request})"
+    if status >= 500 or status in _TRANSIENT_STATUSES:
+        error = EngineUnavailable(message)
+        error.retry_after = retry_after_seconds(exc.response.headers)
+        return error
+    return EngineRejected(message)
+
+
+def _is_safe_id(value: str | None) -> bool:
+    return value is not None and _SAFE_ID.fullmatch(value) is not None

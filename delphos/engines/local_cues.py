@@ -1,0 +1,393 @@
+"""Read the clinical cues of a span of text, word by word, from ``local_lexicon``.
+
+The lexicon is compiled once at import into lookup tables keyed by a phrase's first word,
+so reading a span costs a dictionary lookup per word (plus a check of the few phrases that
+start with it): linear in the text, with no regular-expression alternation of hundreds of
+words tried at every character. Words are folded (lower case, no accents) once per
+distinct word per note.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from delphos.engines.local_lexicon import (
+    CASE_SENSITIVE,
+    LEXICON,
+    NEGATIONS,
+    NUMBER_WORDS,
+    SYMPTOM_STEMS,
+)
+from delphos.engines.local_lexicon import NEGATION_REACH as _REACH
+
+Section = Literal["S", "O", "A", "P"]
+SECTIONS: Final[tuple[Section, ...]] = ("S", "O", "A", "P")
+_SECTION_INDEX: Final[dict[str, int]] = {s: i for i, s in enumerate(SECTIONS)}
+
+CLIN: Final = 1
+COND: Final = 2
+DROP: Final = 4
+TO_O: Final = 8
+TO_AP: Final = 16
+_FLAG_NAMES: Final[dict[str, int]] = {
+    "clin": CLIN,
+    "cond": COND,
+    "drop": DROP,
+    "to_o": TO_O,
+    "to_ap": TO_AP,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """What a span signals: the strongest cue per section (S, O, A, P) and mark flags."""
+
+    weights: tuple[int, int, int, int] = (0, 0, 0, 0)
+    flags: int = 0
+
+    def weight(self, section: Section) -> int:
+        return self.weights[_SECTION_INDEX[section]]
+
+    @property
+    def strongest(self) -> int:
+        return max(self.weights)
+
+    def has(self, flag: int) -> bool:
+        return bool(self.flags & flag)
+
+    def __or__(self, other: Cues) -> Cues:
+        if other is NO_CUES:
+            return self
+        if self is NO_CUES:
+            return other
+        (a0, a1, a2, a3), (b0, b1, b2, b3) = self.weights, other.weights
+        return Cues(
+            (
+                a0 if a0 > b0 else b0,
+                a1 if a1 > b1 else b1,
+                a2 if a2 > b2 else b2,
+                a3 if a3 > b3 else b3,
+            ),
+            self.flags | other.flags,
+        )
+
+
+NO_CUES: Final = Cues()
+
+# --- compiling the lexicon ---------------------------------------------------------------
+
+# A phrase token after the first: ("=", word) exact, ("^", stem) prefix, ("#", kind)
+# number, ("*", "") any word.
+_Spec = tuple[str, str]
+_Signal = tuple[tuple[int, int, int, int], int]
+
+
+def _signal(names: str) -> _Signal:
+    weights = [0, 0, 0, 0]
+    flags = 0
+    for name in names.split():
+        if name in _FLAG_NAMES:
+            flags |= _FLAG_NAMES[name]
+        else:
+            weights[_SECTION_INDEX[name[0]]] = int(name[1:])
+    return (weights[0], weights[1], weights[2], weights[3]), flags
+
+
+def _merge(old: _Signal | None, new: _Signal) -> _Signal:
+    if old is None:
+        return new
+    (a0, a1, a2, a3), fa = old
+    (b0, b1, b2, b3), fb = new
+    return (
+        (
+            a0 if a0 > b0 else b0,
+            a1 if a1 > b1 else b1,
+            a2 if a2 > b2 else b2,
+            a3 if a3 > b3 else b3,
+        ),
+        fa | fb,
+    )
+
+
+def _spec(token: str) -> _Spec:
+    if token == "*":
+        return ("*", "")
+    if token.startswith("#"):
+        return ("#", token[1:] or "any")
+    if token.endswith("*"):
+        return ("^", token[:-1])
+    return ("=", token)
+
+
+def _expand(phrase: str) -> list[list[str]]:
+    """Every token sequence a phrase stands for (``a/b`` choices, ``[x]`` optional)."""
+    choices: list[list[str | None]] = []
+    for token in phrase.split():
+        if token.startswith("[") and token.endswith("]"):
+            choices.append([None, *token[1:-1].split("/")])
+        else:
+            choices.append(list(token.split("/")))
+    return [[t for t in combo if t is not None] for combo in itertools.product(*choices)]
+
+
+class _Node:
+    """A trie node: phrases continue through ``exact`` words or ``special`` specs."""
+
+    __slots__ = ("exact", "signal", "special")
+
+    def __init__(self) -> None:
+        self.exact: dict[str, _Node] = {}
+        self.special: list[tuple[_Spec, _Node]] = []
+        self.signal: _Signal | None = None
+
+    def child(self, spec: _Spec) -> _Node:
+        if spec[0] == "=":
+            node = self.exact.get(spec[1])
+            if node is None:
+                node = self.exact[spec[1]] = _Node()
+            return node
+        for known, node in self.special:
+            if known == spec:
+                return node
+        node = _Node()
+        self.special.append((spec, node))
+        return node
+
+
+@dataclass(frozen=True, slots=True)
+class _Tables:
+    first: dict[str, _Node]  # by the first word, folded
+    prefix: dict[str, _Node]  # by the stem the first word starts with
+    prefix_lengths: tuple[int, ...]
+    suffix: dict[str, _Signal]  # one-word entries by ending
+    suffix_lengths: tuple[int, ...]
+    number_first: list[tuple[str, _Node]]  # phrases opening with a number, by number kind
+    case_first: dict[str, _Node]  # by the first word exactly as written
+
+
+def _compile() -> _Tables:
+    first: dict[str, _Node] = {}
+    prefix: dict[str, _Node] = {}
+    suffix: dict[str, _Signal] = {}
+    number_first: dict[str, _Node] = {}
+    case_first: dict[str, _Node] = {}
+    for names, phrases, case_sensitive in itertools.chain(
+        ((n, p, False) for n, p in LEXICON), ((n, p, True) for n, p in CASE_SENSITIVE)
+    ):
+        signal = _signal(names)
+        for phrase in phrases.split("|"):
+            for tokens in _expand(phrase):
+                head = tokens[0]
+                if head.startswith("*"):
+                    # Suffix entries are single words (drug classes, "-itis").
+                    suffix[head[1:]] = _merge(suffix.get(head[1:]), signal)
+                    continue
+                if case_sensitive:
+                    table, key = case_first, head
+                elif head.startswith("#"):
+                    table, key = number_first, head[1:] or "any"
+                elif head.endswith("*"):
+                    table, key = prefix, head[:-1]
+                else:
+                    table, key = first, head
+                node = table.get(key)
+                if node is None:
+                    node = table[key] = _Node()
+                for token in tokens[1:]:
+                    node = node.child(_spec(token))
+                node.signal = _merge(node.signal, signal)
+    return _Tables(
+        first=first,
+        prefix=prefix,
+        prefix_lengths=tuple(sorted({len(p) for p in prefix})),
+        suffix=suffix,
+        suffix_lengths=tuple(sorted({len(s) for s in suffix})),
+        number_first=list(number_first.items()),
+        case_first=case_first,
+    )
+
+
+_TABLES: Final = _compile()
+
+# --- reading text --------------------------------------------------------------------------
+
+# (gap before, token): numbers keep their decimal mark ("37.8", "1,5"), words their digits.
+_TOKEN = re.compile(r"(\W*)(\d+(?:[.,]\d+)*|[^\W\d_]\w*|_+)")
+# A phrase never runs across these: "no. Fever" is not "no fever".
+_HARD_GAP: Final = frozenset(".,;!?\n")
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    norm: str
+    number: float | None  # the value, when the token is written in digits
+    negation: bool
+    symptom: bool
+    roots: tuple[_Node, ...]  # trie nodes of the phrases this word can open
+    signal: _Signal | None  # one-word entries matched by ending
+
+
+def _fold(word: str) -> str:
+    lowered = word.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _analyse(raw: str) -> _Word:
+    norm = _fold(raw)
+    tables = _TABLES
+    number: float | None = None
+    if raw[0].isdigit():
+        try:
+            number = float(raw.replace(",", "."))
+        except ValueError:
+            number = None  # "1.2.3": a list number, not a value
+    roots: list[_Node] = []
+    node = tables.first.get(norm)
+    if node is not None:
+        roots.append(node)
+    node = tables.case_first.get(raw)
+    if node is not None:
+        roots.append(node)
+    for length in tables.prefix_lengths:
+        if length > len(norm):
+            break
+        node = tables.prefix.get(norm[:length])
+        if node is not None:
+            roots.append(node)
+    signal: _Signal | None = None
+    for length in tables.suffix_lengths:
+        if length + 2 > len(norm):
+            break
+        found = tables.suffix.get(norm[-length:])
+        if found is not None:
+            signal = _merge(signal, found)
+    if number is not None or norm in NUMBER_WORDS:
+        roots.extend(n for kind, n in tables.number_first if _number_fits(kind, raw, number, norm))
+    return _Word(
+        norm=norm,
+        number=number,
+        negation=norm in NEGATIONS,
+        symptom=norm.startswith(SYMPTOM_STEMS),
+        roots=tuple(roots),
+        signal=signal,
+    )
+
+
+def _number_fits(kind: str, raw: str, number: float | None, norm: str) -> bool:
+    if kind == "any":
+        return number is not None or norm in NUMBER_WORDS
+    if number is None:
+        return False
+    if kind == "d":
+        return True
+    if kind == "bp":
+        return raw.isdigit() and 2 <= len(raw) <= 3
+    if kind == "t":
+        return 34.0 <= number <= 42.5 or 93.0 <= number <= 105.0
+    return False
+
+
+def _fits(spec: _Spec, word: _Word, raw: str) -> bool:
+    kind, value = spec
+    if kind == "=":
+        return word.norm == value
+    if kind == "^":
+        return word.norm.startswith(value)
+    if kind == "#":
+        return _number_fits(value, raw, word.number, word.norm)
+    return True
+
+
+class CueReader:
+    """Reads the cues of spans of one text.
+
+    The text is tokenized once; each distinct word is analysed once. A span read then
+    visits only the words that can signal something ("active"), found by binary search.
+    """
+
+    __slots__ = ("_active", "_active_starts", "_hard", "_raw", "_starts", "_words")
+
+    def __init__(self, text: str) -> None:
+        pairs = _TOKEN.findall(text)
+        raws = [raw for _, raw in pairs]
+        # Analyse each distinct word and judge each distinct gap once.
+        analysed = {raw: _analyse(raw) for raw in dict.fromkeys(raws)}
+        gaps = [gap for gap, _ in pairs]
+        breaks = {gap: not _HARD_GAP.isdisjoint(gap) for gap in dict.fromkeys(gaps)}
+        starts: list[int] = []
+        position = 0
+        for gap, raw in pairs:
+            position += len(gap)
+            starts.append(position)
+            position += len(raw)
+        words = [analysed[raw] for raw in raws]
+        hard = [breaks[gap] for gap in gaps]
+        self._starts = starts
+        self._words = words
+        self._raw = raws
+        self._hard = hard
+        self._active = [i for i, w in enumerate(words) if w.roots or w.signal or w.negation]
+        self._active_starts = [starts[i] for i in self._active]
+
+    def read(self, start: int, end: int) -> Cues:
+        """The cues of the words that start inside ``[start, end)``."""
+        first = bisect_left(self._active_starts, start)
+        last = bisect_left(self._active_starts, end)
+        if first == last:
+            return NO_CUES
+        stop = bisect_left(self._starts, end)
+        words = self._words
+        signal: _Signal | None = None
+        for i in self._active[first:last]:
+            word = words[i]
+            if word.signal is not None:
+                signal = _merge(signal, word.signal)
+            for root in word.roots:
+                signal = self._walk(root, i + 1, stop, signal)
+            if word.negation and self._symptom_follows(i, stop):
+                signal = _merge(signal, _NEGATED_SYMPTOM)
+        if signal is None:
+            return NO_CUES
+        return Cues(signal[0], signal[1])
+
+    def count_words(self, start: int, end: int, vocabulary: frozenset[str]) -> int:
+        """How many words starting inside ``[start, end)`` are in ``vocabulary`` (folded)."""
+        words = self._words
+        first = bisect_left(self._starts, start)
+        last = bisect_left(self._starts, end)
+        return sum(1 for i in range(first, last) if words[i].norm in vocabulary)
+
+    def _walk(self, node: _Node, j: int, stop: int, acc: _Signal | None) -> _Signal | None:
+        """Merge the signals of every phrase through ``node`` that the words from ``j``
+        (before ``stop``) complete; a phrase never crosses a hard gap."""
+        if node.signal is not None:
+            acc = _merge(acc, node.signal)
+        if j >= stop or self._hard[j] or not (node.exact or node.special):
+            return acc
+        word = self._words[j]
+        child = node.exact.get(word.norm)
+        if child is not None:
+            acc = self._walk(child, j + 1, stop, acc)
+        for spec, special in node.special:
+            if _fits(spec, word, self._raw[j]):
+                acc = self._walk(special, j + 1, stop, acc)
+        return acc
+
+    def _symptom_follows(self, i: int, stop: int) -> bool:
+        for j in range(i + 1, min(i + 1 + _REACH, stop)):
+            if self._hard[j]:
+                return False
+            if self._words[j].symptom:
+                return True
+        return False
+
+
+_NEGATED_SYMPTOM: Final[_Signal] = ((2, 0, 0, 0), 0)

@@ -1,0 +1,151 @@
+"""Notes from any OpenAI-compatible chat completions server (official ``openai`` SDK).
+
+OpenAI itself, LLM gateways, vLLM, Ollama and llama.cpp all speak streamed chat
+completions. ``max_tokens`` is sent rather than ``max_completion_tokens``: every
+compatible server understands the former.
+
+SDK retries are off (``max_retries=0``): :class:`~delphos.engines.retry.RetryingEngine`
+owns retrying, because only it knows whether text already reached the clinician.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.prompt import SYSTEM_PROMPT, user_message
+from delphos.engines.retry import retry_after_seconds
+from delphos.settings import Settings
+
+BASE_URL_ENV = "DELPHOS_OPENAI_BASE_URL"
+
+# A dead host should fail fast into a retry; the read timeout is the generation deadline,
+# which the pipeline enforces over the whole stream anyway.
+_CONNECT_TIMEOUT = 10.0
+
+_STATUS_LABELS = {
+    400: "bad request",
+    401: "authentication failed (check DELPHOS_OPENAI_API_KEY)",
+    403: "permission denied",
+    404: "not found (check DELPHOS_OPENAI_MODEL and DELPHOS_OPENAI_BASE_URL)",
+    408: "request timed out",
+    409: "conflict",
+    413: "request too large",
+    422: "request not accepted",
+    429: "rate limited",
+}
+_TRANSIENT_STATUSES = frozenset({408, 409, 429})
+
+# Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed SSE event.
+_SDK_ERRORS = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+
+
+class OpenAIEngine:
+    name = "openai"
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.openai_base_url:
+            raise ValueError(
+                f"DELPHOS_ENGINE=openai needs the server's URL: set {BASE_URL_ENV} "
+                "(e.g. http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8000/v1 for vLLM)"
+            )
+        self.model = settings.openai_model
+        self._max_tokens = settings.max_tokens
+        self._temperature = settings.temperature
+        self._client = openai.AsyncOpenAI(
+            base_url=settings.openai_base_url,
+            # Self-hosted servers usually want no key, but the SDK insists on one.
+            api_key=settings.openai_api_key or "not-needed",
+            max_retries=0,
+            timeout=openai.Timeout(
+                settings.generation_timeout,
+                connect=min(_CONNECT_TIMEOUT, settings.generation_timeout),
+            ),
+        )
+
+    async def stream(self, transcript: str) -> AsyncIterator[str]:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": user_message(transcript)},
+        ]
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                max_tokens=self._max_tokens,
+                temperature=self._temperature,
+                stream=True,
+            )
+            # ``async with``: if our caller closes this generator (the client went away),
+            # leaving the block closes the upstream HTTP response at once.
+            async with stream:
+                async for chunk in stream:
+                    # Some servers end with a usage-only chunk that has no choices.
+                    if chunk.choices and (text := chunk.choices[0].delta.content):
+                        yield text
+        except _SDK_ERRORS as exc:
+            # ``from None``: the SDK's exception text embeds the response body.
+            raise translate_error(exc) from None
+
+    async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        try:
+            completion = await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                max_tokens=max_tokens,
+                temperature=self._temperature,
+            )
+        except _SDK_ERRORS as exc:
+            raise translate_error(exc) from None
+        if not completion.choices:
+            return ""
+        return completion.choices[0].message.content or ""
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def translate_error(exc: BaseException) -> EngineError:
+    """Our exception for an SDK failure; its message is written here, never copied."""
+    if isinstance(exc, openai.APIStatusError):
+        return _from_status(exc)
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
+        return EngineUnavailable("openai: request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        # The openai SDK raises this for a refused connection and for one dropped
+        # mid-stream alike.
+        return EngineUnavailable("openai: connection failed or dropped")
+    if isinstance(exc, openai.APIError):
+        # A ``data: {"error": ...}`` event inside a stream that had started with a 200.
+        return EngineUnavailable("openai: error event mid-stream")
+    if isinstance(exc, httpx2.TransportError):
+        return EngineUnavailable("openai: connection dropped mid-stream")
+    return EngineUnavailable(f"openai: unexpected response ({type(exc).__name__})")
+
+
+def _from_status(exc: openai.APIStatusError) -> EngineError:
+    status = exc.status_code
+    request = f", request {exc.request_id}" if _is_safe_id(exc.request_id) else ""
+    label = _STATUS_LABELS.get(status, "server error" if status >= 500 else "request rejected")
+    message = f"openai: {label} ({status}{request})"
+    if status >= 500 or status in _TRANSIENT_STATUSES:
+        error = EngineUnavailable(message)
+        error.retry_after = retry_after_seconds(exc.response.headers)
+        return error
+    return EngineRejected(message)
+
+
+def _is_safe_id(value: str | None) -> bool:
+    return value is not None and _SAFE_ID.fullmatch(value) is not None

@@ -1,0 +1,102 @@
+"""Runtime configuration, read once from the environment (prefix ``DELPHOS_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineName = Literal["local", "anthropic", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DELPHOS_", extra="ignore")
+
+    # --- serving -------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # Directory for the embedded database, the development key and session audio.
+    data_dir: Path = Path(".delphos")
+
+    # --- authentication ------------------------------------------------------------------
+    # Comma-separated keys accepted for the bootstrap tenant (development / small installs).
+    # Keys made with ``delphos keys create`` live hashed in the database.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    bootstrap_tenant: str = "default"
+    # How long a database key lookup is trusted in process; a revoked key stops working
+    # within this many seconds.
+    key_cache_seconds: float = Field(default=30.0, ge=0)
+
+    # --- engines -------------------------------------------------------------------------
+    # The local engine is the default: nothing leaves the machine unless an LLM engine is
+    # chosen explicitly.
+    engine: EngineName = "local"
+    anthropic_model: str = "claude-sonnet-4-6"
+    anthropic_base_url: str | None = None
+    openai_base_url: str | None = None
+    openai_api_key: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    max_tokens: int = Field(default=4096, ge=256, le=64000)
+    temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Retries on 429/5xx/overloaded before the first token.
+    retry_attempts: int = Field(default=3, ge=0, le=10)
+    retry_base_delay: float = Field(default=0.5, ge=0.0)
+    # Whole-generation deadline (seconds) -> PROCESSING_TIMEOUT.
+    generation_timeout: float = Field(default=90.0, gt=0)
+    # After a mid-stream LLM failure, let the local engine complete the note (is_degraded).
+    fallback_to_local: bool = False
+
+    # --- streaming -----------------------------------------------------------------------
+    # Maximum rate of `partial` events while a section streams (section completions and
+    # the first text of the note are always sent at once).
+    partials_per_second: float = Field(default=4.0, gt=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # Comment lines keep idle proxies from closing a slow stream; clients ignore them.
+    sse_ping_seconds: float = Field(default=15.0, gt=0)
+
+    # --- cache and persistence -----------------------------------------------------------
+    database_url: str = ""
+    redis_url: str | None = None
+    redis_prefix: str = "delphos"
+    cache_ttl_seconds: int = Field(default=86_400, ge=1)
+    cache_max_entries: int = Field(default=10_000, ge=1)
+    cache_word_delta: int = Field(default=5, ge=0)
+    redis_timeout: float = Field(default=0.5, gt=0)
+
+    # --- speech --------------------------------------------------------------------------
+    stt_model_dir: Path | None = None
+    stt_device: Literal["cpu", "cuda", "auto"] = "cpu"
+    stt_compute_type: str = "int8"
+    stt_max_concurrency: int = Field(default=2, ge=1)
+    # SHA-256 of model.bin that a configured stt_model_dir must match (the default
+    # packaged model is always pinned).
+    stt_model_sha256: str | None = None
+    # CTranslate2 threads per transcription; 0 = cores / stt_max_concurrency.
+    stt_cpu_threads: int = Field(default=0, ge=0)
+    # Turn ends after this much silence when the text looks complete (ends with . ? !) …
+    stt_min_turn_silence_ms: int = Field(default=800, ge=100, le=10_000)
+    # … and after this much silence in any case.
+    stt_max_turn_silence_ms: int = Field(default=2000, ge=100, le=30_000)
+    # Seconds of new speech between interim transcripts of the current turn.
+    stt_interim_interval_s: float = Field(default=1.0, ge=0.2, le=10.0)
+    # Session audio kept for the WAV file (16 kHz int16 = 1.9 MB per minute); beyond this
+    # the recording stops growing (transcription goes on).
+    stt_max_session_audio_s: float = Field(default=3600.0, ge=0)
+    audio_retention: bool = True
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """SQLite in the data directory unless a database URL is configured."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'delphos.db').as_posix()}"

@@ -1,0 +1,263 @@
+"""One engine run, turned into the event sequence of the contract and shared by every caller.
+
+A `Generation` owns the run: engine stream → incremental parser → `partial` events →
+exactly one `soap` or `error`. Callers *subscribe* and receive the whole sequence from the
+start (a late subscriber gets the events it missed replayed), so two requests for the same
+consultation and text cost one engine call and both see the full stream.
+
+The run is not tied to any one HTTP request: when the last subscriber goes away before
+the note is complete, the run is cancelled — closing the upstream LLM request at once —
+but once the note is complete it is always finished (cached and persisted) even if nobody
+is listening any more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from delphos.engines.base import Engine, EngineError
+from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
+from delphos.soap.parser import SoapOutputError, SoapStreamParser
+
+log = logging.getLogger("delphos.generation")
+
+Event = tuple[str, dict[str, Any]]
+
+# Called with the finished `soap` payload; caches and persists it. Runs shielded from
+# subscriber cancellation.
+OnComplete = Callable[[dict[str, Any], "GenerationResult"], Awaitable[None]]
+# Builds a note without the engine, for the degraded fallback (local rules).
+Fallback = Callable[[str], SoapNote]
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationResult:
+    note: SoapNote
+    is_degraded: bool
+    latency_ms: int
+    finished_at: datetime
+
+
+class _ParseFailed(Exception):
+    """The engine's output never formed the SOAP object."""
+
+
+def partial_payload(parser: SoapStreamParser) -> dict[str, Any]:
+    sections = parser.sections()
+    done = parser.completeness()
+    return {
+        **{k: sections[k] for k in SECTION_KEYS},
+        "completeness": {SHORT[k]: done[k] for k in SECTION_KEYS},
+    }
+
+
+def error_payload(code: str, message: str, *, degraded: bool) -> dict[str, Any]:
+    return {"code": code, "message": message, "degraded": degraded}
+
+
+class Generation:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        text: str,
+        timeout: float,
+        partial_interval: float,
+        soap_fields: dict[str, Any],
+        on_complete: OnComplete,
+        fallback: Fallback | None,
+    ) -> None:
+        self._engine = engine
+        self._text = text
+        self._timeout = timeout
+        self._interval = partial_interval
+        self._soap_fields = soap_fields
+        self._on_complete = on_complete
+        self._fallback = fallback
+        self._events: list[Event] = [("status", {"type": "generating"})]
+        self._changed = asyncio.Event()
+        self._subscribers = 0
+        self._finalizing = False
+        self._abandoned = False
+        self.done = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        # Best partial so far: what a degraded error/fallback can build on.
+        self._parser: SoapStreamParser | None = None
+        self._partial_sent = False
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def joinable(self) -> bool:
+        """A new caller may still subscribe (not finished, not being abandoned)."""
+        return not self.done.is_set() and not self._abandoned
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="delphos-generation")
+
+    def add_done_callback(self, callback: Callable[[object], None]) -> None:
+        assert self._task is not None, "start() first"
+        self._task.add_done_callback(callback)
+
+    async def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def subscribe(self) -> AsyncIterator[Event]:
+        """All events from the first; ends after `soap` or `error`."""
+        self._subscribers += 1
+        index = 0
+        try:
+            while True:
+                while index < len(self._events):
+                    yield self._events[index]
+                    index += 1
+                if self.done.is_set():
+                    return
+                changed = self._changed
+                await changed.wait()
+        finally:
+            self._subscribers -= 1
+            if self._subscribers == 0 and not self._finalizing and not self.done.is_set():
+                # Nobody is listening and the note is not complete: stop the engine now so
+                # no tokens are burnt for nobody. (A new request re-generates.)
+                log.info("all clients left before the note was complete; cancelling engine")
+                self._abandoned = True
+                if self._task is not None:
+                    self._task.cancel()
+
+    def _emit(self, name: str, data: dict[str, Any]) -> None:
+        self._events.append((name, data))
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    # --- the run -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        started = time.perf_counter()
+        try:
+            note: SoapNote | None
+            try:
+                async with asyncio.timeout(self._timeout):
+                    note = await self._generate()
+                degraded = False
+            except TimeoutError:
+                note = self._degrade("PROCESSING_TIMEOUT", "Processing request timed out")
+                degraded = True
+            except EngineError as exc:
+                log.warning("engine failed: %s", exc)
+                note = self._degrade(
+                    "PROCESSING_ERROR", "The note engine failed while generating the note"
+                )
+                degraded = True
+            except _ParseFailed:
+                self._fail(
+                    "PARSE_ERROR", "The engine output could not be parsed into SOAP sections"
+                )
+                return
+            if note is None:
+                return
+            self._finalizing = True
+            result = GenerationResult(
+                note=note,
+                is_degraded=degraded,
+                latency_ms=int((time.perf_counter() - started) * 1000),
+                finished_at=datetime.now(UTC),
+            )
+            payload = self._soap_payload(result)
+            self._emit("soap", payload)
+            # Cache and persist even if every client has gone: shielded from cancellation.
+            await asyncio.shield(self._on_complete(payload, result))
+        except asyncio.CancelledError:
+            if not self.done.is_set() and not self._finalizing:
+                self._fail("PROCESSING_ERROR", "Generation was cancelled")
+            raise
+        except Exception as exc:  # a bug: never a hung stream, never a stack trace out
+            log.error("generation failed unexpectedly: %s", type(exc).__name__, exc_info=False)
+            if not self._finalizing:
+                self._fail("INTERNAL_ERROR", "Unexpected server error")
+        finally:
+            self.done.set()
+            self._changed.set()
+
+    async def _generate(self) -> SoapNote:
+        # One retry when the output never forms the object (a model that rambled or was
+        # cut off); a second failure is a PARSE_ERROR.
+        for _attempt in range(2):
+            parser = SoapStreamParser()
+            self._parser = parser
+            if await self._consume(parser):
+                return parser.note()
+            log.warning("engine output did not form a SOAP object (attempt %d)", _attempt + 1)
+        raise _ParseFailed
+
+    async def _consume(self, parser: SoapStreamParser) -> bool:
+        loop = asyncio.get_running_loop()
+        last_emit = 0.0
+        last_done = parser.completeness()
+        stream = self._engine.stream(self._text)
+        # Closing the generator closes the engine's upstream request (its `async with`).
+        async with aclosing(stream) as deltas:  # type: ignore[type-var]
+            async for delta in deltas:
+                try:
+                    changed = parser.feed(delta)
+                except SoapOutputError:
+                    return False
+                if parser.finished:
+                    # Stop reading: trailing prose costs tokens and time for nothing.
+                    break
+                if not changed:
+                    continue
+                done = parser.completeness()
+                now = loop.time()
+                first_text = parser.started and not self._partial_sent
+                if done != last_done or first_text or now - last_emit >= self._interval:
+                    self._emit("partial", partial_payload(parser))
+                    self._partial_sent = True
+                    last_emit, last_done = now, done
+        return parser.finished
+
+    def _degrade(self, code: str, message: str) -> SoapNote | None:
+        """After a failure: complete the note with local rules if configured, else error."""
+        parser = self._parser
+        if self._fallback is None:
+            self._fail(code, message)
+            return None
+        local = self._fallback(self._text)
+        sections: dict[SectionKey, str] = {}
+        done = parser.completeness() if parser else dict.fromkeys(SECTION_KEYS, False)
+        for key in SECTION_KEYS:
+            llm_text = parser.section_text(key) if parser else ""
+            sections[key] = llm_text if done[key] else getattr(local, key)
+        return SoapNote.from_sections(sections)
+
+    def _fail(self, code: str, message: str) -> None:
+        if self.done.is_set() or any(name in ("soap", "error") for name, _ in self._events[-1:]):
+            return
+        self._emit("error", error_payload(code, message, degraded=self._partial_sent))
+
+    def _soap_payload(self, result: GenerationResult) -> dict[str, Any]:
+        note = result.note
+        return {
+            **note.as_json(),
+            "completeness": {"s": True, "o": True, "a": True, "p": True},
+            "soap_hash": note.soap_hash,
+            "cached": False,
+            "is_degraded": result.is_degraded,
+            "engine": self._soap_fields["engine"],
+            "model": self._soap_fields["model"],
+            "consultation_id": self._soap_fields["consultation_id"],
+            "text_hash": self._soap_fields["text_hash"],
+            "generation_ms": result.latency_ms,
+        }

@@ -1,0 +1,75 @@
+"""HTTP endpoints of the progressive-SOAP API.
+
+Everything that can be refused (auth, body size, JSON, validation) is refused here,
+before the first byte of a stream; once streaming, failures are `error` events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from delphos.http import read_json, validate
+from delphos.soap.schemas import SoapRequest
+from delphos.state import AppState
+
+
+def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
+    # One `data:` line per event: json.dumps never emits a raw newline, which is what the
+    # DELPHOS clients' `^data:\s*(.+)$` parsing relies on.
+    return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=name, sep="\n")
+
+
+def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
+    """The same framing as `_encode`, for answers known in full up front."""
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+async def _prepare(request: Request) -> tuple[AppState, Any, SoapRequest]:
+    state: AppState = request.app.state.delphos
+    tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
+    body = validate(SoapRequest, await read_json(request, state.settings.max_body_bytes))
+    return state, tenant, body
+
+
+async def soap_stream(request: Request) -> Response:
+    state, tenant, body = await _prepare(request)
+    if not body.stream:
+        return JSONResponse(await state.notes.note(tenant, body))
+
+    answer = await state.notes.answer(tenant, body)
+    if answer.cached is not None:
+        # A cache hit is two events known at once: one write, no streaming machinery.
+        return Response(
+            _encode_bytes("status", {"type": "cache_hit"}) + _encode_bytes("soap", answer.cached),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        async for name, data in answer.events():
+            yield _encode(name, data)
+
+    return EventSourceResponse(
+        events(),
+        sep="\n",
+        ping=state.settings.sse_ping_seconds,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+async def soap_json(request: Request) -> Response:
+    state, tenant, body = await _prepare(request)
+    return JSONResponse(await state.notes.note(tenant, body))
+
+
+routes = [
+    Route("/v1/consultation/progressive-soap/stream", soap_stream, methods=["POST"]),
+    Route("/v1/consultation/progressive-soap", soap_json, methods=["POST"]),
+]

@@ -1,0 +1,86 @@
+"""Request and response shapes of the progressive-SOAP API (the DELPHOS contract)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+
+MAX_TEXT_CHARS = 100_000
+
+
+class SoapRequest(BaseModel):
+    # Unknown fields are ignored: clients written for DELPHOS may send more than we use.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    consultation_id: str = Field(
+        min_length=1, max_length=255, description="External consultation identifier"
+    )
+    # null is accepted and coerced to "" (the DELPHOS contract); the schema says so.
+    accumulated_text: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "anyOf": [{"type": "string", "maxLength": MAX_TEXT_CHARS}, {"type": "null"}],
+                "default": "",
+                "description": "The COMPLETE text so far (not just the new chunk); "
+                'null is coerced to "".',
+            }
+        ),
+    ] = Field(default="", max_length=MAX_TEXT_CHARS)
+    previous_soap_hash: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-f]{64}$",
+        description="soap_hash of the last note this client received, or null.",
+    )
+    stream: bool = Field(default=True, description="false answers application/json instead")
+
+    @field_validator("accumulated_text", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+
+class Completeness(BaseModel):
+    s: bool
+    o: bool
+    a: bool
+    p: bool
+
+
+class StatusEvent(BaseModel):
+    type: Literal["generating", "cache_hit"]
+
+
+class PartialEvent(BaseModel):
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    completeness: Completeness
+
+
+class SoapEvent(PartialEvent):
+    soap_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    cached: bool
+    is_degraded: bool
+    engine: str
+    model: str
+    consultation_id: str
+    text_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    generation_ms: int | None = Field(
+        default=None,
+        description="How long the generation that made this note took (repeated on cache hits)",
+    )
+
+
+class ErrorEvent(BaseModel):
+    code: Literal["PROCESSING_TIMEOUT", "PROCESSING_ERROR", "PARSE_ERROR", "INTERNAL_ERROR"]
+    message: str
+    degraded: bool
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    fields: list[dict[str, Any]] | None = None

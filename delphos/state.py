@@ -1,0 +1,88 @@
+"""Everything a request needs, created in the app's lifespan and closed on shutdown."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from delphos.auth import Authenticator
+from delphos.cache import build_cache
+from delphos.cache.store import NoteCache
+from delphos.db.database import Database
+from delphos.db.recorder import NoteRecorder
+from delphos.db.repository import TenantRef, ensure_tenant
+from delphos.engines.base import Engine
+from delphos.engines.factory import build_engine
+from delphos.engines.local import LocalEngine
+from delphos.settings import Settings
+from delphos.soap.service import NoteService
+
+log = logging.getLogger("delphos.state")
+
+
+def tenant_id_for(name: str) -> str:
+    """Tenant ids are derived from the unique name, so they are known without the database."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"delphos:tenant:{name}").hex
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    cache: NoteCache
+    engine: Engine
+    recorder: NoteRecorder
+    notes: NoteService
+    auth: Authenticator
+    bootstrap_tenant: TenantRef
+
+    @classmethod
+    async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = engine or build_engine(settings)
+        db = Database(settings.resolved_database_url)
+        cache = build_cache(settings)
+        recorder = NoteRecorder(db, settings.data_dir / "note-backlog.jsonl")
+        await recorder.start()
+        tenant = TenantRef(
+            id=tenant_id_for(settings.bootstrap_tenant), name=settings.bootstrap_tenant
+        )
+        if settings.api_keys:
+            try:
+                tenant = await ensure_tenant(db, settings.bootstrap_tenant)
+            except Exception as exc:  # the database may come up later; notes are spooled
+                log.warning("could not register the bootstrap tenant: %s", type(exc).__name__)
+        local = LocalEngine()
+        notes = NoteService(
+            settings=settings,
+            engine=engine,
+            cache=cache,
+            db=db,
+            recorder=recorder,
+            fallback=local.build_note if settings.fallback_to_local else None,
+        )
+        auth = Authenticator(
+            db=db,
+            bootstrap_keys=settings.api_keys,
+            bootstrap_tenant=tenant,
+            cache_seconds=settings.key_cache_seconds,
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            cache=cache,
+            engine=engine,
+            recorder=recorder,
+            notes=notes,
+            auth=auth,
+            bootstrap_tenant=tenant,
+        )
+
+    async def aclose(self) -> None:
+        # Order matters: stop generating, flush notes, then close the clients they use.
+        await self.notes.aclose()
+        await self.recorder.aclose()
+        await self.engine.aclose()
+        await self.cache.aclose()
+        await self.db.aclose()

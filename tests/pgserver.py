@@ -1,0 +1,136 @@
+"""A private, throw-away PostgreSQL server for fault tests (stop it, start it again).
+
+Never touches the shared server on 5432: the cluster lives in its own temporary
+directory, listens on 127.0.0.1 on a spare port, and keeps its unix socket in that
+directory. Postgres refuses to run as root, so as root the binaries run as the
+``postgres`` OS user (``runuser``), which owns the directory.
+
+    with PrivatePostgres() as pg:
+        url = pg.url          # postgresql://postgres@127.0.0.1:<port>/postgres
+        pg.stop(); pg.start()
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+PG_OS_USER = "postgres"
+
+
+def find_bin_dir() -> Path | None:
+    """The newest installed server's bin directory, or None if no server is installed."""
+    candidates = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").is_file()]
+    if not candidates:
+        return None
+
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in path.parent.name.split(".") if part.isdigit())
+
+    return max(candidates, key=version)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivatePostgres:
+    def __init__(self, port: int | None = None) -> None:
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
+        self.bin_dir = bin_dir
+        self.port = port or free_port()
+        self.base = Path(tempfile.mkdtemp(prefix="delphos-pg-"))
+        self.data_dir = self.base / "data"
+        self.log_file = self.base / "server.log"
+        self._as_root = os.geteuid() == 0
+        self.running = False
+        try:
+            self._initdb()
+        except BaseException:
+            shutil.rmtree(self.base, ignore_errors=True)
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bin_dir / args[0]), *args[1:]]
+        if self._as_root:
+            command = ["runuser", "-u", PG_OS_USER, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[-2000:]}"
+            )
+
+    def _initdb(self) -> None:
+        if self._as_root:
+            entry = pwd.getpwnam(PG_OS_USER)
+            os.chown(self.base, entry.pw_uid, entry.pw_gid)
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+
+    def start(self) -> None:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.base} "
+            # A test server: durability is not the point, start-up and writes should be fast.
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-o",
+            options,
+            "-w",
+            "start",
+        )
+        self.running = True
+
+    def stop(self) -> None:
+        """Fast shutdown: open connections are terminated, as in a real outage."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+        self.running = False
+
+    def cleanup(self) -> None:
+        if self.running:
+            try:
+                self.stop()
+            except RuntimeError:
+                pass
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> PrivatePostgres:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.cleanup()

@@ -1,0 +1,349 @@
+"""Note cache behaviour on both backends (in-process and the real Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+
+import pytest
+from redis.asyncio import Redis
+
+from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
+from delphos.cache.redis_store import safe_redis_location
+from delphos.settings import Settings
+from delphos.soap.note import text_hash
+from tests.fixtures.cache import CacheFactory, delete_prefix, make_entry
+
+MAX_DELTA = 5
+TENANT = "clinic-a"
+CONSULTATION = "consult-1"
+
+
+async def lookup(
+    cache: NoteCache,
+    text: str,
+    *,
+    tenant: str = TENANT,
+    consultation: str = CONSULTATION,
+    max_delta: int = MAX_DELTA,
+) -> CacheHit | None:
+    return await cache.lookup(
+        tenant, consultation, text=text, text_hash=text_hash(text), max_delta=max_delta
+    )
+
+
+def with_words(text: str, extra: list[str]) -> str:
+    return text + " " + " ".join(extra)
+
+
+def replace_words(text: str, count: int) -> str:
+    """Upper-case ``count`` lower-case words spread through the middle (case counts)."""
+    words = text.split(" ")
+    candidates = [i for i, w in enumerate(words) if w.isalpha() and w.islower()]
+    middle = candidates[len(candidates) // 4 : 3 * len(candidates) // 4]
+    step = max(1, len(middle) // count) if count else 1
+    for i in middle[::step][:count]:
+        words[i] = words[i].upper()
+    return " ".join(words)
+
+
+@pytest.fixture
+def visit(consultations: list[tuple[str, str]]) -> tuple[str, str]:
+    return consultations[0]
+
+
+@pytest.fixture
+def next_words(consultations: list[tuple[str, str]]) -> list[str]:
+    """Real words the dialogue could continue with."""
+    return consultations[1][0].split()[:10]
+
+
+async def test_miss_when_nothing_is_cached(note_cache: NoteCache, visit: tuple[str, str]) -> None:
+    assert await lookup(note_cache, visit[0]) is None
+
+
+async def test_same_text_is_an_exact_hit(note_cache: NoteCache, visit: tuple[str, str]) -> None:
+    entry = make_entry(*visit)
+    await note_cache.store(TENANT, CONSULTATION, entry)
+
+    hit = await note_cache.lookup(
+        TENANT, CONSULTATION, text=visit[0], text_hash=entry.text_hash, max_delta=MAX_DELTA
+    )
+
+    assert hit is not None
+    assert (hit.reason, hit.delta_words) == ("exact", 0)
+    assert hit.payload == entry.payload
+    assert hit.soap_hash == entry.soap_hash
+
+
+async def test_cached_flag_is_not_stored_and_hits_are_independent_copies(
+    note_cache: NoteCache, visit: tuple[str, str]
+) -> None:
+    entry = make_entry(*visit)
+    await note_cache.store(
+        TENANT,
+        CONSULTATION,
+        dataclasses.replace(entry, payload={**entry.payload, "cached": False}),
+    )
+
+    first = await lookup(note_cache, visit[0])
+    assert first is not None
+    assert "cached" not in first.payload
+    first.payload["cached"] = True
+    second = await lookup(note_cache, visit[0])
+    assert second is not None
+    assert second.payload == entry.payload
+
+
+async def test_fewer_than_five_new_words_reuse_the_note(
+    note_cache: NoteCache, visit: tuple[str, str], next_words: list[str]
+) -> None:
+    entry = make_entry(*visit)
+    await note_cache.store(TENANT, CONSULTATION, entry)
+
+    hit = await note_cache.lookup(
+        TENANT,
+        CONSULTATION,
+        text=(grown := with_words(visit[0], next_words[:4])),
+        text_hash=text_hash(grown),
+        max_delta=MAX_DELTA,
+    )
+
+    assert hit is not None
+    assert (hit.reason, hit.delta_words) == ("delta", 4)
+    assert hit.payload == entry.payload
+
+
+async def test_respacing_is_a_delta_hit_of_zero_words(
+    note_cache: NoteCache, visit: tuple[str, str]
+) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
+    respaced = visit[0].replace("\n", "\n\n").replace(" . ", " .  ")
+
+    hit = await note_cache.lookup(
+        TENANT, CONSULTATION, text=respaced, text_hash=text_hash(respaced), max_delta=MAX_DELTA
+    )
+
+    assert hit is not None
+    assert (hit.reason, hit.delta_words) == ("delta", 0)
+
+
+async def test_five_new_words_are_a_miss(
+    note_cache: NoteCache, visit: tuple[str, str], next_words: list[str]
+) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
+    assert await lookup(note_cache, with_words(visit[0], next_words[:5])) is None
+
+
+async def test_edits_in_the_middle_count_words(
+    note_cache: NoteCache, visit: tuple[str, str]
+) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
+
+    four = await lookup(note_cache, replace_words(visit[0], 4))
+    five = await lookup(note_cache, replace_words(visit[0], 5))
+
+    assert four is not None
+    assert four.delta_words == 4
+    assert five is None
+
+
+async def test_max_delta_zero_allows_only_exact_hits(
+    note_cache: NoteCache, visit: tuple[str, str], next_words: list[str]
+) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
+    assert await lookup(note_cache, with_words(visit[0], next_words[:1]), max_delta=0) is None
+    assert await lookup(note_cache, visit[0], max_delta=0) is not None
+
+
+async def test_other_tenant_with_same_consultation_id_misses(
+    note_cache: NoteCache, consultations: list[tuple[str, str]]
+) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*consultations[0]))
+    assert await lookup(note_cache, consultations[0][0], tenant="clinic-b") is None
+
+    # The other tenant's own note does not replace the first tenant's.
+    await note_cache.store("clinic-b", CONSULTATION, make_entry(*consultations[1]))
+    assert await lookup(note_cache, consultations[0][0]) is not None
+
+
+async def test_other_consultation_misses(note_cache: NoteCache, visit: tuple[str, str]) -> None:
+    await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
+    assert await lookup(note_cache, visit[0], consultation="consult-2") is None
+
+
+async def test_separators_in_ids_cannot_collide(
+    note_cache: NoteCache, visit: tuple[str, str]
+) -> None:
+    await note_cache.store("a:b", "c", make_entry(*visit))
+    assert await lookup(note_cache, visit[0], tenant="a", consultation="b:c") is None
+    assert await lookup(note_cache, visit[0], tenant="a:b", consultation="c") is not None
+
+
+async def test_any_consultation_id_up_to_255_characters(
+    note_cache: NoteCache, visit: tuple[str, str]
+) -> None:
+    odd_id = ("ü/:* {}\n\x00é" * 30)[:255]
+    await note_cache.store(TENANT, odd_id, make_entry(*visit))
+    assert await lookup(note_cache, visit[0], consultation=odd_id) is not None
+    assert await lookup(note_cache, visit[0], consultation=odd_id[:254]) is None
+
+
+async def test_latest_note_replaces_the_previous_one(
+    note_cache: NoteCache, consultations: list[tuple[str, str]], next_words: list[str]
+) -> None:
+    dialogue, note = consultations[0]
+    grown = with_words(dialogue, next_words)
+    newer = make_entry(grown, consultations[1][1])
+    await note_cache.store(TENANT, CONSULTATION, make_entry(dialogue, note))
+    await note_cache.store(TENANT, CONSULTATION, newer)
+
+    exact = await lookup(note_cache, grown)
+    assert exact is not None
+    assert exact.payload == newer.payload
+    # The old text is now 10 words away from what is cached.
+    assert await lookup(note_cache, dialogue) is None
+
+
+async def test_entry_expires_after_its_time_to_live(
+    note_cache_factory: CacheFactory, visit: tuple[str, str]
+) -> None:
+    cache = note_cache_factory(ttl_seconds=0.3)
+    await cache.store(TENANT, CONSULTATION, make_entry(*visit))
+    assert await lookup(cache, visit[0]) is not None
+
+    await asyncio.sleep(0.8)
+
+    assert await lookup(cache, visit[0]) is None
+
+
+async def test_lock_acquire_contend_unlock(note_cache: NoteCache) -> None:
+    name = f"{TENANT}:{uuid.uuid4().hex}"
+    token = await note_cache.try_lock(name, ttl_seconds=30)
+    assert token
+
+    contender = await note_cache.try_lock(name, ttl_seconds=30)
+    if note_cache.kind == "memory":
+        # One process has no other worker to wait for: the lock always grants.
+        assert contender
+        assert contender != token
+        return
+    assert contender is None
+
+    await note_cache.unlock(name, "not-the-holder")
+    assert await note_cache.try_lock(name, ttl_seconds=30) is None
+
+    await note_cache.unlock(name, token)
+    assert await note_cache.try_lock(name, ttl_seconds=30) is not None
+
+
+async def test_lock_expires_and_a_late_unlock_keeps_the_new_holder(note_cache: NoteCache) -> None:
+    if note_cache.kind == "memory":
+        pytest.skip("the in-process lock never blocks, so there is nothing to expire")
+    name = f"{TENANT}:{uuid.uuid4().hex}"
+    first = await note_cache.try_lock(name, ttl_seconds=0.2)
+    assert first is not None
+
+    await asyncio.sleep(0.5)
+    second = await note_cache.try_lock(name, ttl_seconds=30)
+    assert second is not None
+
+    await note_cache.unlock(name, first)  # the first holder finishing late
+    assert await note_cache.try_lock(name, ttl_seconds=30) is None
+
+
+async def test_100k_character_text(
+    note_cache: NoteCache,
+    long_consultation_text: str,
+    consultations: list[tuple[str, str]],
+    next_words: list[str],
+) -> None:
+    text = long_consultation_text
+    assert len(text) >= 100_000
+    await note_cache.store(TENANT, CONSULTATION, make_entry(text, consultations[0][1]))
+
+    exact = await lookup(note_cache, text)
+    grown = await lookup(note_cache, with_words(text, next_words[:3]))
+    edited = await lookup(note_cache, replace_words(text, 2))
+    different = await lookup(note_cache, "\n".join(d for d, _ in reversed(consultations)))
+
+    assert exact is not None
+    assert exact.reason == "exact"
+    assert grown is not None
+    assert grown.delta_words == 3
+    assert edited is not None
+    assert edited.delta_words == 2
+    assert different is None
+
+
+async def test_health_is_ok(note_cache: NoteCache) -> None:
+    health = await note_cache.health()
+    assert health.ok
+    assert health.kind == note_cache.kind
+
+
+async def test_least_recently_used_entry_is_evicted_first(
+    consultations: list[tuple[str, str]],
+) -> None:
+    cache = MemoryCache(max_entries=2, ttl_seconds=60)
+    (t1, n1), (t2, n2), (t3, n3) = consultations[:3]
+    await cache.store(TENANT, "c1", make_entry(t1, n1))
+    await cache.store(TENANT, "c2", make_entry(t2, n2))
+    assert await lookup(cache, t1, consultation="c1") is not None  # c1 is now the most recent
+    await cache.store(TENANT, "c3", make_entry(t3, n3))
+
+    assert await lookup(cache, t1, consultation="c1") is not None
+    assert await lookup(cache, t2, consultation="c2") is None
+    assert await lookup(cache, t3, consultation="c3") is not None
+    assert len(cache) == 2
+
+
+async def test_redis_exact_hit_does_not_need_the_text(
+    redis_server_url: str, visit: tuple[str, str], next_words: list[str]
+) -> None:
+    prefix = f"delphos-test-{uuid.uuid4().hex}"
+    cache = RedisCache(redis_server_url, prefix=prefix, ttl_seconds=60, timeout=5.0)
+    raw = Redis.from_url(redis_server_url, decode_responses=True)
+    try:
+        await cache.store(TENANT, CONSULTATION, make_entry(*visit))
+        key = cache.note_key(TENANT, CONSULTATION)
+        assert 0 < await raw.pttl(key) <= 60_000
+        # Without the text field only the exact path can still answer.
+        await raw.hdel(key, "t")
+        assert await lookup(cache, visit[0]) is not None
+        assert await lookup(cache, with_words(visit[0], next_words[:1])) is None
+    finally:
+        await raw.aclose()
+        await cache.aclose()
+        await delete_prefix(redis_server_url, prefix)
+
+
+def test_redis_location_never_shows_credentials() -> None:
+    location = safe_redis_location("redis://user:s3cret@cache.internal:6380/2")
+    assert location == "redis://cache.internal:6380/2"
+    assert "s3cret" not in safe_redis_location("rediss://:s3cret@cache.internal")
+
+
+async def test_build_cache_without_redis_is_in_process() -> None:
+    cache = build_cache(Settings(redis_url=None))
+    assert isinstance(cache, MemoryCache)
+    assert (await cache.health()).ok
+
+
+async def test_build_cache_with_redis_is_shared_and_resilient(
+    redis_server_url: str, visit: tuple[str, str]
+) -> None:
+    prefix = f"delphos-test-{uuid.uuid4().hex}"
+    settings = Settings(redis_url=redis_server_url, redis_prefix=prefix)
+    writer, reader = build_cache(settings), build_cache(settings)
+    try:
+        assert isinstance(writer, ResilientCache)
+        await writer.store(TENANT, CONSULTATION, make_entry(*visit))
+        # A second worker (another cache object) sees the note.
+        assert await lookup(reader, visit[0]) is not None
+        assert (await reader.health()).ok
+    finally:
+        await writer.aclose()
+        await reader.aclose()
+        await delete_prefix(redis_server_url, prefix)

@@ -1,0 +1,171 @@
+"""The note recorder keeps every note: written at once, or spooled and replayed later.
+
+"Database down" here is a real Postgres URL on a port where nothing listens (connection
+refused); the database that comes back is the parametrised SQLite / Postgres one.
+tests/test_db_recorder_fault.py stops and restarts a real server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import stat
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+import pytest
+
+from delphos.db import repository
+from delphos.db.database import Database
+from delphos.db.recorder import NoteRecorder, record_from_json, record_to_json
+from delphos.db.repository import NoteRecord
+from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
+from tests.pgserver import free_port
+
+FAST = {"write_timeout": 2.0, "min_backoff": 0.05, "max_backoff": 0.2}
+
+
+@pytest.fixture
+async def down_db() -> AsyncIterator[Database]:
+    database = Database(f"postgresql://postgres@127.0.0.1:{free_port()}/gone", connect_timeout=1)
+    try:
+        yield database
+    finally:
+        await database.aclose()
+
+
+def assert_no_patient_text(log_text: str, records: Iterable[NoteRecord]) -> None:
+    for rec in records:
+        for fragment in (rec.source_text[:40], rec.note.subjective[:40], rec.note.plan[:40]):
+            assert fragment not in log_text
+
+
+async def test_note_is_written_at_once_when_the_database_is_up(
+    db: Database, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "spool.jsonl", **FAST)
+    await recorder.start()
+    rec = make_record(tenant.id, "visit-1", 0)
+    await recorder.record(rec)
+    assert recorder.backlog_size == 0
+    assert spool_lines(tmp_path / "spool.jsonl") == []
+    await recorder.aclose()
+    stored = await repository.get_note(db, tenant.id, "visit-1", rec.soap_hash)
+    assert stored is not None
+
+
+async def test_outage_spools_notes_and_the_next_process_replays_them(
+    db: Database,
+    down_db: Database,
+    make_record: RecordFactory,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    tenant = await repository.ensure_tenant(db, "clinic")
+    spool = tmp_path / "spool" / "notes.jsonl"
+    records = [make_record(tenant.id, "visit-1", i) for i in range(3)]
+
+    first = NoteRecorder(down_db, spool, **FAST)
+    await first.start()
+    for rec in records:
+        await first.record(rec)
+    assert first.backlog_size == 3
+    lines = spool_lines(spool)
+    assert [record_from_json(line) for line in lines] == records
+    assert stat.S_IMODE(spool.stat().st_mode) == 0o600
+    await first.aclose()  # the database is still down: the notes stay in the spool
+    assert len(spool_lines(spool)) == 3
+
+    second = NoteRecorder(db, spool, **FAST)
+    await second.start()
+    await wait_drained(second)
+    await second.aclose()
+
+    notes = await repository.list_notes(db, tenant.id, "visit-1", limit=10, before_id=None)
+    assert [n.soap_hash for n in reversed(notes)] == [r.soap_hash for r in records]
+    assert spool_lines(spool) == []
+    assert "OSError" in caplog.text or "ConnectionRefusedError" in caplog.text
+    assert_no_patient_text(caplog.text, records)
+
+
+async def test_unreadable_spool_lines_are_set_aside_not_lost(
+    db: Database, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    spool = tmp_path / "notes.jsonl"
+    good = make_record(tenant.id, "visit-1", 0)
+    spool.write_text('{"v": 1, "tenant_id": "trunc\n' + record_to_json(good) + "\n")
+    recorder = NoteRecorder(db, spool, **FAST)
+    await recorder.start()
+    await wait_drained(recorder)
+    await recorder.aclose()
+
+    assert await repository.get_note(db, tenant.id, "visit-1", good.soap_hash) is not None
+    assert spool_lines(spool) == []
+    assert spool_lines(recorder.rejected_path) == ['{"v": 1, "tenant_id": "trunc']
+
+
+async def test_a_note_the_database_refuses_does_not_block_the_others(
+    db: Database, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "notes.jsonl", **FAST)
+    await recorder.start()
+    orphan = make_record("no-such-tenant", "visit-1", 0)  # violates the tenant foreign key
+    await recorder.record(orphan)
+    good = make_record(tenant.id, "visit-1", 1)
+    await recorder.record(good)
+    await recorder.aclose()
+
+    assert recorder.backlog_size == 0
+    assert [record_from_json(line) for line in spool_lines(recorder.rejected_path)] == [orphan]
+    assert await repository.get_note(db, tenant.id, "visit-1", good.soap_hash) is not None
+
+
+async def test_recording_completes_when_the_caller_is_cancelled(
+    db: Database, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "notes.jsonl", **FAST)
+    await recorder.start()
+    rec = make_record(tenant.id, "visit-1", 0)
+
+    request = asyncio.create_task(recorder.record(rec))
+    await asyncio.sleep(0)  # the request is now waiting on the write
+    request.cancel()  # e.g. the client disconnected
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await recorder.aclose()  # waits for detached writes
+
+    assert await repository.get_note(db, tenant.id, "visit-1", rec.soap_hash) is not None
+
+
+async def test_worker_processes_sharing_a_spool_path_keep_separate_files(
+    db: Database, down_db: Database, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    # Two workers of one server, configured with the same path, during an outage.
+    tenant = await repository.ensure_tenant(db, "clinic")
+    base = tmp_path / "notes.jsonl"
+    first = NoteRecorder(down_db, base, **FAST)
+    second = NoteRecorder(down_db, base, **FAST)
+    await first.start()
+    await second.start()
+    assert first.spool_path != second.spool_path
+    records = [make_record(tenant.id, "visit-1", i) for i in range(2)]
+    await first.record(records[0])
+    await second.record(records[1])
+    await first.aclose()
+    await second.aclose()
+    assert [len(spool_lines(r.spool_path)) for r in (first, second)] == [1, 1]
+
+    # After a restart with a single worker, both files are replayed.
+    survivor = NoteRecorder(db, base, **FAST)
+    await survivor.start()
+    await wait_drained(survivor)
+    await survivor.aclose()
+    info = await repository.get_consultation(db, tenant.id, "visit-1")
+    assert info is not None
+    assert info.version_count == 2
+    assert [spool_lines(r.spool_path) for r in (first, second)] == [[], []]

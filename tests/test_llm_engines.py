@@ -1,0 +1,521 @@
+"""The Anthropic and OpenAI engines, driven through the official SDKs against fake APIs.
+
+The fakes (tests/fakes/llm_server.py) are real HTTP servers on 127.0.0.1 speaking each
+provider's wire format, so everything between our engine and the socket is production
+code: the SDK's request building, SSE decoding and error classes, and httpx2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import traceback
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from delphos.engines.anthropic_engine import AnthropicEngine
+from delphos.engines.base import Engine, EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.factory import build_engine
+from delphos.engines.openai_engine import OpenAIEngine
+from delphos.engines.prompt import SYSTEM_PROMPT
+from delphos.engines.retry import RetryingEngine
+from delphos.settings import Settings
+from tests.fakes.llm_server import FakeLLMServer, Scenario
+from tests.fixtures.db import aci_example
+
+API_KEY = "sk-test-not-a-real-key"
+PROVIDERS = ["anthropic", "openai"]
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+
+@dataclass
+class Harness:
+    provider: str
+    fake: FakeLLMServer
+    settings: Settings
+    engine: AnthropicEngine | OpenAIEngine
+
+    def retrying(self, attempts: int = 3) -> RetryingEngine:
+        # No waiting between attempts: the backoff itself is tested with a recorded sleep.
+        return RetryingEngine(self.engine, attempts=attempts, base_delay=0.0)
+
+    @property
+    def overloaded_status(self) -> int:
+        # Anthropic's "overloaded" is 529; OpenAI-compatible servers say 503.
+        return 529 if self.provider == "anthropic" else 503
+
+
+def make_engine(provider: str, base_url: str, **settings: Any) -> AnthropicEngine | OpenAIEngine:
+    if provider == "anthropic":
+        return AnthropicEngine(Settings(anthropic_base_url=base_url, **settings), api_key=API_KEY)
+    return OpenAIEngine(Settings(openai_base_url=base_url, openai_api_key=API_KEY, **settings))
+
+
+@pytest.fixture(params=PROVIDERS)
+async def llm(request: pytest.FixtureRequest) -> AsyncIterator[Harness]:
+    provider: str = request.param
+    fake: FakeLLMServer = request.getfixturevalue(f"fake_{provider}")
+    engine = make_engine(provider, fake.base_url)
+    settings = Settings(anthropic_base_url=fake.base_url, openai_base_url=fake.base_url)
+    yield Harness(provider, fake, settings, engine)
+    await engine.aclose()
+
+
+@dataclass(frozen=True)
+class Consultation:
+    transcript: str  # a real ACI-bench dialogue
+    note_json: str  # its reference note as the SOAP JSON an LLM would stream
+
+
+@pytest.fixture(scope="module")
+def consultation() -> Consultation:
+    source, note = aci_example(0)
+    # ensure_ascii=False: the reference notes have bullets ("•"), so multi-byte UTF-8
+    # characters cross delta boundaries as they do with a real model.
+    return Consultation(source, json.dumps(note.sections(), ensure_ascii=False))
+
+
+async def collect(deltas: AsyncIterator[str]) -> list[str]:
+    return [delta async for delta in deltas]
+
+
+async def collect_until_error(deltas: AsyncIterator[str]) -> tuple[list[str], EngineError]:
+    received: list[str] = []
+    try:
+        async for delta in deltas:
+            received.append(delta)
+    except EngineError as error:
+        return received, error
+    pytest.fail(f"the stream ended without an EngineError after {len(received)} deltas")
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+# --- a normal note ---------------------------------------------------------------------------
+
+
+async def test_stream_reassembles_the_models_text(llm: Harness, consultation: Consultation) -> None:
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=7))
+
+    deltas = await collect(llm.engine.stream(consultation.transcript))
+
+    assert "".join(deltas) == consultation.note_json
+    assert len(deltas) == -(-len(consultation.note_json) // 7)  # one delta per SSE event
+    assert llm.fake.completed == 1
+    assert llm.fake.disconnects == 0
+
+
+async def test_request_carries_model_limits_prompt_and_stream_flag(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(Scenario(text="{}"))
+
+    await collect(llm.engine.stream(consultation.transcript))
+
+    [body] = llm.fake.requests
+    [headers] = llm.fake.request_headers
+    assert body["stream"] is True
+    assert body["max_tokens"] == llm.settings.max_tokens
+    if llm.provider == "anthropic":
+        assert body["model"] == llm.settings.anthropic_model
+        assert body["system"] == SYSTEM_PROMPT
+        [message] = body["messages"]
+        # SDK 2.x sends the key as a bearer token (the API also accepts x-api-key).
+        assert API_KEY in (headers.get("x-api-key"), headers.get("authorization", "")[7:])
+        # Under the API version SDK 2.x sends, sampling parameters are a 400 (the fake
+        # enforces it too): the engine must not send them.
+        assert "temperature" not in body
+    else:
+        assert body["model"] == llm.settings.openai_model
+        system, message = body["messages"]
+        assert system == {"role": "system", "content": SYSTEM_PROMPT}
+        assert body["temperature"] == llm.settings.temperature
+        assert headers["authorization"] == f"Bearer {API_KEY}"
+    assert message["role"] == "user"
+    assert consultation.transcript in message["content"]
+
+
+async def test_output_that_is_not_json_streams_through_unchanged(llm: Harness) -> None:
+    # Deciding what is a note is the parser's job; the engine must not filter or fix.
+    text = 'Here is the note:\n```json\n{"subjective": "unterminated'
+    llm.fake.push(Scenario(text=text, chunk=5))
+
+    assert "".join(await collect(llm.engine.stream("[doctor] hello ."))) == text
+
+
+async def test_an_empty_answer_is_an_empty_stream(llm: Harness) -> None:
+    llm.fake.push(Scenario(text=""))
+
+    assert await collect(llm.engine.stream("[doctor] hello .")) == []
+    assert llm.fake.completed == 1
+
+
+# --- transient failures before the first delta: retried ----------------------------------------
+
+
+async def test_rate_limited_then_success_is_retried(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(Scenario(status=429), Scenario(text=consultation.note_json))
+
+    deltas = await collect(llm.retrying().stream(consultation.transcript))
+
+    assert "".join(deltas) == consultation.note_json
+    assert len(llm.fake.requests) == 2
+
+
+async def test_overloaded_then_success_is_retried(llm: Harness, consultation: Consultation) -> None:
+    llm.fake.push(Scenario(status=llm.overloaded_status), Scenario(text=consultation.note_json))
+
+    deltas = await collect(llm.retrying().stream(consultation.transcript))
+
+    assert "".join(deltas) == consultation.note_json
+    assert len(llm.fake.requests) == 2
+
+
+async def test_server_errors_give_up_after_the_configured_retries(llm: Harness) -> None:
+    attempts = 2
+    # A success is queued after the failures: a retry too many would reach it.
+    llm.fake.push(*[Scenario(status=500)] * (attempts + 1), Scenario(text="{}"))
+
+    _, error = await collect_until_error(llm.retrying(attempts).stream("[doctor] hello ."))
+
+    assert isinstance(error, EngineUnavailable)
+    assert str(error).startswith(f"{llm.provider}: server error (500")
+    assert len(llm.fake.requests) == attempts + 1
+
+
+async def test_error_event_before_any_text_is_retried(llm: Harness) -> None:
+    llm.fake.push(Scenario(text="{}", error_after=0), Scenario(text='{"plan": ""}'))
+
+    deltas = await collect(llm.retrying().stream("[doctor] hello ."))
+
+    assert "".join(deltas) == '{"plan": ""}'
+    assert len(llm.fake.requests) == 2
+
+
+async def test_connection_dropped_before_any_text_is_retried(llm: Harness) -> None:
+    llm.fake.push(Scenario(text="{}", drop_after=0), Scenario(text='{"plan": ""}'))
+
+    deltas = await collect(llm.retrying().stream("[doctor] hello ."))
+
+    assert "".join(deltas) == '{"plan": ""}'
+    assert len(llm.fake.requests) == 2
+
+
+async def test_connection_refused_is_unavailable(llm: Harness) -> None:
+    base = f"http://127.0.0.1:{closed_port()}"
+    engine = make_engine(llm.provider, base + ("/v1" if llm.provider == "openai" else ""))
+    try:
+        _, error = await collect_until_error(engine.stream("[doctor] hello ."))
+    finally:
+        await engine.aclose()
+
+    assert isinstance(error, EngineUnavailable)
+    assert str(error).startswith(f"{llm.provider}: connection failed")
+
+
+# --- permanent failures: not retried -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404])
+async def test_rejections_are_not_retried(llm: Harness, status: int) -> None:
+    llm.fake.push(Scenario(status=status), Scenario(text="{}"))
+
+    _, error = await collect_until_error(llm.retrying().stream("[doctor] hello ."))
+
+    assert isinstance(error, EngineRejected)
+    assert f"({status}" in str(error)
+    assert len(llm.fake.requests) == 1
+
+
+# --- failures after the first delta: propagate -------------------------------------------------
+
+
+async def test_error_event_after_the_first_text_propagates_without_retry(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(
+        Scenario(text=consultation.note_json, chunk=4, error_after=12),
+        Scenario(text=consultation.note_json),
+    )
+
+    received, error = await collect_until_error(llm.retrying().stream(consultation.transcript))
+
+    assert "".join(received) == consultation.note_json[:12]
+    assert isinstance(error, EngineUnavailable)
+    assert "mid-stream" in str(error)
+    assert len(llm.fake.requests) == 1
+
+
+async def test_connection_dropped_mid_stream_propagates_without_retry(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(
+        Scenario(text=consultation.note_json, chunk=4, drop_after=12),
+        Scenario(text=consultation.note_json),
+    )
+
+    received, error = await collect_until_error(llm.retrying().stream(consultation.transcript))
+
+    assert "".join(received) == consultation.note_json[:12]
+    assert isinstance(error, EngineUnavailable)
+    assert len(llm.fake.requests) == 1
+
+
+# --- the client goes away: the upstream request is closed at once ------------------------------
+
+
+async def test_closing_a_stalled_stream_closes_the_upstream_request(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=4, stall_after=8))
+    deltas = llm.retrying().stream(consultation.transcript)
+    assert isinstance(deltas, AsyncGenerator)
+
+    assert await anext(deltas) == consultation.note_json[:4]
+    assert await anext(deltas) == consultation.note_json[4:8]
+    # The pipeline's deadline gives up on the stalled model...
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(anext(deltas), timeout=0.2)
+    await deltas.aclose()
+
+    # ...and the fake API sees its request go away (nothing left generating upstream).
+    assert await llm.fake.wait_disconnect(timeout=5.0)
+    assert llm.fake.completed == 0
+    assert len(llm.fake.requests) == 1
+
+
+async def test_closing_the_stream_between_deltas_closes_the_upstream_request(
+    llm: Harness, consultation: Consultation
+) -> None:
+    # The SSE client left while the model was still writing: the pipeline closes the
+    # engine's generator, which must close the HTTP response, not leave it running.
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=4, stall_after=8))
+    deltas = llm.retrying().stream(consultation.transcript)
+    assert isinstance(deltas, AsyncGenerator)
+
+    assert await anext(deltas) == consultation.note_json[:4]
+    await deltas.aclose()
+
+    assert await llm.fake.wait_disconnect(timeout=5.0)
+    assert llm.fake.completed == 0
+
+
+async def test_cancelling_the_consumer_mid_stream_closes_the_upstream_request(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=4, delay=0.05))
+    first = asyncio.Event()
+
+    async def consume() -> None:
+        async for _ in llm.retrying().stream(consultation.transcript):
+            first.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(first.wait(), timeout=5.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await llm.fake.wait_disconnect(timeout=5.0)
+    assert llm.fake.completed == 0
+    # Cancellation is not a failure to retry.
+    assert len(llm.fake.requests) == 1
+
+
+# --- exception messages are safe to log -------------------------------------------------------
+
+# The fake's error bodies quote the end of the prompt, like a provider echoing input: the
+# words below are the end of the excerpt sent, so any body copied into a message shows them.
+PATIENT_WORDS = "his chronic problems . so , brian"
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        Scenario(status=429),
+        Scenario(status=500),
+        Scenario(status=400),
+        Scenario(status=401),
+        Scenario(text="{}", error_after=0),
+    ],
+    ids=["429", "500", "400", "401", "mid-stream-error"],
+)
+async def test_exception_strings_never_carry_prompt_text(llm: Harness, scenario: Scenario) -> None:
+    source, _ = aci_example(0)
+    excerpt = "\n".join(source.splitlines()[:7])
+    assert excerpt.endswith("it's been a little while i've seen you .")
+    llm.fake.push(scenario)
+
+    _, error = await collect_until_error(llm.engine.stream(excerpt))
+
+    # Premise: the SDK's own exception did carry the patient's words.
+    assert PATIENT_WORDS in str(error.__context__)
+    assert PATIENT_WORDS not in str(error)
+    assert PATIENT_WORDS not in repr(error)
+    # A logged traceback does not show the SDK exception either (raised ``from None``).
+    assert PATIENT_WORDS not in "".join(traceback.format_exception(error))
+
+
+# --- complete(): short non-streamed answers ----------------------------------------------------
+
+
+async def test_complete_returns_the_whole_answer(llm: Harness) -> None:
+    llm.fake.push(Scenario(text='{"plan": "Continue lisinopril 20 mg a day."}'))
+
+    answer = await llm.engine.complete("Edit the plan.", "[doctor] keep the lisinopril .", 200)
+
+    assert answer == '{"plan": "Continue lisinopril 20 mg a day."}'
+    [body] = llm.fake.requests
+    assert not body.get("stream")
+    assert body["max_tokens"] == 200
+    if llm.provider == "anthropic":
+        assert body["system"] == "Edit the plan."
+        assert body["messages"] == [{"role": "user", "content": "[doctor] keep the lisinopril ."}]
+    else:
+        assert body["messages"] == [
+            {"role": "system", "content": "Edit the plan."},
+            {"role": "user", "content": "[doctor] keep the lisinopril ."},
+        ]
+
+
+async def test_complete_is_retried_on_transient_errors(llm: Harness) -> None:
+    llm.fake.push(Scenario(status=429), Scenario(status=500), Scenario(text="done"))
+
+    assert await llm.retrying(attempts=2).complete("system", "user") == "done"
+    assert len(llm.fake.requests) == 3
+
+
+async def test_complete_rejection_is_not_retried(llm: Harness) -> None:
+    llm.fake.push(Scenario(status=401), Scenario(text="done"))
+
+    with pytest.raises(EngineRejected):
+        await llm.retrying().complete("system", "user")
+    assert len(llm.fake.requests) == 1
+
+
+# --- retry policy ------------------------------------------------------------------------------
+
+
+class RecordedSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+async def test_backoff_grows_exponentially_and_is_capped(llm: Harness) -> None:
+    sleep = RecordedSleep()
+    engine = RetryingEngine(llm.engine, attempts=5, base_delay=1.0, max_delay=8.0, sleep=sleep)
+    llm.fake.push(*[Scenario(status=500)] * 5, Scenario(text="{}"))
+
+    assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+
+    # Equal jitter: each wait lies between half and all of 1, 2, 4, 8, 8 (capped) seconds.
+    for delay, backoff in zip(sleep.delays, [1, 2, 4, 8, 8], strict=True):
+        assert backoff / 2 <= delay <= backoff
+
+
+async def test_retry_after_hint_is_honoured_up_to_the_cap(llm: Harness) -> None:
+    sleep = RecordedSleep()
+    engine = RetryingEngine(llm.engine, attempts=2, base_delay=0.01, max_delay=8.0, sleep=sleep)
+    llm.fake.push(
+        Scenario(status=429, retry_after=3),
+        Scenario(status=429, retry_after=120),
+        Scenario(text="{}"),
+    )
+
+    assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+
+    assert sleep.delays == [3.0, 8.0]
+
+
+async def test_retrying_engine_passes_name_and_model_through(llm: Harness) -> None:
+    engine: Engine = llm.retrying()
+    assert (engine.name, engine.model) == (llm.engine.name, llm.engine.model)
+    assert engine.name == llm.provider
+
+
+# --- build_engine ------------------------------------------------------------------------------
+
+
+def test_factory_requires_the_anthropic_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+
+    with pytest.raises(ValueError, match="ANTHROPIC_API_KEY"):
+        build_engine(Settings(engine="anthropic"))
+
+
+def test_factory_requires_the_openai_base_url() -> None:
+    with pytest.raises(ValueError, match="DELPHOS_OPENAI_BASE_URL"):
+        build_engine(Settings(engine="openai", openai_base_url=None))
+
+
+async def test_factory_builds_a_retrying_anthropic_engine_from_settings(
+    fake_anthropic: FakeLLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    settings = Settings(
+        engine="anthropic",
+        anthropic_base_url=fake_anthropic.base_url,
+        anthropic_model="claude-test-model",
+        retry_attempts=1,
+        retry_base_delay=0.0,
+    )
+    engine = build_engine(settings)
+    try:
+        assert (engine.name, engine.model) == ("anthropic", "claude-test-model")
+        fake_anthropic.push(Scenario(status=529), Scenario(status=529), Scenario(text="{}"))
+        _, error = await collect_until_error(engine.stream("[doctor] hello ."))
+    finally:
+        await engine.aclose()
+
+    # retry_attempts=1: two requests, then the failure reaches the caller.
+    assert isinstance(error, EngineUnavailable)
+    assert len(fake_anthropic.requests) == 2
+    assert fake_anthropic.request_headers[0]["authorization"] == f"Bearer {API_KEY}"
+
+
+async def test_factory_builds_a_retrying_openai_engine_from_settings(
+    fake_openai: FakeLLMServer,
+) -> None:
+    settings = Settings(
+        engine="openai",
+        openai_base_url=fake_openai.base_url,
+        openai_model="llama3.1:8b",
+        retry_attempts=1,
+        retry_base_delay=0.0,
+    )
+    engine = build_engine(settings)
+    try:
+        assert (engine.name, engine.model) == ("openai", "llama3.1:8b")
+        fake_openai.push(Scenario(status=503), Scenario(text="{}"))
+        assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+    finally:
+        await engine.aclose()
+
+    assert fake_openai.requests[-1]["model"] == "llama3.1:8b"
+    # No key configured: self-hosted servers get a placeholder the SDK insists on.
+    assert fake_openai.request_headers[0]["authorization"] == "Bearer not-needed"
+
+
+def test_factory_builds_the_local_engine_by_default() -> None:
+    local = pytest.importorskip("delphos.engines.local")
+
+    engine = build_engine(Settings(engine="local"))
+
+    assert isinstance(engine, local.LocalEngine)
+    assert engine.name == "local"
