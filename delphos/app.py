@@ -16,6 +16,8 @@ from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.history import routes as history
 from delphos.http import error_response
+from delphos.live import routes as live
+from delphos.live import ws
 from delphos.settings import Settings
 from delphos.soap import routes as soap
 from delphos.state import AppState
@@ -60,7 +62,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             await state.aclose()
 
     return Starlette(
-        routes=[*soap.routes, *history.routes, *health.routes, *openapi.routes],
+        routes=[
+            *soap.routes,
+            *history.routes,
+            *live.routes,
+            *ws.routes,
+            *health.routes,
+            *openapi.routes,
+        ],
         exception_handlers={
             DelphosError: _delphos_error,
             HTTPException: _http_error,

@@ -85,7 +85,14 @@ class Settings(BaseSettings):
     # Session audio kept for the WAV file (16 kHz int16 = 1.9 MB per minute); beyond this
     # the recording stops growing (transcription goes on).
     stt_max_session_audio_s: float = Field(default=3600.0, ge=0)
+    # Keep each live session's audio as WAV (retrievable through the consultation API);
+    # false means audio is never written anywhere.
     audio_retention: bool = True
+    audio_max_minutes: int = Field(default=60, ge=1, le=480)
+    # Browser WebSocket tokens: set the secret when running several workers so a token
+    # issued by one is accepted by another.
+    token_secret: str | None = None
+    token_ttl_seconds: int = Field(default=60, ge=5, le=3600)
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from delphos.db.repository import TenantRef, ensure_tenant
 from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
+from delphos.live.state import LiveState
 from delphos.settings import Settings
 from delphos.soap.service import NoteService
 
@@ -36,6 +37,7 @@ class AppState:
     notes: NoteService
     auth: Authenticator
     bootstrap_tenant: TenantRef
+    live: LiveState
 
     @classmethod
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
@@ -77,10 +79,12 @@ class AppState:
             notes=notes,
             auth=auth,
             bootstrap_tenant=tenant,
+            live=LiveState(settings, cache),
         )
 
     async def aclose(self) -> None:
         # Order matters: stop generating, flush notes, then close the clients they use.
+        await self.live.aclose()
         await self.notes.aclose()
         await self.recorder.aclose()
         await self.engine.aclose()
