@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from delphos import health, openapi
+from delphos import health, logs, openapi
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.history import routes as history
@@ -51,6 +51,8 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
     """Build the app. `engine` overrides the configured one (tests, embedding)."""
     settings = settings or Settings()
+    # Also when served by a bare `uvicorn --factory --log-level debug`.
+    logs.quiet_text_leaking_loggers()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

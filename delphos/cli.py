@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import secrets
 import sys
 from collections.abc import Sequence
 
-from delphos import __version__
+from delphos import __version__, logs
 from delphos.settings import Settings
 
 
@@ -151,9 +150,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=os.environ.get("DELPHOS_LOG_LEVEL", "info").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(os.environ.get("DELPHOS_LOG_LEVEL", "info"))
     result: int = args.func(args)
     return result
