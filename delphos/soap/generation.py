@@ -206,26 +206,54 @@ class Generation:
         loop = asyncio.get_running_loop()
         last_emit = 0.0
         last_done = parser.completeness()
+        # Text the parser holds that no partial has shown yet, and the timer that will show
+        # it. Throttling only on the next delta's arrival would hide the last words for as
+        # long as the model pauses (a stalled provider: until the generation timeout).
+        unsent = False
+        trailing: asyncio.TimerHandle | None = None
+
+        def send() -> None:
+            # Also the timer's callback: it runs while we await the next delta, never in
+            # the middle of `parser.feed`.
+            nonlocal last_emit, last_done, unsent, trailing
+            if trailing is not None:
+                trailing.cancel()
+                trailing = None
+            self._emit("partial", partial_payload(parser))
+            self._partial_sent = True
+            last_emit, last_done, unsent = loop.time(), parser.completeness(), False
+
         stream = self._engine.stream(self._text)
-        # Closing the generator closes the engine's upstream request (its `async with`).
-        async with aclosing(stream) as deltas:  # type: ignore[type-var]
-            async for delta in deltas:
-                try:
-                    changed = parser.feed(delta)
-                except SoapOutputError:
-                    return False
-                if parser.finished:
-                    # Stop reading: trailing prose costs tokens and time for nothing.
-                    break
-                if not changed:
-                    continue
-                done = parser.completeness()
-                now = loop.time()
-                first_text = parser.started and not self._partial_sent
-                if done != last_done or first_text or now - last_emit >= self._interval:
-                    self._emit("partial", partial_payload(parser))
-                    self._partial_sent = True
-                    last_emit, last_done = now, done
+        try:
+            # Closing the generator closes the engine's upstream request (its `async with`).
+            async with aclosing(stream) as deltas:  # type: ignore[type-var]
+                async for delta in deltas:
+                    try:
+                        changed = parser.feed(delta)
+                    except SoapOutputError:
+                        return False
+                    if parser.finished:
+                        # Stop reading: trailing prose costs tokens and time for nothing.
+                        break
+                    if not changed:
+                        continue
+                    done = parser.completeness()
+                    now = loop.time()
+                    first_text = parser.started and not self._partial_sent
+                    if done != last_done or first_text or now - last_emit >= self._interval:
+                        send()
+                    else:
+                        unsent = True
+                        if trailing is None:
+                            trailing = loop.call_later(last_emit + self._interval - now, send)
+        finally:
+            if trailing is not None:
+                trailing.cancel()
+            # Failed, timed out or about to retry: the clinician keeps everything that
+            # arrived before it (the best-effort content a degraded error refers to). A
+            # finished object needs no partial: the `soap` event follows.
+            if unsent and not parser.finished:
+                send()
         return parser.finished
 
     def _degrade(self, code: str, message: str) -> SoapNote | None:
