@@ -1,8 +1,9 @@
-"""HTTP edge helpers: bounded JSON bodies, validation errors with the field at fault."""
+"""HTTP edge helpers: bounded JSON bodies, validation errors with the field at fault, path ids."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -40,8 +41,9 @@ async def read_json(request: Request, limit: int) -> Any:
 
 
 def validate(model: type[M], data: Any) -> M:
+    """Strict: a JSON body is typed, so `"stream": 0` or `"yes"` is a 422, not a guess."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=True)
     except ValidationError as exc:
         fields = []
         for err in exc.errors(include_url=False, include_input=False):
@@ -49,6 +51,41 @@ def validate(model: type[M], data: Any) -> M:
             fields.append({"field": loc, "message": err["msg"], "type": err["type"]})
         names = ", ".join(f["field"] for f in fields)
         raise ValidationFailed(f"Invalid request: check {names}", fields=fields) from None
+
+
+MAX_ID_CHARS = 255
+# ASCII digits only: int() also takes "", "+5", " 5", "5_0" and non-ASCII digits, none of
+# which is the `integer` the document promises. 19 digits hold any cursor (< 2**63).
+_QUERY_INT = re.compile(r"[0-9]{1,19}")
+
+
+def query_int(request: Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
+    """An integer query parameter from `lo` to `hi`; `default` when absent, else a 422."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if _QUERY_INT.fullmatch(raw) and lo <= int(raw) <= hi:
+        return int(raw)
+    raise ValidationFailed(
+        f"{name} must be an integer from {lo} to {hi}",
+        fields=[{"field": name, "message": f"integer {lo}-{hi}", "type": "range"}],
+    )
+
+
+def path_id(request: Request, name: str = "consultation_id") -> str:
+    """A path id, refused (422, field named) unless it could be a stored id: 1-255
+    characters and no NUL, which PostgreSQL cannot even compare (a 500 otherwise)."""
+    value: str = request.path_params[name]
+    if not 1 <= len(value) <= MAX_ID_CHARS:
+        message, kind = f"1-{MAX_ID_CHARS} characters", "length"
+    elif "\x00" in value:
+        message, kind = "must not contain NUL (U+0000) characters", "value_error"
+    else:
+        return value
+    raise ValidationFailed(
+        f"{name} must be 1-{MAX_ID_CHARS} characters without NUL",
+        fields=[{"field": name, "message": message, "type": kind}],
+    )
 
 
 def error_response(exc: DelphosError) -> JSONResponse:

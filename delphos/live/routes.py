@@ -12,7 +12,8 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from delphos.db import repository as repo
-from delphos.errors import NotFound, ValidationFailed
+from delphos.errors import NotFound
+from delphos.scope import consultation_scope
 from delphos.state import AppState
 
 
@@ -26,20 +27,8 @@ async def issue_token(request: Request) -> Response:
     )
 
 
-async def _scope(request: Request) -> tuple[AppState, repo.TenantRef, str]:
-    state: AppState = request.app.state.delphos
-    tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
-    cid = request.path_params["consultation_id"]
-    if not 1 <= len(cid) <= 255:
-        raise ValidationFailed(
-            "consultation_id must be 1-255 characters",
-            fields=[{"field": "consultation_id", "message": "1-255 characters", "type": "length"}],
-        )
-    return state, tenant, cid
-
-
 async def transcript(request: Request) -> Response:
-    state, tenant, cid = await _scope(request)
+    state, tenant, cid = await consultation_scope(request)
     if await repo.get_consultation(state.db, tenant.id, cid) is None:
         raise NotFound("No such consultation")
     turns = await repo.list_turns(state.db, tenant.id, cid)
@@ -59,7 +48,7 @@ async def transcript(request: Request) -> Response:
 
 
 async def audio_list(request: Request) -> Response:
-    state, tenant, cid = await _scope(request)
+    state, tenant, cid = await consultation_scope(request)
     if await repo.get_consultation(state.db, tenant.id, cid) is None:
         raise NotFound("No such consultation")
     rows = await repo.list_audio(state.db, tenant.id, cid)
@@ -81,11 +70,11 @@ async def audio_list(request: Request) -> Response:
 
 
 async def audio_file(request: Request) -> Response:
-    state, tenant, cid = await _scope(request)
-    try:
-        audio_id = int(request.path_params["audio_id"])
-    except ValueError:
-        raise NotFound("No such recording") from None
+    state, tenant, cid = await consultation_scope(request)
+    raw_id = request.path_params["audio_id"]
+    if not (raw_id.isascii() and raw_id.isdigit()):
+        raise NotFound("No such recording")
+    audio_id = int(raw_id)
     for a in await repo.list_audio(state.db, tenant.id, cid):
         if a.id == audio_id and await asyncio.to_thread(Path(a.path).is_file):
             return FileResponse(a.path, media_type="audio/wav", filename=f"{cid}-{a.id}.wav")

@@ -12,7 +12,6 @@ from typing import Any
 from delphos.cache.store import NoteCache
 from delphos.live.tokens import TokenIssuer
 from delphos.settings import Settings
-from delphos.stt.model import get_model
 from delphos.stt.transcriber import Transcriber
 
 log = logging.getLogger("delphos.live")
@@ -25,9 +24,7 @@ class LiveState:
             settings.token_secret.encode() if settings.token_secret else secrets.token_bytes(32)
         )
         self.tokens = TokenIssuer(secret, settings.token_ttl_seconds, cache)
-        self.audio_seconds = (
-            float(settings.audio_max_minutes * 60) if settings.audio_retention else 0.0
-        )
+        self.audio_seconds = settings.stt_max_session_audio_s if settings.audio_retention else 0.0
         self._transcriber: Transcriber | None = None
         self._lock = asyncio.Lock()
         self._background: set[asyncio.Task[Any]] = set()
@@ -36,8 +33,9 @@ class LiveState:
         """The process's transcriber; the model loads once, in a thread, on first use."""
         async with self._lock:
             if self._transcriber is None:
-                model = await asyncio.to_thread(get_model, self.settings)
-                self._transcriber = Transcriber(model, self.settings.stt_max_concurrency)
+                self._transcriber = await asyncio.to_thread(
+                    Transcriber.from_settings, self.settings
+                )
             return self._transcriber
 
     def detach(self, work: Coroutine[Any, Any, None]) -> None:

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from delphos.db import repository as repo
 from delphos.errors import DelphosError
 from delphos.live.consultation import ConsultationLoop, TurnRecord
+from delphos.settings import Settings
 from delphos.state import AppState
 from delphos.stt.audio import InvalidAudio, check_sample_rate
 from delphos.stt.session import Lagging, SessionClosed, Transcript, TranscriptionSession
@@ -74,15 +75,15 @@ def _bool(params: Any, name: str) -> bool:
     raise BadParameter(f"{name} must be true or false")
 
 
-def parse_params(params: Any) -> LiveParams:
+def parse_params(params: Any, settings: Settings) -> LiveParams:
     cid = params.get("consultation_id")
-    if cid is not None and not 1 <= len(cid) <= 255:
-        raise BadParameter("consultation_id must be 1-255 characters")
+    if cid is not None and (not 1 <= len(cid) <= 255 or "\x00" in cid):
+        raise BadParameter("consultation_id must be 1-255 characters without NUL")
     language = params.get("language") or None
     if language is not None and not (2 <= len(language) <= 8 and language.isalpha()):
         raise BadParameter("language must be a language code such as en or pt")
-    min_silence = _int(params, "min_turn_silence", 800, 100, 10_000)
-    max_silence = _int(params, "max_turn_silence", 2000, 100, 30_000)
+    min_silence = _int(params, "min_turn_silence", settings.stt_min_turn_silence_ms, 100, 10_000)
+    max_silence = _int(params, "max_turn_silence", settings.stt_max_turn_silence_ms, 100, 30_000)
     if max_silence < min_silence:
         raise BadParameter("max_turn_silence must not be less than min_turn_silence")
     try:
@@ -175,7 +176,7 @@ async def transcribe(ws: WebSocket) -> None:
         await channel.close(POLICY_VIOLATION, "authentication required")
         return
     try:
-        params = parse_params(ws.query_params)
+        params = parse_params(ws.query_params, state.settings)
         speech = await state.live.speech()
         if params.language not in (None, "en") and not speech.model.multilingual:
             raise BadParameter(
@@ -193,6 +194,7 @@ async def transcribe(ws: WebSocket) -> None:
         min_turn_silence_ms=params.min_turn_silence,
         max_turn_silence_ms=params.max_turn_silence,
         sample_rate=params.sample_rate,
+        interim_interval_s=state.settings.stt_interim_interval_s,
         keep_audio_s=state.live.audio_seconds if params.consultation_id else 0.0,
     )
     loop: ConsultationLoop | None = None
@@ -223,10 +225,9 @@ async def transcribe(ws: WebSocket) -> None:
     async def deliver(events: list[Any]) -> None:
         for event in events:
             if isinstance(event, Transcript):
-                if event.is_final and not event.text.strip():
-                    continue
+                # An empty final clears the client's preview; it is not a turn.
                 await channel.send(transcription_message(event))
-                if event.is_final and loop is not None:
+                if event.is_final and event.text.strip() and loop is not None:
                     loop.submit(
                         TurnRecord(
                             seq=first_seq + event.turn_index,
