@@ -19,7 +19,7 @@ from pathlib import Path
 
 from delphos.cache.delta import normalise_words, word_delta
 
-ACI_TRAIN = Path("/work/shared/eval/aci-bench/train.json")
+ACI_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench" / "train.json"
 TARGET_CHARS = 100_000
 LIMIT = 5
 REPEATS = 30

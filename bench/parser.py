@@ -21,7 +21,7 @@ import jiter
 from delphos.soap.note import SECTION_KEYS, SectionKey
 from delphos.soap.parser import SoapStreamParser
 
-ACI_BENCH = Path("/work/shared/eval/aci-bench")
+ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 SIZES_KB = (4, 16, 64)
 # Targets the parser is tuned for (ratio vs jiter re-parsing, same run).
 TARGETS = {16: 20.0, 64: 100.0}

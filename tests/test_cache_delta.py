@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from delphos.cache.delta import normalise_words, word_delta
 
-ACI_TRAIN = Path("/work/shared/eval/aci-bench/train.json")
+ACI_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench" / "train.json"
 
 
 def _real_words() -> list[str]:

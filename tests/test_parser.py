@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from delphos.soap.note import SECTION_KEYS, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
-ACI_BENCH = Path("/work/shared/eval/aci-bench")
+ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 
 Note = dict[SectionKey, str]
 
