@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -253,6 +254,52 @@ async def test_lock_expires_and_a_late_unlock_keeps_the_new_holder(note_cache: N
     assert await note_cache.try_lock(name, ttl_seconds=30) is None
 
 
+async def test_only_the_holder_extends_a_lock_and_its_owner_is_visible(
+    note_cache: NoteCache,
+) -> None:
+    name = f"{TENANT}:{uuid.uuid4().hex}"
+    token = await note_cache.try_lock(name, ttl_seconds=0.3)
+    assert token is not None
+    if note_cache.kind == "memory":
+        # One process: nobody else to see the lock or to wait on it.
+        assert await note_cache.lock_owner(name) is None
+        assert await note_cache.extend_lock(name, token, 30)
+        return
+    assert await note_cache.lock_owner(name) == token
+    assert not await note_cache.extend_lock(name, "not-the-holder", 30)
+    assert await note_cache.extend_lock(name, token, 30)
+
+    await asyncio.sleep(0.5)  # past the first time to live: the extension holds it
+
+    assert await note_cache.lock_owner(name) == token
+    await note_cache.unlock(name, token)
+    assert await note_cache.lock_owner(name) is None
+    assert not await note_cache.extend_lock(name, token, 30), "a released lock stays released"
+
+
+async def test_published_events_replay_from_the_start_in_order(note_cache: NoteCache) -> None:
+    stream = uuid.uuid4().hex
+    sent: list[tuple[str, dict[str, Any]]] = [
+        ("status", {"type": "generating"}),
+        ("partial", {"subjective": "Patiënt — “hoofdpijn”", "completeness": {"s": False}}),
+        ("soap", {"soap_hash": "a" * 64, "cached": False}),
+    ]
+    for name, data in sent:
+        await note_cache.publish_event(stream, name, data, ttl_seconds=60)
+
+    everything = await note_cache.read_events(stream, "0", block_seconds=0.1)
+
+    assert everything is not None
+    if note_cache.kind == "memory":
+        assert everything == [], "in one process there is no other worker to relay to"
+        return
+    assert [(e.name, e.data) for e in everything] == sent
+    later = await note_cache.read_events(stream, everything[1].id, block_seconds=0.1)
+    assert later is not None
+    assert [(e.name, e.data) for e in later] == sent[2:]
+    assert await note_cache.read_events(stream, everything[-1].id, block_seconds=0.05) == []
+
+
 async def test_100k_character_text(
     note_cache: NoteCache,
     long_consultation_text: str,
@@ -309,8 +356,9 @@ async def test_redis_exact_hit_does_not_need_the_text(
         await cache.store(TENANT, CONSULTATION, make_entry(*visit))
         key = cache.note_key(TENANT, CONSULTATION)
         assert 0 < await raw.pttl(key) <= 60_000
-        # Without the text field only the exact path can still answer.
-        await raw.hdel(key, "t")
+        assert 0 < await raw.pttl(cache.text_key(TENANT, CONSULTATION)) <= 60_000
+        # Without the text only the exact path can still answer.
+        await raw.delete(cache.text_key(TENANT, CONSULTATION))
         assert await lookup(cache, visit[0]) is not None
         assert await lookup(cache, with_words(visit[0], next_words[:1])) is None
     finally:

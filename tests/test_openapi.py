@@ -390,16 +390,10 @@ def test_engine_failures_answer_as_documented(
 _SCOPED_PATHS = ["", "/soap-notes", f"/soap-notes/{'0' * 64}", "/transcript", "/audio", "/audio/1"]
 
 
-def test_a_nul_in_a_path_id_is_refused_not_a_server_error(
-    fuzz_server: LiveServer, request: pytest.FixtureRequest
-) -> None:
+def test_a_nul_in_a_path_id_is_refused_not_a_server_error(fuzz_server: LiveServer) -> None:
     """The document says an id never holds NUL (POST refuses one); asking for one must be
-    a 4xx. On PostgreSQL, history/ and live/routes.py pass it to a query that fails (500)
-    until they check ids with `delphos.http.path_id`."""
-    if fuzz_server.settings.resolved_database_url.startswith("postgresql"):
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="NUL path id reaches PostgreSQL: 500")
-        )
+    a 4xx, never a query PostgreSQL fails on (500): every scoped route checks its id with
+    `delphos.http.path_id`."""
     statuses = {
         suffix: httpx.get(
             f"{fuzz_server.url}/v1/consultations/a%00b{suffix}",
@@ -411,11 +405,6 @@ def test_a_nul_in_a_path_id_is_refused_not_a_server_error(
     assert all(400 <= s < 500 for s in statuses.values()), statuses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history/routes.py parses limit/cursor with int(): an empty value is the default, "
-    "'5_0', '+5', ' 5' and non-ASCII digits are numbers (fix: delphos.http.query_int)",
-)
 def test_limit_and_cursor_are_integers_as_documented(fuzz_server: LiveServer) -> None:
     cid = f"visit-{uuid.uuid4().hex[:8]}"
     assert _post(fuzz_server, JSON_NOTE, {"consultation_id": cid, "stream": False}).is_success

@@ -10,13 +10,14 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 from delphos.cache.store import (
     CacheEntry,
     CacheHealth,
     CacheHit,
+    StreamEvent,
     decide,
-    decode_payload,
     encode_payload,
 )
 
@@ -37,6 +38,8 @@ class _Stored:
 
 class MemoryCache:
     kind = "memory"
+    # One process: concurrent requests are coalesced in process, no events to relay.
+    shared = False
 
     def __init__(self, max_entries: int, ttl_seconds: float) -> None:
         if max_entries < 1:
@@ -69,7 +72,7 @@ class MemoryCache:
         self._entries.move_to_end(key)
         if stored.text_hash == text_hash:
             return CacheHit(
-                payload=decode_payload(stored.payload_json),
+                payload_json=stored.payload_json,
                 soap_hash=stored.soap_hash,
                 reason="exact",
                 delta_words=0,
@@ -102,6 +105,24 @@ class MemoryCache:
 
     async def unlock(self, name: str, token: str) -> None:
         return None
+
+    async def extend_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        return True
+
+    async def lock_owner(self, name: str) -> str | None:
+        # The in-process lock is never held against anyone.
+        return None
+
+    async def publish_event(
+        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+    ) -> None:
+        # No other worker can read it: in one process the generation itself is shared.
+        return None
+
+    async def read_events(
+        self, stream: str, after: str, block_seconds: float
+    ) -> list[StreamEvent] | None:
+        return []
 
     async def health(self) -> CacheHealth:
         return CacheHealth(

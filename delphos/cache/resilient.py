@@ -6,7 +6,9 @@ errors are absorbed:
 - ``lookup`` -> None (a miss: the note is generated as if nothing were cached),
 - ``store`` -> dropped,
 - ``try_lock`` -> a token (fail open: coalescing falls back to in-process only),
-- ``unlock`` -> nothing.
+- ``unlock`` -> nothing,
+- ``extend_lock`` -> False, ``lock_owner`` -> None (as if the lock had expired),
+- ``publish_event`` -> dropped, ``read_events`` -> None (the reader generates itself).
 
 A warning names the exception class (never its message, which may hold an address with
 credentials, and never patient text) at most once per ``warn_interval``. Nothing has to
@@ -21,12 +23,12 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from redis.exceptions import RedisError
 
 from delphos.cache.redis_store import RedisCache
-from delphos.cache.store import CacheEntry, CacheHealth, CacheHit
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, StreamEvent
 
 __all__ = ["ResilientCache"]
 
@@ -48,11 +50,12 @@ class ResilientCache:
         deadline: float | None = None,
     ) -> None:
         self.kind = inner.kind
+        self.shared = inner.shared
         self._inner = inner
         self._warn_interval = warn_interval
-        # Socket timeouts bound each read; the deadline bounds a whole operation (two
-        # round trips on the delta path, one reconnect attempt each), so a hung Redis
-        # costs a request at most this long.
+        # The deadline bounds every operation (two round trips on the delta path, one
+        # reconnect attempt each), so a hung Redis costs a request at most this long. The
+        # client has no per-socket read timeout of its own (see RedisCache): this is it.
         self._deadline = deadline if deadline is not None else 2 * inner.timeout
         self._last_warning_at: float | None = None
         self._last_error: str | None = None  # exception class name while Redis is down
@@ -114,6 +117,22 @@ class ResilientCache:
 
     async def unlock(self, name: str, token: str) -> None:
         await self._call(lambda: self._inner.unlock(name, token), None)
+
+    async def extend_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        return await self._call(lambda: self._inner.extend_lock(name, token, ttl_seconds), False)
+
+    async def lock_owner(self, name: str) -> str | None:
+        return await self._call(lambda: self._inner.lock_owner(name), None)
+
+    async def publish_event(
+        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+    ) -> None:
+        await self._call(lambda: self._inner.publish_event(stream, name, data, ttl_seconds), None)
+
+    async def read_events(
+        self, stream: str, after: str, block_seconds: float
+    ) -> list[StreamEvent] | None:
+        return await self._call(lambda: self._inner.read_events(stream, after, block_seconds), None)
 
     async def health(self) -> CacheHealth:
         answered = await self._call(self._ping, False)

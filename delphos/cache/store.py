@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from delphos.cache.delta import normalise_words, word_delta
@@ -18,9 +19,11 @@ __all__ = [
     "CacheHealth",
     "CacheHit",
     "NoteCache",
+    "StreamEvent",
     "decide",
     "decode_payload",
     "encode_payload",
+    "with_cached_flag",
 ]
 
 
@@ -36,10 +39,16 @@ class CacheEntry:
 
 @dataclass(frozen=True)
 class CacheHit:
-    payload: dict[str, Any]
+    # The stored payload as JSON text: a hit answered over SSE is written out as it is,
+    # never decoded and re-encoded (see ``with_cached_flag``).
+    payload_json: str
     soap_hash: str
     reason: Literal["exact", "delta"]
     delta_words: int
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        return decode_payload(self.payload_json)
 
 
 @dataclass(frozen=True)
@@ -49,8 +58,20 @@ class CacheHealth:
     detail: str  # for operators: never a password or patient text
 
 
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of a generation, as relayed between workers (see ``publish_event``)."""
+
+    id: str  # position in the stream; pass the last one seen as ``after`` to read on
+    name: str
+    data: dict[str, Any]
+
+
 class NoteCache(Protocol):
     kind: str
+    # True when several worker processes see the same cache (Redis): only then are the
+    # lock and event-stream operations below worth calling.
+    shared: bool
 
     async def lookup(
         self,
@@ -76,6 +97,30 @@ class NoteCache(Protocol):
         """Release the lock, but only if it is still held with ``token``."""
         ...
 
+    async def extend_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
+        """Restart the lock's time to live if it is still held with ``token``."""
+        ...
+
+    async def lock_owner(self, name: str) -> str | None:
+        """The token the lock ``name`` is held with, or None if nobody holds it."""
+        ...
+
+    # --- cross-worker event relay: one generation's events, readable from the start ------
+
+    async def publish_event(
+        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+    ) -> None:
+        """Append an event to ``stream``; the stream expires ``ttl_seconds`` after the last."""
+        ...
+
+    async def read_events(
+        self, stream: str, after: str, block_seconds: float
+    ) -> list[StreamEvent] | None:
+        """Events of ``stream`` after position ``after`` ("0" = from the start), waiting up
+        to ``block_seconds`` for the first. None when the stream cannot be read (an outage
+        absorbed by the resilient wrapper; the bare Redis backend raises instead)."""
+        ...
+
     async def health(self) -> CacheHealth: ...
 
     async def aclose(self) -> None: ...
@@ -97,6 +142,19 @@ def decode_payload(raw: str) -> dict[str, Any]:
     return value
 
 
+def with_cached_flag(payload_json: str) -> str:
+    """The stored payload's JSON with ``"cached": true`` added, without decoding it.
+
+    ``encode_payload`` always writes one JSON object with no trailing whitespace, so the
+    flag goes in before its closing brace.
+    """
+    if not payload_json.endswith("}"):
+        raise ValueError("stored note payload is not a JSON object")
+    if payload_json == "{}":
+        return '{"cached":true}'
+    return payload_json[:-1] + ',"cached":true}'
+
+
 def decide(
     *,
     cached_text: str,
@@ -112,7 +170,7 @@ def decide(
     if delta >= max_delta:
         return None
     return CacheHit(
-        payload=decode_payload(raw_payload),
+        payload_json=raw_payload,
         soap_hash=cached_soap_hash,
         reason="delta",
         delta_words=delta,

@@ -3,6 +3,7 @@ so ids of other clinics cannot even be confirmed to exist."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,8 +12,10 @@ from starlette.routing import Route
 
 from delphos.db import repository as repo
 from delphos.errors import NotFound, ValidationFailed
-from delphos.state import AppState
+from delphos.http import query_int
+from delphos.scope import consultation_scope
 
+_SOAP_HASH = re.compile(r"[0-9a-f]{64}")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -31,36 +34,8 @@ def note_json(note: repo.StoredNote) -> dict[str, Any]:
     }
 
 
-async def _tenant(request: Request) -> tuple[AppState, repo.TenantRef, str]:
-    state: AppState = request.app.state.delphos
-    tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
-    cid = request.path_params["consultation_id"]
-    if not 1 <= len(cid) <= 255:
-        raise ValidationFailed(
-            "consultation_id must be 1-255 characters",
-            fields=[{"field": "consultation_id", "message": "1-255 characters", "type": "length"}],
-        )
-    return state, tenant, cid
-
-
-def _int_param(request: Request, name: str, default: int | None, lo: int, hi: int) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = lo - 1
-    if not lo <= value <= hi:
-        raise ValidationFailed(
-            f"{name} must be an integer from {lo} to {hi}",
-            fields=[{"field": name, "message": f"integer {lo}-{hi}", "type": "range"}],
-        )
-    return value
-
-
 async def consultation(request: Request) -> Response:
-    state, tenant, cid = await _tenant(request)
+    state, tenant, cid = await consultation_scope(request)
     info = await repo.get_consultation(state.db, tenant.id, cid)
     if info is None:
         raise NotFound("No such consultation")
@@ -76,9 +51,9 @@ async def consultation(request: Request) -> Response:
 
 
 async def soap_notes(request: Request) -> Response:
-    state, tenant, cid = await _tenant(request)
-    limit = _int_param(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
-    cursor = _int_param(request, "cursor", None, 1, 2**62)
+    state, tenant, cid = await consultation_scope(request)
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    cursor = query_int(request, "cursor", None, 1, 2**62)
     assert limit is not None
     if await repo.get_consultation(state.db, tenant.id, cid) is None:
         raise NotFound("No such consultation")
@@ -96,8 +71,15 @@ async def soap_notes(request: Request) -> Response:
 
 
 async def soap_note(request: Request) -> Response:
-    state, tenant, cid = await _tenant(request)
+    state, tenant, cid = await consultation_scope(request)
     soap_hash = request.path_params["soap_hash"]
+    if not _SOAP_HASH.fullmatch(soap_hash):
+        # As documented: a SHA-256 in lowercase hex. Anything else names no note, and must
+        # not reach the database (PostgreSQL fails on a NUL: a 500).
+        raise ValidationFailed(
+            "soap_hash must be 64 lowercase hex characters",
+            fields=[{"field": "soap_hash", "message": "64 lowercase hex", "type": "pattern"}],
+        )
     note = await repo.get_note(state.db, tenant.id, cid, soap_hash)
     if note is None:
         raise NotFound("No such note")

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from delphos.http import read_json, validate
+from delphos.http import read_model
 from delphos.soap.schemas import SoapRequest
 from delphos.state import AppState
 
@@ -31,10 +31,13 @@ def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
+_CACHE_HIT_STATUS = _encode_bytes("status", {"type": "cache_hit"})
+
+
 async def _prepare(request: Request) -> tuple[AppState, Any, SoapRequest]:
     state: AppState = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
-    body = validate(SoapRequest, await read_json(request, state.settings.max_body_bytes))
+    body = await read_model(request, SoapRequest, state.settings.max_body_bytes)
     return state, tenant, body
 
 
@@ -44,10 +47,12 @@ async def soap_stream(request: Request) -> Response:
         return JSONResponse(await state.notes.note(tenant, body))
 
     answer = await state.notes.answer(tenant, body)
-    if answer.cached is not None:
-        # A cache hit is two events known at once: one write, no streaming machinery.
+    if answer.cached_json is not None:
+        # A cache hit is two events known at once: one write, no streaming machinery, and
+        # the note's JSON written as the cache holds it (one line: JSON text never
+        # contains a raw newline).
         return Response(
-            _encode_bytes("status", {"type": "cache_hit"}) + _encode_bytes("soap", answer.cached),
+            _CACHE_HIT_STATUS + b"event: soap\ndata: " + answer.cached_json.encode() + b"\n\n",
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )

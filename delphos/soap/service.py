@@ -4,17 +4,27 @@ request → cache check → engine stream → incremental parser → SSE events 
 
 `NoteService.events()` yields the contract's events for one request: `status` first, then
 `partial`s, then exactly one `soap` or `error`. Transport (SSE or JSON) is the route's job.
+
+Coalescing: requests for the same tenant, consultation and text share one generation. In
+one process they subscribe to the same `Generation`. Across workers (Redis) the first
+takes the short lock ``gen:{tenant}:{consultation}:{text_hash}`` and publishes every event
+to a Redis Stream named by its lock token; a worker that finds the lock taken replays that
+stream from the start to its own client. A holder that dies stops refreshing its lock; the
+waiters then take the lock over and generate themselves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 from delphos.cache.delta import normalise_words, word_delta
-from delphos.cache.store import CacheEntry, NoteCache
+from delphos.cache.store import CacheEntry, NoteCache, with_cached_flag
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
 from delphos.db.repository import NoteRecord, TenantRef, find_source
@@ -30,6 +40,7 @@ from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
 from delphos.soap.generation import Event, Fallback, Generation, GenerationResult
 from delphos.soap.note import SoapNote, text_hash
+from delphos.soap.relay import ABANDONED, TERMINAL, Relay, remote_events
 from delphos.soap.schemas import SoapRequest
 
 log = logging.getLogger("delphos.service")
@@ -42,21 +53,60 @@ _ERRORS: dict[str, type[DelphosError]] = {
 }
 
 
+# The cross-worker generation lock lives this long unless its holder refreshes it (every
+# third of it): a dead worker's lock frees within seconds, a live one keeps it.
+LOCK_SECONDS = 6.0
+_RunKey = tuple[str, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """Either a cached note (known in full up front) or a generation to subscribe to."""
+    """Either a cached note (known in full up front) or the event stream of a generation."""
 
-    cached: dict[str, Any] | None
-    generation: Generation | None
+    # A hit's `soap` event as JSON text ("cached": true): the SSE route writes it out as
+    # it is, the hot path never decodes and re-encodes the note.
+    cached_json: str | None
+    stream: AsyncIterator[Event] | None
+
+    @property
+    def cached(self) -> dict[str, Any] | None:
+        if self.cached_json is None:
+            return None
+        value: dict[str, Any] = json.loads(self.cached_json)
+        return value
 
     async def events(self) -> AsyncIterator[Event]:
-        if self.cached is not None:
+        cached = self.cached
+        if cached is not None:
             yield "status", {"type": "cache_hit"}
-            yield "soap", self.cached
+            yield "soap", cached
             return
-        assert self.generation is not None
-        async for event in self.generation.subscribe():
+        assert self.stream is not None
+        async for event in self.stream:
             yield event
+
+
+@dataclass(eq=False)
+class _Run:
+    """One generation in this process, who listens to it, and its cross-worker lock."""
+
+    key: _RunKey
+    generation: Generation
+    lock: tuple[str, str] | None  # (name, token) while other workers may be waiting
+    listeners: int = 0
+    # Every section was complete in the last partial (or the final event is out): the note
+    # is finished (cached, persisted) even if every client leaves before the closing brace.
+    settled: bool = False
+    abandoned: bool = False
+    keeper: asyncio.Task[None] | None = None
+
+    @property
+    def joinable(self) -> bool:
+        return not self.abandoned and self.generation.joinable
+
+    def progress(self, name: str, data: dict[str, Any]) -> None:
+        if name in TERMINAL or (name == "partial" and all(data["completeness"].values())):
+            self.settled = True
 
 
 class NoteService:
@@ -77,7 +127,10 @@ class NoteService:
         self._db = db
         self._recorder = recorder
         self._fallback = fallback
-        self._inflight: dict[tuple[str, str, str], Generation] = {}
+        self._inflight: dict[_RunKey, _Run] = {}
+        self._closing = False
+        # A relayed event stream outlives its generation by this long (late readers).
+        self._stream_ttl = settings.generation_timeout + 60.0
         self.engine_calls = 0  # generations started (for tests, benchmarks and /health)
 
     @property
@@ -85,12 +138,12 @@ class NoteService:
         return len(self._inflight)
 
     async def answer(self, tenant: TenantRef, req: SoapRequest) -> Answer:
-        """Cache check first; otherwise join (or start) the generation for this text."""
+        """Cache check first; otherwise join (or start, or follow) the generation."""
         digest = text_hash(req.accumulated_text)
         hit = await self._cache_check(tenant, req, digest)
         if hit is not None:
-            return Answer(cached=hit, generation=None)
-        return Answer(cached=None, generation=self._join_or_start(tenant, req, digest))
+            return Answer(cached_json=hit, stream=None)
+        return await self._join_or_start(tenant, req, digest)
 
     async def events(self, tenant: TenantRef, req: SoapRequest) -> AsyncIterator[Event]:
         answer = await self.answer(tenant, req)
@@ -108,9 +161,8 @@ class NoteService:
 
     # --- cache check ---------------------------------------------------------------------
 
-    async def _cache_check(
-        self, tenant: TenantRef, req: SoapRequest, digest: str
-    ) -> dict[str, Any] | None:
+    async def _cache_check(self, tenant: TenantRef, req: SoapRequest, digest: str) -> str | None:
+        """The `soap` event of a hit as JSON text, or None."""
         limit = self._settings.cache_word_delta
         hit = await self._cache.lookup(
             tenant.id,
@@ -120,7 +172,7 @@ class NoteService:
             max_delta=limit,
         )
         if hit is not None:
-            return {**hit.payload, "cached": True}
+            return with_cached_flag(hit.payload_json)
         if req.previous_soap_hash is None:
             return None
         # The cache lost its entry (TTL, eviction, Redis restart) but the client tells us
@@ -166,15 +218,52 @@ class NoteService:
                 payload=payload,
             ),
         )
-        return {**payload, "cached": True}
+        return json.dumps({**payload, "cached": True}, ensure_ascii=False, separators=(",", ":"))
 
-    # --- generation ----------------------------------------------------------------------
+    # --- generation: join, start, or follow another worker's ------------------------------
 
-    def _join_or_start(self, tenant: TenantRef, req: SoapRequest, digest: str) -> Generation:
-        key = (tenant.id, req.consultation_id, digest)
-        current = self._inflight.get(key)
-        if current is not None and current.joinable:
-            return current
+    async def _join_or_start(self, tenant: TenantRef, req: SoapRequest, digest: str) -> Answer:
+        key: _RunKey = (tenant.id, req.consultation_id, digest)
+        run = self._joinable(key)
+        if run is not None:
+            return Answer(cached_json=None, stream=self._listen(run))
+        blank = not req.accumulated_text.strip()
+        if blank or not self._cache.shared:
+            # One process (or nothing to generate): in-process coalescing is the whole story.
+            return Answer(cached_json=None, stream=self._listen(self._start(tenant, req, digest)))
+        name = f"gen:{tenant.id}:{req.consultation_id}:{digest}"
+        while True:
+            token = await self._cache.try_lock(name, LOCK_SECONDS)
+            # A request of this process may have started the run while Redis answered.
+            run = self._joinable(key)
+            if run is not None:
+                if token is not None:
+                    await self._cache.unlock(name, token)
+                return Answer(cached_json=None, stream=self._listen(run))
+            if token is not None:
+                run = self._start(tenant, req, digest, lock=(name, token))
+                return Answer(cached_json=None, stream=self._listen(run))
+            owner = await self._cache.lock_owner(name)
+            if owner is not None:
+                stream = self._follow(tenant, req, digest, name, owner)
+                return Answer(cached_json=None, stream=stream)
+            # The holder let go between the two calls: it has probably cached the note.
+            hit = await self._cache_check(tenant, req, digest)
+            if hit is not None:
+                return Answer(cached_json=hit, stream=None)
+
+    def _joinable(self, key: _RunKey) -> _Run | None:
+        run = self._inflight.get(key)
+        return run if run is not None and run.joinable else None
+
+    def _start(
+        self,
+        tenant: TenantRef,
+        req: SoapRequest,
+        digest: str,
+        lock: tuple[str, str] | None = None,
+    ) -> _Run:
+        key: _RunKey = (tenant.id, req.consultation_id, digest)
         blank = not req.accumulated_text.strip()
         # Blank text never reaches an engine: an empty note, never an invented visit.
         engine: Engine = self._blank if blank else self._engine
@@ -197,17 +286,118 @@ class NoteService:
             on_complete=on_complete,
             fallback=None if blank else self._fallback,
         )
-        self._inflight[key] = generation
+        run = _Run(key=key, generation=generation, lock=lock)
+        self._inflight[key] = run
         if not blank:
             self.engine_calls += 1
         generation.start()
+        run.keeper = asyncio.get_running_loop().create_task(
+            self._keep(run), name="delphos-generation-keeper"
+        )
 
         def forget(_: object) -> None:
-            if self._inflight.get(key) is generation:
+            if self._inflight.get(key) is run:
                 del self._inflight[key]
 
         generation.add_done_callback(forget)
-        return generation
+        return run
+
+    async def _listen(self, run: _Run) -> AsyncIterator[Event]:
+        """One client's view of a local run; the last client to leave early abandons it."""
+        run.listeners += 1
+        try:
+            # aclosing: the subscription ends the moment this client does, not whenever the
+            # garbage collector gets to it (subscribe() is a generator typed as an iterator).
+            async with aclosing(run.generation.subscribe()) as events:  # type: ignore[type-var]
+                async for name, data in events:
+                    run.progress(name, data)
+                    yield name, data
+        finally:
+            run.listeners -= 1
+            if run.listeners == 0:
+                self._abandon_if_unfinished(run)
+
+    def _abandon_if_unfinished(self, run: _Run) -> None:
+        if run.generation.done.is_set() or run.settled or run.abandoned:
+            return
+        # Nobody is listening and the note is not complete: stop the keeper, the last
+        # subscriber, and the generation cancels its engine at once (no tokens burnt for
+        # nobody). A new request starts afresh.
+        run.abandoned = True
+        if self._inflight.get(run.key) is run:
+            del self._inflight[run.key]
+        if run.keeper is not None:
+            run.keeper.cancel()
+
+    async def _keep(self, run: _Run) -> None:
+        """Subscribed for the whole run, so the note is finished once its sections are
+        complete even with no client left; with Redis it also publishes every event for
+        the workers waiting on the lock, and keeps the lock alive meanwhile."""
+        heartbeat: asyncio.Task[None] | None = None
+        if run.lock is not None:
+            heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(*run.lock))
+        finished = False
+        try:
+            # subscribe() is an async generator typed as an iterator, hence the ignore.
+            async with aclosing(run.generation.subscribe()) as events:  # type: ignore[type-var]
+                async for name, data in events:
+                    run.progress(name, data)
+                    if run.lock is None:
+                        continue
+                    if name == "error" and self._closing:
+                        break  # shutting down: the waiting workers generate themselves
+                    await self._cache.publish_event(run.lock[1], name, data, self._stream_ttl)
+                    finished = finished or name in TERMINAL
+        finally:
+            if heartbeat is not None:
+                heartbeat.cancel()
+            if run.lock is not None:
+                lock_name, token = run.lock
+                if not finished:
+                    await self._cache.publish_event(token, ABANDONED, {}, self._stream_ttl)
+                await self._cache.unlock(lock_name, token)
+
+    async def _heartbeat(self, name: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(LOCK_SECONDS / 3)
+            if not await self._cache.extend_lock(name, token, LOCK_SECONDS):
+                # Expired (a stalled loop, a Redis restart): another worker may generate
+                # too. Nothing to undo; this run still finishes its own note.
+                log.info("generation lock lost; another worker may generate the same note")
+                return
+
+    async def _follow(
+        self, tenant: TenantRef, req: SoapRequest, digest: str, name: str, owner: str
+    ) -> AsyncIterator[Event]:
+        """Relay another worker's generation from its first event; take over if it dies."""
+        relay = Relay()
+        yield "status", {"type": "generating"}
+        relay.accept("status", {"type": "generating"})
+        holder: str | None = owner
+        while True:
+            if holder is not None:
+                async for event in remote_events(self._cache, name, holder):
+                    out = relay.accept(*event)
+                    if out is not None:
+                        yield out
+                if relay.finished:
+                    return
+            # The holder stopped without a note (left, died, or Redis is unreadable).
+            token = await self._cache.try_lock(name, LOCK_SECONDS)
+            if token is None:
+                holder = await self._cache.lock_owner(name)
+                continue
+            run = self._joinable((tenant.id, req.consultation_id, digest))
+            if run is not None:
+                await self._cache.unlock(name, token)
+            else:
+                log.info("generation holder gone without a note; generating here")
+                run = self._start(tenant, req, digest, lock=(name, token))
+            async for event in self._listen(run):
+                out = relay.accept(*event)
+                if out is not None:
+                    yield out
+            return
 
     async def _complete(
         self,
@@ -245,5 +435,8 @@ class NoteService:
         )
 
     async def aclose(self) -> None:
-        for generation in list(self._inflight.values()):
-            await generation.cancel()
+        self._closing = True
+        for run in list(self._inflight.values()):
+            await run.generation.cancel()
+            if run.keeper is not None:
+                await asyncio.gather(run.keeper, return_exceptions=True)

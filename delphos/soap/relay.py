@@ -1,0 +1,80 @@
+"""Relaying one worker's generation to another worker's client (Redis deployments).
+
+The worker holding the generation lock publishes every event of its run to a Redis Stream
+named by its lock token (see ``NoteService``); a worker that found the lock taken reads
+that stream from the start (``remote_events``) and passes it on through a ``Relay``, which
+keeps the contract's event order intact even when the holder dies and the waiter has to
+generate the note itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from delphos.cache.store import NoteCache
+from delphos.soap.generation import Event
+
+# A waiting worker blocks on the event stream this long per read before it checks that the
+# holder is still alive.
+FOLLOW_BLOCK_SECONDS = 0.25
+# Marker a holder publishes when it stops without a note (its clients all left, or it shuts
+# down): waiting workers then generate themselves instead of relaying an error.
+ABANDONED = "abandoned"
+TERMINAL = frozenset({"soap", "error"})
+
+
+class Relay:
+    """What a waiting worker passes on to its client: one `status`, then partials whose
+    completeness never goes back (a takeover restarts the note), then the final event."""
+
+    def __init__(self) -> None:
+        self.finished = False
+        self._status_sent = False
+        self._done: dict[str, bool] = {}
+
+    def accept(self, name: str, data: dict[str, Any]) -> Event | None:
+        if self.finished:
+            return None
+        if name == "status":
+            if self._status_sent:
+                return None
+            self._status_sent = True
+            return name, data
+        if name == "partial":
+            done: dict[str, bool] = data["completeness"]
+            if any(self._done.get(k, False) and not v for k, v in done.items()):
+                return None
+            self._done = dict(done)
+            return name, data
+        if name in TERMINAL:
+            self.finished = True
+            return name, data
+        return None
+
+
+async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterator[Event]:
+    """The events the holder of lock ``name`` (token ``holder``) publishes, from the first,
+    until its final one; ends early, without a final event, if the holder is gone (it
+    published ABANDONED, or no longer holds the lock) or Redis cannot be read."""
+    after = "0"
+    checked_gone = False
+    while True:
+        block = 0.0 if checked_gone else FOLLOW_BLOCK_SECONDS
+        batch = await cache.read_events(holder, after, block)
+        if batch is None:
+            return
+        for event in batch:
+            after = event.id
+            if event.name == ABANDONED:
+                return
+            yield event.name, event.data
+            if event.name in TERMINAL:
+                return
+        if batch:
+            continue
+        if checked_gone:
+            return
+        if await cache.lock_owner(name) != holder:
+            # Gone: one last read for what it published before letting go.
+            checked_gone = True
