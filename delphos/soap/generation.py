@@ -101,6 +101,26 @@ class Generation:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="delphos-generation")
+        self._task.add_done_callback(self._settle)
+
+    def _settle(self, task: asyncio.Task[None]) -> None:
+        # A task cancelled before its first step never runs `_run`'s finally: without this
+        # its subscribers would wait forever. Every run ends with soap or error, and done.
+        if not self.done.is_set():
+            if not any(name in ("soap", "error") for name, _ in self._events):
+                self._emit(
+                    "error",
+                    error_payload(
+                        "PROCESSING_ERROR", "Generation was cancelled", degraded=self._partial_sent
+                    ),
+                )
+            self.done.set()
+            self._changed.set()
+
+    def reserve(self) -> None:
+        """Count a subscriber that will call `subscribe(reserved=True)` later: until then
+        the run is not considered abandoned."""
+        self._subscribers += 1
 
     def add_done_callback(self, callback: Callable[[object], None]) -> None:
         assert self._task is not None, "start() first"
@@ -114,9 +134,10 @@ class Generation:
             except asyncio.CancelledError:
                 pass
 
-    async def subscribe(self) -> AsyncIterator[Event]:
+    async def subscribe(self, *, reserved: bool = False) -> AsyncIterator[Event]:
         """All events from the first; ends after `soap` or `error`."""
-        self._subscribers += 1
+        if not reserved:
+            self._subscribers += 1
         index = 0
         try:
             while True:

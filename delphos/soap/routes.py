@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -20,15 +21,25 @@ from delphos.soap.schemas import SoapRequest
 from delphos.state import AppState
 
 
+def one_line(json_text: str) -> str:
+    r"""JSON text safe as ONE `data:` line for every client.
+
+    json.dumps never emits a raw newline, but leaves U+2028/U+2029 raw, and JavaScript
+    regexes treat those as line terminators: the DELPHOS clients' `^data:\s*(.+)$` would
+    cut the event there. Escaped, they decode to the same characters."""
+    if "\u2028" in json_text or "\u2029" in json_text:
+        return json_text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return json_text
+
+
 def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
-    # One `data:` line per event: json.dumps never emits a raw newline, which is what the
-    # DELPHOS clients' `^data:\s*(.+)$` parsing relies on.
-    return ServerSentEvent(data=json.dumps(data, ensure_ascii=False), event=name, sep="\n")
+    data_line = one_line(json.dumps(data, ensure_ascii=False))
+    return ServerSentEvent(data=data_line, event=name, sep="\n")
 
 
 def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
     """The same framing as `_encode`, for answers known in full up front."""
-    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+    return f"event: {name}\ndata: {one_line(json.dumps(data, ensure_ascii=False))}\n\n".encode()
 
 
 _CACHE_HIT_STATUS = _encode_bytes("status", {"type": "cache_hit"})
@@ -52,14 +63,18 @@ async def soap_stream(request: Request) -> Response:
         # the note's JSON written as the cache holds it (one line: JSON text never
         # contains a raw newline).
         return Response(
-            _CACHE_HIT_STATUS + b"event: soap\ndata: " + answer.cached_json.encode() + b"\n\n",
+            _CACHE_HIT_STATUS
+            + b"event: soap\ndata: "
+            + one_line(answer.cached_json).encode()
+            + b"\n\n",
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        async for name, data in answer.events():
-            yield _encode(name, data)
+        async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
+            async for name, data in stream:
+                yield _encode(name, data)
 
     return EventSourceResponse(
         events(),

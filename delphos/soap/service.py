@@ -82,8 +82,11 @@ class Answer:
             yield "soap", cached
             return
         assert self.stream is not None
-        async for event in self.stream:
-            yield event
+        # Close the inner stream the moment this one closes (a client leaving), not when
+        # the garbage collector finalises it: departures must count at once.
+        async with aclosing(self.stream) as stream:  # type: ignore[type-var]
+            async for event in stream:
+                yield event
 
 
 @dataclass(eq=False)
@@ -291,6 +294,8 @@ class NoteService:
         if not blank:
             self.engine_calls += 1
         generation.start()
+        # The keeper counts as a subscriber from now, not from when its task first runs.
+        generation.reserve()
         run.keeper = asyncio.get_running_loop().create_task(
             self._keep(run), name="delphos-generation-keeper"
         )
@@ -302,9 +307,15 @@ class NoteService:
         generation.add_done_callback(forget)
         return run
 
-    async def _listen(self, run: _Run) -> AsyncIterator[Event]:
-        """One client's view of a local run; the last client to leave early abandons it."""
+    def _listen(self, run: _Run) -> AsyncIterator[Event]:
+        """One client's view of a local run; the last client to leave early abandons it.
+
+        The client counts from the moment it joins, not from its first read: otherwise the
+        only other client leaving in between would abandon the run under it."""
         run.listeners += 1
+        return self._listening(run)
+
+    async def _listening(self, run: _Run) -> AsyncIterator[Event]:
         try:
             # aclosing: the subscription ends the moment this client does, not whenever the
             # garbage collector gets to it (subscribe() is a generator typed as an iterator).
@@ -339,7 +350,7 @@ class NoteService:
         finished = False
         try:
             # subscribe() is an async generator typed as an iterator, hence the ignore.
-            async with aclosing(run.generation.subscribe()) as events:  # type: ignore[type-var]
+            async with aclosing(run.generation.subscribe(reserved=True)) as events:  # type: ignore[type-var]
                 async for name, data in events:
                     run.progress(name, data)
                     if run.lock is None:
@@ -409,14 +420,17 @@ class NoteService:
         result: GenerationResult,
     ) -> None:
         note: SoapNote = result.note
-        entry_payload = {k: v for k, v in payload.items() if k != "cached"}
-        await self._cache.store(
-            tenant.id,
-            consultation_id,
-            CacheEntry(
-                text_hash=digest, text=text, soap_hash=note.soap_hash, payload=entry_payload
-            ),
-        )
+        if not result.is_degraded:
+            # A degraded note (LLM failed, local rules completed it) is stored but not
+            # cached: the next request for this text should get the real engine again.
+            entry_payload = {k: v for k, v in payload.items() if k != "cached"}
+            await self._cache.store(
+                tenant.id,
+                consultation_id,
+                CacheEntry(
+                    text_hash=digest, text=text, soap_hash=note.soap_hash, payload=entry_payload
+                ),
+            )
         await self._recorder.record(
             NoteRecord(
                 tenant_id=tenant.id,
