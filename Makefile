@@ -44,9 +44,13 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Benchmarks report ratios against a reference measured in the same run. cache_hit needs
+# the Postgres and Redis on 127.0.0.1 (and wrk: apt-get install wrk); stt takes ~5 min.
 bench: venv
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/cache_delta.py
+	$(BIN)/python bench/cache_hit.py
+	$(BIN)/python bench/stt.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
