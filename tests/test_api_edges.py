@@ -4,6 +4,7 @@ and a coalesced client joining a run another client leaves."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -91,3 +92,32 @@ async def test_a_client_joining_a_run_the_other_client_leaves_gets_its_note(
     assert events[-1][0] == "soap", events[-1]
     assert events[-1][1]["plan"] == NOTE["plan"]
     assert len(anthropic_env.requests) == 1
+
+
+async def test_a_server_shutdown_ends_open_streams_with_an_error(
+    make_server: Callable[..., Any], anthropic_env: FakeLLMServer
+) -> None:
+    # The provider stalls mid-note; the server is stopped while the client listens.
+    anthropic_env.default = Scenario(text=json.dumps(NOTE), chunk=8, stall_after=40)
+    body = {"consultation_id": "shutdown", "accumulated_text": TEXT}
+    raw = ""
+    server = make_server(engine="anthropic", anthropic_base_url=anthropic_env.base_url)
+    srv = await server.__aenter__()
+    stopping: Any = None
+    try:
+        async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+            async with client.stream("POST", STREAM, json=body, headers=srv.headers) as resp:
+                async for chunk in resp.aiter_text():
+                    raw += chunk
+                    if "event: partial" in raw and stopping is None:
+                        stopping = asyncio.ensure_future(server.__aexit__(None, None, None))
+    finally:
+        if stopping is None:
+            await server.__aexit__(None, None, None)
+        else:
+            await stopping
+    events = parse_sse(raw)
+    check_order(events)
+    assert events[-1][0] == "error"
+    assert events[-1][1]["code"] == "PROCESSING_ERROR"
+    assert events[-1][1]["degraded"] is True

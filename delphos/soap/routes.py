@@ -6,11 +6,14 @@ before the first byte of a stream; once streaming, failures are `error` events.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -71,9 +74,42 @@ async def soap_stream(request: Request) -> Response:
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
 
+    shutdown = anyio.Event()
+
     async def events() -> AsyncIterator[ServerSentEvent]:
+        partial_sent = False
         async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
-            async for name, data in stream:
+            iterator = aiter(stream)
+            while True:
+                step = asyncio.ensure_future(anext(iterator))
+                stop = asyncio.ensure_future(shutdown.wait())
+                try:
+                    await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    stop.cancel()
+                    if not step.done():
+                        # Shutdown, or the client left (we are cancelled): stop reading the
+                        # run now, so a departure reaches the engine at once.
+                        step.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                            await step
+                if step.cancelled():
+                    # The server is shutting down: end the stream the contract's way, with
+                    # an error the client knows to retry, not a cut connection.
+                    yield _encode(
+                        "error",
+                        {
+                            "code": "PROCESSING_ERROR",
+                            "message": "The server is restarting; retry the request",
+                            "degraded": partial_sent,
+                        },
+                    )
+                    return
+                try:
+                    name, data = step.result()
+                except StopAsyncIteration:
+                    return
+                partial_sent |= name == "partial"
                 yield _encode(name, data)
 
     return EventSourceResponse(
@@ -81,6 +117,9 @@ async def soap_stream(request: Request) -> Response:
         sep="\n",
         ping=state.settings.sse_ping_seconds,
         headers={"Cache-Control": "no-store"},
+        shutdown_event=shutdown,
+        # Time for the farewell event before the stream is cancelled.
+        shutdown_grace_period=2.0,
     )
 
 
