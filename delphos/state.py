@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 
 from delphos.auth import Authenticator
@@ -11,7 +10,7 @@ from delphos.cache import build_cache
 from delphos.cache.store import NoteCache
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
-from delphos.db.repository import TenantRef, ensure_tenant
+from delphos.db.repository import TenantRef, ensure_tenant, tenant_id_for
 from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
@@ -20,11 +19,6 @@ from delphos.settings import Settings
 from delphos.soap.service import NoteService
 
 log = logging.getLogger("delphos.state")
-
-
-def tenant_id_for(name: str) -> str:
-    """Tenant ids are derived from the unique name, so they are known without the database."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"delphos:tenant:{name}").hex
 
 
 @dataclass

@@ -13,7 +13,7 @@ import itertools
 import json
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,14 +24,14 @@ from redis.asyncio import Redis
 from delphos.cache import RedisCache
 from delphos.db import keys
 from delphos.db import repository as repo
+from delphos.db.migrate import upgrade
 from delphos.engines.anthropic_engine import AnthropicEngine
 from delphos.settings import Settings
 from delphos.soap.note import text_hash
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.db import aci_example
 from tests.fixtures.server import Backend, LiveServer
-from tests.fixtures.services import IN_CI
-from tests.pgserver import PrivatePostgres, find_bin_dir
+from tests.pgserver import PrivatePostgres
 from tests.redisserver import PrivateRedis
 from tests.test_api_contract import check_order, parse_sse
 
@@ -609,15 +609,29 @@ async def test_redis_outage_costs_hits_never_requests_and_hits_come_back(
     assert recovered["cache"]["ok"] is True
 
 
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    if find_bin_dir() is None:
-        message = "PostgreSQL server binaries are not installed"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    with PrivatePostgres() as server:
-        yield server
+async def test_a_server_started_while_postgres_is_down_still_keeps_its_notes(
+    make_server: MakeServer, private_pg: PrivatePostgres
+) -> None:
+    # The tenant row cannot be registered at startup; the notes must still land under
+    # the key's tenant once the database is back (not be refused for a missing tenant).
+    await upgrade(private_pg.url)
+    private_pg.stop()
+    text = words_prefix(dialogue(3), 80)
+    async with (
+        make_server(database_url=private_pg.url, migrate=False) as srv,
+        httpx.AsyncClient(timeout=60) as client,
+    ):
+        events = await stream(client, srv, body("cold-start", text))
+        private_pg.start()
+
+        async def drained() -> bool:
+            backlog: int = (await health(srv))["database"]["backlog"]
+            return backlog == 0
+
+        await eventually(drained, "the backlog drains by itself")
+        stored = await versions(srv, "cold-start")
+    assert [v["soap_hash"] for v in stored] == [soap_of(events)["soap_hash"]]
+    assert not list(srv.settings.data_dir.glob("**/*.rejected")), "nothing refused"
 
 
 async def test_database_outage_the_client_gets_its_note_and_it_is_written_later(

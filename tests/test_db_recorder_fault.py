@@ -6,31 +6,16 @@ on a spare port.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from delphos.db import repository
 from delphos.db.database import Database
 from delphos.db.migrate import upgrade
 from delphos.db.recorder import NoteRecorder
 from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
-from tests.fixtures.services import IN_CI
-from tests.pgserver import PrivatePostgres, find_bin_dir
+from tests.pgserver import PrivatePostgres
 
 FAST = {"write_timeout": 2.0, "min_backoff": 0.05, "max_backoff": 0.5}
-
-
-@pytest.fixture
-def private_pg() -> Iterator[PrivatePostgres]:
-    if find_bin_dir() is None:
-        message = "PostgreSQL server binaries are not installed"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    with PrivatePostgres() as server:
-        yield server
 
 
 async def test_notes_recorded_during_an_outage_reach_the_database_after_it(

@@ -63,6 +63,7 @@ def record_to_json(rec: NoteRecord) -> str:
         {
             "v": SPOOL_FORMAT,
             "tenant_id": rec.tenant_id,
+            "tenant_name": rec.tenant_name,
             "consultation_id": rec.consultation_id,
             "note": rec.note.sections(),
             "soap_hash": rec.soap_hash,
@@ -100,6 +101,7 @@ def record_from_json(line: str) -> NoteRecord:
         is_degraded=bool(data["is_degraded"]),
         latency_ms=int(data["latency_ms"]),
         created_at=created_at,
+        tenant_name=str(data.get("tenant_name", "")),
     )
 
 

@@ -7,6 +7,7 @@ short transaction; none of them logs.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,6 @@ from delphos.db.models import (
     SessionAudio,
     Tenant,
     TranscriptTurn,
-    new_uuid,
     utcnow,
 )
 from delphos.soap.note import SoapNote
@@ -58,6 +58,9 @@ class NoteRecord:
     is_degraded: bool
     latency_ms: int
     created_at: datetime
+    # The tenant's name: with it the write also creates the tenant row if it is missing
+    # (a note generated while the database was down at startup).
+    tenant_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,12 @@ def _versions(
 # --- tenants ------------------------------------------------------------------------------
 
 
+def tenant_id_for(name: str) -> str:
+    """Tenant ids derive from the unique name, so the app knows a tenant's id (for cache
+    keys and spooled notes) even before the database answers."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"delphos:tenant:{name}").hex
+
+
 async def ensure_tenant(db: Database, name: str) -> TenantRef:
     """The tenant called ``name``, created if needed. Safe under concurrent calls."""
     if not name or len(name) > 255:
@@ -196,7 +205,7 @@ async def ensure_tenant(db: Database, name: str) -> TenantRef:
     async with db.session() as session:
         await session.execute(
             _insert(db, Tenant)
-            .values(id=new_uuid(), name=name, created_at=utcnow())
+            .values(id=tenant_id_for(name), name=name, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=[Tenant.name])
         )
         tenant_id = (
@@ -215,6 +224,12 @@ async def save_note(db: Database, record: NoteRecord) -> None:
     once, so a retry after an ambiguous failure (timeout after commit) is harmless.
     """
     async with db.session() as session:
+        if record.tenant_name:
+            await session.execute(
+                _insert(db, Tenant)
+                .values(id=record.tenant_id, name=record.tenant_name, created_at=utcnow())
+                .on_conflict_do_nothing()
+            )
         consultation_pk = await _upsert_consultation(
             db, session, record.tenant_id, record.consultation_id, record.created_at
         )

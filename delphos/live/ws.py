@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import logging
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -340,9 +341,9 @@ async def _save_audio(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     folder = state.settings.data_dir / "audio" / tenant.id
     path = folder / f"{stamp}-{secrets.token_hex(6)}.wav"
-    data = session.audio_wav_bytes()
     try:
-        await asyncio.to_thread(_write_private, path, data)
+        # Off the event loop: an hour of audio is ~115 MB to assemble and write.
+        nbytes = await asyncio.to_thread(_write_wav, path, session)
         await repo.save_audio(
             state.db,
             tenant.id,
@@ -350,7 +351,7 @@ async def _save_audio(
             path=str(path),
             sample_rate=16_000,
             duration_ms=int(session.recorded_seconds * 1000),
-            nbytes=len(data),
+            nbytes=nbytes,
         )
     except Exception as exc:
         log.warning("session audio not kept: %s", type(exc).__name__)
@@ -358,13 +359,13 @@ async def _save_audio(
     return True
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    import os
-
+def _write_wav(path: Path, session: TranscriptionSession) -> int:
+    data = session.audio_wav_bytes()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # patient audio: 0600
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
+    return len(data)
 
 
 routes = [WebSocketRoute("/ws/transcribe", transcribe)]

@@ -445,6 +445,7 @@ class NoteService:
                 is_degraded=result.is_degraded,
                 latency_ms=result.latency_ms,
                 created_at=result.finished_at,
+                tenant_name=tenant.name,
             )
         )
 
