@@ -206,7 +206,9 @@ async def ensure_tenant(db: Database, name: str) -> TenantRef:
         await session.execute(
             _insert(db, Tenant)
             .values(id=tenant_id_for(name), name=name, created_at=utcnow())
-            .on_conflict_do_nothing(index_elements=[Tenant.name])
+            # No target: a concurrent insert of the same tenant collides on the (derived)
+            # id as well as on the name, and either means it exists.
+            .on_conflict_do_nothing()
         )
         tenant_id = (
             await session.execute(select(Tenant.id).where(Tenant.name == name))
