@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     cache_max_entries: int = Field(default=10_000, ge=1)
     cache_word_delta: int = Field(default=5, ge=0)
     redis_timeout: float = Field(default=0.5, gt=0)
+    # A finished note waits this long for the database before it is fsynced to the spool
+    # instead (written later). The final `soap` goes out once one of the two is done, so
+    # this is also the most a hung database adds to an answer.
+    note_write_timeout: float = Field(default=2.0, gt=0, le=60)
 
     # --- speech --------------------------------------------------------------------------
     stt_model_dir: Path | None = None

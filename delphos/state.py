@@ -39,7 +39,11 @@ class AppState:
         engine = engine or build_engine(settings)
         db = Database(settings.resolved_database_url)
         cache = build_cache(settings)
-        recorder = NoteRecorder(db, settings.data_dir / "note-backlog.jsonl")
+        recorder = NoteRecorder(
+            db,
+            settings.data_dir / "note-backlog.jsonl",
+            write_timeout=settings.note_write_timeout,
+        )
         await recorder.start()
         tenant = TenantRef(
             id=tenant_id_for(settings.bootstrap_tenant), name=settings.bootstrap_tenant

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -55,6 +56,7 @@ class PrivatePostgres:
         self.log_file = self.base / "server.log"
         self._as_root = os.geteuid() == 0
         self.running = False
+        self.frozen = False
         try:
             self._initdb()
         except BaseException:
@@ -115,7 +117,39 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
         self.running = False
 
+    def _pids(self) -> list[int]:
+        """The postmaster and every process under it (backends, background workers)."""
+        pid_file = self.data_dir / "postmaster.pid"
+        root = int(pid_file.read_text().split("\n", 1)[0])
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [root]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo.extend(children.get(pid, []))
+        return found
+
+    def freeze(self) -> None:
+        """Hang the server (SIGSTOP to all its processes): connections are accepted by the
+        kernel and queries sent, but nothing ever answers, unlike a stopped server."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+        self.frozen = True
+
+    def thaw(self) -> None:
+        for pid in self._pids():
+            os.kill(pid, signal.SIGCONT)
+        self.frozen = False
+
     def cleanup(self) -> None:
+        if self.frozen:
+            self.thaw()
         if self.running:
             try:
                 self.stop()

@@ -31,7 +31,11 @@ class LocalEngine:
         return _build_note(transcript)
 
     async def stream(self, transcript: str) -> AsyncGenerator[str, None]:
-        text = json.dumps(self.build_note(transcript).sections(), ensure_ascii=False)
+        # The rules are CPU-bound (a 100,000-character text takes a while): a thread keeps
+        # the event loop, /health and every other client answering meanwhile, and lets the
+        # generation deadline fire.
+        note = await asyncio.to_thread(self.build_note, transcript)
+        text = json.dumps(note.sections(), ensure_ascii=False)
         size = self.chunk_chars
         # Cut anywhere, even inside an escape, as an LLM's deltas are: the parser must cope.
         for offset in range(0, len(text), size):

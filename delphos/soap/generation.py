@@ -9,6 +9,11 @@ The run is not tied to any one HTTP request: when the last subscriber goes away 
 the note is complete, the run is cancelled — closing the upstream LLM request at once —
 but once the note is complete it is always finished (cached and persisted) even if nobody
 is listening any more.
+
+Read-your-writes: the `soap` event is emitted only once `on_complete` has made the note
+durable (committed to the database, or fsynced to the spool when the database does not
+answer in time). A client holding `soap` can read the note back from the history API,
+and a server killed right after it answered loses nothing.
 """
 
 from __future__ import annotations
@@ -30,8 +35,8 @@ log = logging.getLogger("delphos.generation")
 
 Event = tuple[str, dict[str, Any]]
 
-# Called with the finished `soap` payload; caches and persists it. Runs shielded from
-# subscriber cancellation.
+# Called with the finished `soap` payload; persists (durably) and caches it. Runs shielded
+# from subscriber cancellation, and the `soap` event waits for it.
 OnComplete = Callable[[dict[str, Any], "GenerationResult"], Awaitable[None]]
 # Builds a note without the engine, for the degraded fallback (local rules).
 Fallback = Callable[[str], SoapNote]
@@ -60,6 +65,32 @@ def partial_payload(parser: SoapStreamParser) -> dict[str, Any]:
 
 def error_payload(code: str, message: str, *, degraded: bool) -> dict[str, Any]:
     return {"code": code, "message": message, "degraded": degraded}
+
+
+def soap_payload(
+    note: SoapNote,
+    *,
+    cached: bool,
+    is_degraded: bool,
+    engine: str,
+    model: str,
+    consultation_id: str,
+    text_hash: str,
+    generation_ms: int,
+) -> dict[str, Any]:
+    """The final `soap` event / JSON answer: the one place its shape is written."""
+    return {
+        **note.as_json(),
+        "completeness": {"s": True, "o": True, "a": True, "p": True},
+        "soap_hash": note.soap_hash,
+        "cached": cached,
+        "is_degraded": is_degraded,
+        "engine": engine,
+        "model": model,
+        "consultation_id": consultation_id,
+        "text_hash": text_hash,
+        "generation_ms": generation_ms,
+    }
 
 
 class Generation:
@@ -174,11 +205,11 @@ class Generation:
                     note = await self._generate()
                 degraded = False
             except TimeoutError:
-                note = self._degrade("PROCESSING_TIMEOUT", "Processing request timed out")
+                note = await self._degrade("PROCESSING_TIMEOUT", "Processing request timed out")
                 degraded = True
             except EngineError as exc:
                 log.warning("engine failed: %s", exc)
-                note = self._degrade(
+                note = await self._degrade(
                     "PROCESSING_ERROR", "The note engine failed while generating the note"
                 )
                 degraded = True
@@ -197,9 +228,11 @@ class Generation:
                 finished_at=datetime.now(UTC),
             )
             payload = self._soap_payload(result)
-            self._emit("soap", payload)
-            # Cache and persist even if every client has gone: shielded from cancellation.
+            # Durable first, then the answer: a client that has `soap` can read the note
+            # back, and a crash after it cannot lose it. Shielded: the note is finished
+            # even if every client has gone.
             await asyncio.shield(self._on_complete(payload, result))
+            self._emit("soap", payload)
         except asyncio.CancelledError:
             if not self.done.is_set() and not self._finalizing:
                 self._fail("PROCESSING_ERROR", "Generation was cancelled")
@@ -277,13 +310,14 @@ class Generation:
                 send()
         return parser.finished
 
-    def _degrade(self, code: str, message: str) -> SoapNote | None:
+    async def _degrade(self, code: str, message: str) -> SoapNote | None:
         """After a failure: complete the note with local rules if configured, else error."""
         parser = self._parser
         if self._fallback is None:
             self._fail(code, message)
             return None
-        local = self._fallback(self._text)
+        # The local rules are CPU-bound on long texts: off the event loop.
+        local = await asyncio.to_thread(self._fallback, self._text)
         sections: dict[SectionKey, str] = {}
         done = parser.completeness() if parser else dict.fromkeys(SECTION_KEYS, False)
         for key in SECTION_KEYS:
@@ -297,16 +331,14 @@ class Generation:
         self._emit("error", error_payload(code, message, degraded=self._partial_sent))
 
     def _soap_payload(self, result: GenerationResult) -> dict[str, Any]:
-        note = result.note
-        return {
-            **note.as_json(),
-            "completeness": {"s": True, "o": True, "a": True, "p": True},
-            "soap_hash": note.soap_hash,
-            "cached": False,
-            "is_degraded": result.is_degraded,
-            "engine": self._soap_fields["engine"],
-            "model": self._soap_fields["model"],
-            "consultation_id": self._soap_fields["consultation_id"],
-            "text_hash": self._soap_fields["text_hash"],
-            "generation_ms": result.latency_ms,
-        }
+        fields = self._soap_fields
+        return soap_payload(
+            result.note,
+            cached=False,
+            is_degraded=result.is_degraded,
+            engine=fields["engine"],
+            model=fields["model"],
+            consultation_id=fields["consultation_id"],
+            text_hash=fields["text_hash"],
+            generation_ms=result.latency_ms,
+        )

@@ -38,7 +38,7 @@ from delphos.errors import (
 )
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
-from delphos.soap.generation import Event, Fallback, Generation, GenerationResult
+from delphos.soap.generation import Event, Fallback, Generation, GenerationResult, soap_payload
 from delphos.soap.note import SoapNote, text_hash
 from delphos.soap.relay import ABANDONED, TERMINAL, Relay, remote_events
 from delphos.soap.schemas import SoapRequest
@@ -200,17 +200,16 @@ class NoteService:
             >= limit
         ):
             return None
-        payload = {
-            **stored.note.as_json(),
-            "completeness": {"s": True, "o": True, "a": True, "p": True},
-            "soap_hash": stored.soap_hash,
-            "is_degraded": stored.is_degraded,
-            "engine": stored.engine,
-            "model": stored.model,
-            "consultation_id": req.consultation_id,
-            "text_hash": stored.text_hash,
-            "generation_ms": stored.latency_ms,
-        }
+        payload = soap_payload(
+            stored.note,
+            cached=True,
+            is_degraded=stored.is_degraded,
+            engine=stored.engine,
+            model=stored.model,
+            consultation_id=req.consultation_id,
+            text_hash=stored.text_hash,
+            generation_ms=stored.latency_ms,
+        )
         await self._cache.store(
             tenant.id,
             req.consultation_id,
@@ -420,33 +419,32 @@ class NoteService:
         result: GenerationResult,
     ) -> None:
         note: SoapNote = result.note
-        if not result.is_degraded:
+        record = NoteRecord(
+            tenant_id=tenant.id,
+            consultation_id=consultation_id,
+            note=note,
+            soap_hash=note.soap_hash,
+            text_hash=digest,
+            source_text=text,
+            word_count=len(text.split()),
+            engine=str(payload["engine"]),
+            model=str(payload["model"]),
+            is_degraded=result.is_degraded,
+            latency_ms=result.latency_ms,
+            created_at=result.finished_at,
+            tenant_name=tenant.name,
+        )
+        if result.is_degraded:
             # A degraded note (LLM failed, local rules completed it) is stored but not
             # cached: the next request for this text should get the real engine again.
-            entry_payload = {k: v for k, v in payload.items() if k != "cached"}
-            await self._cache.store(
-                tenant.id,
-                consultation_id,
-                CacheEntry(
-                    text_hash=digest, text=text, soap_hash=note.soap_hash, payload=entry_payload
-                ),
-            )
-        await self._recorder.record(
-            NoteRecord(
-                tenant_id=tenant.id,
-                consultation_id=consultation_id,
-                note=note,
-                soap_hash=note.soap_hash,
-                text_hash=digest,
-                source_text=text,
-                word_count=len(text.split()),
-                engine=str(payload["engine"]),
-                model=str(payload["model"]),
-                is_degraded=result.is_degraded,
-                latency_ms=result.latency_ms,
-                created_at=result.finished_at,
-                tenant_name=tenant.name,
-            )
+            await self._recorder.record(record)
+            return
+        # Both before the `soap` event goes out, side by side: the answer waits for the
+        # slower of the two round trips, not their sum. The cache never raises (a Redis
+        # outage is a dropped store), nor does the recorder (an outage is a spooled note).
+        entry = CacheEntry(text_hash=digest, text=text, soap_hash=note.soap_hash, payload=payload)
+        await asyncio.gather(
+            self._recorder.record(record), self._cache.store(tenant.id, consultation_id, entry)
         )
 
     async def aclose(self) -> None:
