@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from delphos import health, logs, openapi
@@ -41,6 +41,13 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         status_code=exc.status_code,
         headers=exc.headers,
     )
+
+
+async def _client_left(request: Request, exc: Exception) -> Response:
+    # A client that goes away while sending its body is routine (a closed tab, a network
+    # change), not a server error. Nobody reads the answer.
+    log.debug("client disconnected during the request body on %s", request.url.path)
+    return Response(status_code=400)
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
@@ -82,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         exception_handlers={
             DelphosError: _delphos_error,
             HTTPException: _http_error,
+            ClientDisconnect: _client_left,
             Exception: _unexpected,
         },
         lifespan=lifespan,

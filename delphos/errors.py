@@ -47,6 +47,12 @@ class PayloadTooLarge(DelphosError):
     default_message = "The request body is too large"
 
 
+class UnsupportedMediaType(DelphosError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    default_message = "Send the body as JSON with Content-Type: application/json"
+
+
 class ValidationFailed(DelphosError):
     status_code = 422
     code = "VALIDATION_ERROR"

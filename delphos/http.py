@@ -11,14 +11,34 @@ from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from delphos.errors import BadRequest, DelphosError, PayloadTooLarge, ValidationFailed
+from delphos.errors import (
+    BadRequest,
+    DelphosError,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
 
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
 async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refusing (413) one over `limit` bytes without reading it all, and (400) an
-    empty one."""
+    """The body, refusing (413) one over `limit` bytes without reading it all, (415) one
+    declared as anything but JSON, and (400) an empty one.
+
+    A body sent as `text/plain` or a form (curl's `-d` default) is refused rather than
+    parsed as JSON regardless: the client said it is not JSON, and guessing hides the
+    mistake. No Content-Type at all is taken as JSON (raw clients, the seed's examples)."""
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json(content_type):
+        raise UnsupportedMediaType()
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
@@ -42,7 +62,12 @@ async def read_body(request: Request, limit: int) -> bytes:
 def _parse_json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except RecursionError:
+        # Nested deeper than the parser's stack: valid JSON no request of ours needs.
+        raise BadRequest("The request body is nested too deeply") from None
+    except ValueError:
+        # Not JSON (JSONDecodeError, UnicodeDecodeError), or an integer longer than
+        # Python converts (over 4,300 digits).
         raise BadRequest("The request body is not valid JSON") from None
 
 

@@ -26,6 +26,7 @@ from delphos.errors import (
     ProcessingTimeout,
     ServiceUnavailable,
     Unauthorized,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 from delphos.soap.schemas import (
@@ -205,10 +206,14 @@ def _json(name: str, description: str) -> dict[str, Any]:
 # Reusable error answers, by name: what each means and the error classes the code raises
 # for it, which give the HTTP status and the `code`s.
 _ERRORS: dict[str, tuple[str, tuple[type[DelphosError], ...]]] = {
-    "BadRequest": ("The body is not JSON (or is empty)", (BadRequest,)),
+    "BadRequest": ("The body is not JSON (or is empty, or nested too deeply)", (BadRequest,)),
     "Unauthorized": ("Missing or unknown x-api-key", (Unauthorized,)),
     "NotFound": ("Not found for this tenant", (NotFound,)),
     "PayloadTooLarge": ("The body is larger than the limit", (PayloadTooLarge,)),
+    "UnsupportedMediaType": (
+        "The body was declared as something other than JSON (Content-Type)",
+        (UnsupportedMediaType,),
+    ),
     "ValidationFailed": ("Invalid field(s), each listed", (ValidationFailed,)),
     "InternalError": ("Unexpected server error (a bug)", (InternalError,)),
     "EngineFailed": (
@@ -266,6 +271,7 @@ _NOTE_ERRORS = (
     "BadRequest",
     "Unauthorized",
     "PayloadTooLarge",
+    "UnsupportedMediaType",
     "ValidationFailed",
     "InternalError",
     "EngineFailed",
@@ -323,7 +329,8 @@ def _soap_operation(streaming: bool) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "description": (
-                "A JSON object, read whatever Content-Type says"
+                "A JSON object, sent as application/json (or with no Content-Type); any "
+                "other declared type is refused with 415"
                 + ("" if streaming else "; `stream` is ignored (the answer is always JSON)")
             ),
             "content": {"application/json": {"schema": _ref("SoapRequest")}},

@@ -268,7 +268,9 @@ async def transcribe(ws: WebSocket) -> None:
                     raise InvalidAudio("text frame too large")
                 try:
                     data = json.loads(raw_text)
-                except ValueError:
+                except (ValueError, RecursionError):
+                    # Also JSON nested too deeply or an over-long integer: an error
+                    # message, and the session goes on.
                     raise BadParameter("text frames must be JSON messages") from None
                 kind = data.get("type") if isinstance(data, dict) else None
                 if kind == "audio":
