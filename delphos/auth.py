@@ -2,11 +2,17 @@
 
 Keys are compared as SHA-256 digests with `hmac.compare_digest`. Database answers are
 trusted in process for `key_cache_seconds` so a hot path (cache hits) costs no query; a
-revoked key therefore stops working within that many seconds.
+revoked key therefore stops working within that many seconds (plus one lookup).
+
+Single flight: when an entry is missing or has expired, ONE lookup per key runs and every
+request for that key waits on it. Without this, a burst arriving as a busy key's entry
+expired sent each request to the database at once (2,000 of them exhausted the pool and
+~600 got 503 from a healthy database).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -41,6 +47,9 @@ class Authenticator:
         self._bootstrap_tenant = bootstrap_tenant
         self._ttl = cache_seconds
         self._cache: dict[str, tuple[float, TenantRef | None]] = {}
+        # The lookup in flight for each key digest, shared by every request that needs it.
+        self._lookups: dict[str, asyncio.Task[TenantRef | None]] = {}
+        self.lookups = 0  # database lookups made (for /metrics and tests)
 
     async def authenticate(self, raw: str | None) -> TenantRef:
         if not raw:
@@ -57,6 +66,29 @@ class Authenticator:
             if cached[1] is None:
                 raise Unauthorized()
             return cached[1]
+        lookup = self._lookups.get(digest)
+        if lookup is None:
+            lookup = asyncio.get_running_loop().create_task(self._lookup(raw))
+            self._lookups[digest] = lookup
+
+            def settle(task: asyncio.Task[TenantRef | None]) -> None:
+                # The next request (after a success or a failure) reads the cache entry
+                # or starts a fresh lookup; failures are not cached. Retrieving the
+                # outcome keeps asyncio quiet when every waiter has left.
+                self._lookups.pop(digest, None)
+                if not task.cancelled():
+                    task.exception()
+
+            lookup.add_done_callback(settle)
+        # Shielded: one waiter leaving (a client gone) must not cancel it for the others.
+        tenant = await asyncio.shield(lookup)
+        if tenant is None:
+            raise Unauthorized()
+        return tenant
+
+    async def _lookup(self, raw: str) -> TenantRef | None:
+        self.lookups += 1
+        digest = _digest(raw)
         try:
             tenant = await key_store.authenticate(self._db, raw)
         except Exception as exc:
@@ -67,7 +99,5 @@ class Authenticator:
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()
         ttl = self._ttl if tenant is not None else min(self._ttl, _NEGATIVE_SECONDS)
-        self._cache[digest] = (now + ttl, tenant)
-        if tenant is None:
-            raise Unauthorized()
+        self._cache[digest] = (time.monotonic() + ttl, tenant)
         return tenant

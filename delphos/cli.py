@@ -18,7 +18,9 @@ def _dev_key(settings: Settings) -> str:
     path = settings.data_dir / "dev-api-key"
     if path.exists():
         return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from delphos.db.database import private_dir
+
+    private_dir(settings.data_dir)
     key = "dlp_dev_" + secrets.token_urlsafe(24)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -66,9 +68,10 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(settings: Settings) -> None:
+    from delphos.db.database import private_dir
     from delphos.db.migrate import upgrade_sync
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     upgrade_sync(settings.resolved_database_url)
     print("  Database is up to date.", flush=True)
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from delphos.auth import Authenticator
 from delphos.cache import build_cache
 from delphos.cache.store import NoteCache
-from delphos.db.database import Database
+from delphos.db.database import Database, private_dir
 from delphos.db.recorder import NoteRecorder
 from delphos.db.repository import TenantRef, ensure_tenant, tenant_id_for
 from delphos.engines.base import Engine
@@ -35,7 +35,7 @@ class AppState:
 
     @classmethod
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         engine = engine or build_engine(settings)
         db = Database(settings.resolved_database_url)
         cache = build_cache(settings)

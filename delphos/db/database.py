@@ -8,7 +8,9 @@ drivers (asyncpg, aiosqlite) are chosen here and nowhere else.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -70,6 +72,28 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def private_dir(path: Path) -> None:
+    """``path`` (and missing parents) as a directory only its owner can enter: Delphos's
+    data directory holds the database, the note spool and session audio."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def secure_sqlite_file(url: str) -> None:
+    """Create the SQLite database file 0600 (in a 0700 directory) before SQLite opens it,
+    and tighten one made earlier. SQLite gives its -wal and -shm files the database file's
+    mode, so they follow. Without this the files were 0644: every local user could read
+    the notes."""
+    path = sqlite_file(_parse(url))
+    if path is None:
+        return
+    private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600))
+    for name in (path.name, path.name + "-wal", path.name + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path.with_name(name), 0o600)
+
+
 def backend_name(url: str) -> str:
     """``"sqlite"`` or ``"postgresql"`` for a (possibly un-normalised) URL."""
     return _parse(url).get_backend_name()
@@ -92,9 +116,7 @@ class Database:
     def _create_engine(url: URL, connect_timeout: float) -> AsyncEngine:
         backend = url.get_backend_name()
         if backend == "sqlite":
-            path = sqlite_file(url)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
+            secure_sqlite_file(url.render_as_string(hide_password=False))
             _quiet_aiosqlite()
             engine = create_async_engine(url)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

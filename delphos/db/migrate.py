@@ -13,6 +13,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from delphos.db.database import secure_sqlite_file
+
 # The migrations live at the repository root, beside alembic.ini.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
@@ -32,6 +34,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_sync(url: str, revision: str = "head") -> None:
     """``alembic upgrade <revision>``. Do not call from a thread running an event loop."""
+    secure_sqlite_file(url)
     command.upgrade(alembic_config(url), revision)
 
 
