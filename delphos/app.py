@@ -9,16 +9,18 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from delphos import health, logs, openapi
+from delphos import health, logs, metrics, openapi
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.history import routes as history
 from delphos.http import error_response
 from delphos.live import routes as live
 from delphos.live import ws
+from delphos.observe import ObserveMiddleware
 from delphos.settings import Settings
 from delphos.soap import routes as soap
 from delphos.state import AppState
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     """Build the app. `engine` overrides the configured one (tests, embedding)."""
     settings = settings or Settings()
     # Also when served by a bare `uvicorn --factory --log-level debug`.
+    logs.configure_worker(settings.log_level, settings.log_format)
     logs.quiet_text_leaking_loggers()
 
     @asynccontextmanager
@@ -77,15 +80,18 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             gc.unfreeze()
             await state.aclose()
 
+    route_table = [
+        *soap.routes,
+        *history.routes,
+        *live.routes,
+        *ws.routes,
+        *health.routes,
+        *openapi.routes,
+        *metrics.routes,
+    ]
     return Starlette(
-        routes=[
-            *soap.routes,
-            *history.routes,
-            *live.routes,
-            *ws.routes,
-            *health.routes,
-            *openapi.routes,
-        ],
+        routes=route_table,
+        middleware=[Middleware(ObserveMiddleware, routes=route_table)],
         exception_handlers={
             DelphosError: _delphos_error,
             HTTPException: _http_error,

@@ -22,6 +22,7 @@ from delphos.db import keys as key_store
 from delphos.db.database import Database
 from delphos.db.repository import TenantRef
 from delphos.errors import ServiceUnavailable, Unauthorized
+from delphos.metrics import KEY_LOOKUPS
 
 log = logging.getLogger("delphos.auth")
 
@@ -63,10 +64,12 @@ class Authenticator:
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
+            KEY_LOOKUPS.labels("cached").inc()
             if cached[1] is None:
                 raise Unauthorized()
             return cached[1]
         lookup = self._lookups.get(digest)
+        KEY_LOOKUPS.labels("database" if lookup is None else "joined").inc()
         if lookup is None:
             lookup = asyncio.get_running_loop().create_task(self._lookup(raw))
             self._lookups[digest] = lookup

@@ -6,11 +6,15 @@ import argparse
 import asyncio
 import os
 import secrets
+import shutil
 import sys
 from collections.abc import Sequence
 
 from delphos import __version__, logs
 from delphos.settings import Settings
+
+# Not imported from delphos.metrics: prometheus_client must not load before it is set.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def _dev_key(settings: Settings) -> str:
@@ -54,6 +58,13 @@ def _serve(args: argparse.Namespace) -> int:
             "  No DELPHOS_API_KEYS set: only keys made with `delphos keys create` are accepted.",
             flush=True,
         )
+    if args.workers > 1 and not os.environ.get(MULTIPROC_ENV):
+        # Metrics from every worker: each writes its values here, /metrics sums them.
+        # Emptied at each start (stale files would count dead workers).
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(mode=0o700, parents=True)
+        os.environ[MULTIPROC_ENV] = str(metrics_dir)
     uvicorn.run(
         "delphos.app:create_app",
         factory=True,
@@ -61,6 +72,9 @@ def _serve(args: argparse.Namespace) -> int:
         port=port,
         workers=args.workers,
         log_level=settings.log_level,
+        # JSON lines: uvicorn's own loggers go through the root handler configured in
+        # main(), instead of uvicorn's text format.
+        log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
         # Proxies and clients may hold a stream open for a long generation.
         timeout_keep_alive=30,
     )
@@ -153,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs.configure(os.environ.get("DELPHOS_LOG_LEVEL", "info"))
+    logs.configure(
+        os.environ.get("DELPHOS_LOG_LEVEL", "info"), os.environ.get("DELPHOS_LOG_FORMAT", "text")
+    )
     result: int = args.func(args)
     return result

@@ -9,8 +9,16 @@ text; these are held at WARNING or above even when DELPHOS_LOG_LEVEL=debug
 
 from __future__ import annotations
 
+import contextvars
+import json
 import logging
 import os
+from datetime import UTC, datetime
+
+# The id of the request being served, set by delphos.observe; None outside a request.
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "delphos_request_id", default=None
+)
 
 # Loggers that would print patient text at DEBUG.
 TEXT_LEAKING_LOGGERS = (
@@ -56,9 +64,49 @@ def quiet_text_leaking_loggers() -> None:
     logging.getLogger("uvicorn.error").addFilter(_FRAME_FILTER)
 
 
-def configure(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+class _RequestId(logging.Filter):
+    """Stamps each record with the id of the request being served (or None)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line. An exception is named by its class only: its message or
+    traceback may quote patient text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exc_type"] = record.exc_info[0].__name__
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_worker(level: str, fmt: str) -> None:
+    """In a worker process that `delphos serve --workers N` spawned, the parent's logging
+    setup is gone (a fresh interpreter): set it up again. Leaves alone a process whose
+    root logger already has handlers (the CLI's own process, tests, embedding apps)."""
+    if not logging.getLogger().handlers:
+        configure(level, fmt)
+
+
+def configure(level: str, fmt: str = "text") -> None:
+    """Root logging for `delphos serve`: text, or JSON lines (DELPHOS_LOG_FORMAT=json);
+    every line carries the request id (also sent back as the X-Request-ID header)."""
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s")
+        )
+    handler.addFilter(_RequestId())
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     quiet_text_leaking_loggers()

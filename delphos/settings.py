@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # "json": one JSON object per line (with the request id), for log collectors.
+    log_format: Literal["text", "json"] = "text"
+    # When set, GET /metrics requires `Authorization: Bearer <token>`; otherwise it is open
+    # to whoever reaches the port (bind to 127.0.0.1 or filter /metrics at the proxy).
+    metrics_token: str | None = None
     # Directory for the embedded database, the development key and session audio.
     data_dir: Path = Path(".delphos")
 

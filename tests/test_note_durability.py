@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 
@@ -82,7 +82,12 @@ async def test_a_note_is_in_the_history_as_soon_as_its_answer_arrives(
 
 @contextmanager
 def server_process(
-    data_dir: Path, database_url: str, port: int, **env: str
+    data_dir: Path,
+    database_url: str,
+    port: int,
+    *args: str,
+    output: IO[bytes] | int = subprocess.DEVNULL,
+    **env: str,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """`delphos serve` in a process of its own, so that it can be SIGKILLed."""
     environ = {
@@ -97,10 +102,10 @@ def server_process(
     }
     environ.pop("DELPHOS_REDIS_URL")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "delphos", "serve", "--port", str(port)],
+        [sys.executable, "-m", "delphos", "serve", "--port", str(port), *args],
         env=environ,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=output,  # the logs
     )
     try:
         yield proc

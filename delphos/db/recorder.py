@@ -42,6 +42,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
 from delphos.db.repository import NoteRecord, check_external_id, save_note
+from delphos.metrics import NOTE_BACKLOG
 from delphos.soap.note import SoapNote
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ class NoteRecorder:
     def _queue(self, rec: NoteRecord) -> None:
         self._backlog.append(rec)
         self._drained.clear()
+        NOTE_BACKLOG.inc()
 
     @property
     def rejected_path(self) -> Path:
@@ -367,6 +369,7 @@ class NoteRecorder:
             await self._reject(head, outcome)
         async with self._spool_lock:
             self._backlog.popleft()
+            NOTE_BACKLOG.dec()
             if not self._backlog:
                 await self._safe_truncate()
                 # Only now: whoever waits for the drain may rely on an empty spool.

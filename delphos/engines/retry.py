@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
 from delphos.engines.base import Engine, EngineUnavailable
+from delphos.metrics import ENGINE_RETRIES
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class RetryingEngine:
             self._attempts,
             delay,
         )
+        ENGINE_RETRIES.inc()
         await self._sleep(delay)
 
     async def stream(self, transcript: str) -> AsyncIterator[str]:

@@ -26,10 +26,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from delphos.db import repository as repo
 from delphos.errors import DelphosError
 from delphos.live.consultation import ConsultationLoop, TurnRecord
+from delphos.metrics import STT_LAG_DROPS, STT_SESSIONS, STT_SESSIONS_TOTAL
 from delphos.settings import Settings
 from delphos.state import AppState
 from delphos.stt.audio import InvalidAudio, check_sample_rate
 from delphos.stt.session import Lagging, SessionClosed, Transcript, TranscriptionSession
+from delphos.stt.transcriber import Transcriber
 
 log = logging.getLogger("delphos.live.ws")
 
@@ -189,6 +191,22 @@ async def transcribe(ws: WebSocket) -> None:
         await channel.close(POLICY_VIOLATION, "invalid parameters")
         return
 
+    STT_SESSIONS_TOTAL.inc()
+    STT_SESSIONS.inc()
+    try:
+        await _run_session(ws, state, channel, speech, tenant, params)
+    finally:
+        STT_SESSIONS.dec()
+
+
+async def _run_session(
+    ws: WebSocket,
+    state: AppState,
+    channel: Channel,
+    speech: Transcriber,
+    tenant: repo.TenantRef,
+    params: LiveParams,
+) -> None:
     session = TranscriptionSession(
         speech,
         language=params.language,
@@ -240,6 +258,7 @@ async def transcribe(ws: WebSocket) -> None:
                         )
                     )
             elif isinstance(event, Lagging):
+                STT_LAG_DROPS.inc(event.dropped_interims)
                 await channel.send(
                     {
                         "type": "lagging",

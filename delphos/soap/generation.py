@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from delphos.engines.base import Engine, EngineError
+from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
 from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
@@ -122,6 +123,7 @@ class Generation:
         # Best partial so far: what a degraded error/fallback can build on.
         self._parser: SoapStreamParser | None = None
         self._partial_sent = False
+        self._started = time.perf_counter()
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -190,6 +192,13 @@ class Generation:
                     self._task.cancel()
 
     def _emit(self, name: str, data: dict[str, Any]) -> None:
+        elapsed = time.perf_counter() - self._started
+        if name == "partial" and not self._partial_sent:
+            TIME_TO_FIRST_PARTIAL.observe(elapsed)
+        elif name == "soap":
+            TIME_TO_SOAP.observe(elapsed)
+        elif name == "error":
+            GENERATIONS_FAILED.labels(data["code"]).inc()
         self._events.append((name, data))
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()

@@ -20,7 +20,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from delphos.http import read_model
+from delphos.metrics import STREAMS_IN_FLIGHT
+from delphos.soap.generation import error_payload
 from delphos.soap.schemas import SoapRequest
+from delphos.soap.service import Answer
 from delphos.state import AppState
 
 
@@ -77,40 +80,12 @@ async def soap_stream(request: Request) -> Response:
     shutdown = anyio.Event()
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        partial_sent = False
-        async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
-            iterator = aiter(stream)
-            while True:
-                step = asyncio.ensure_future(anext(iterator))
-                stop = asyncio.ensure_future(shutdown.wait())
-                try:
-                    await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    stop.cancel()
-                    if not step.done():
-                        # Shutdown, or the client left (we are cancelled): stop reading the
-                        # run now, so a departure reaches the engine at once.
-                        step.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                            await step
-                if step.cancelled():
-                    # The server is shutting down: end the stream the contract's way, with
-                    # an error the client knows to retry, not a cut connection.
-                    yield _encode(
-                        "error",
-                        {
-                            "code": "PROCESSING_ERROR",
-                            "message": "The server is restarting; retry the request",
-                            "degraded": partial_sent,
-                        },
-                    )
-                    return
-                try:
-                    name, data = step.result()
-                except StopAsyncIteration:
-                    return
-                partial_sent |= name == "partial"
-                yield _encode(name, data)
+        STREAMS_IN_FLIGHT.inc()
+        try:
+            async for event in _relay(answer, shutdown):
+                yield event
+        finally:
+            STREAMS_IN_FLIGHT.dec()
 
     return EventSourceResponse(
         events(),
@@ -121,6 +96,44 @@ async def soap_stream(request: Request) -> Response:
         # Time for the farewell event before the stream is cancelled.
         shutdown_grace_period=2.0,
     )
+
+
+async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+    """The run's events as SSE, ended with a retryable error if the server shuts down."""
+    partial_sent = False
+    async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
+        iterator = aiter(stream)
+        while True:
+            step = asyncio.ensure_future(anext(iterator))
+            stop = asyncio.ensure_future(shutdown.wait())
+            try:
+                await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                if not step.done():
+                    # Shutdown, or the client left (we are cancelled): stop reading the
+                    # run now, so a departure reaches the engine at once.
+                    step.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                        await step
+            if step.cancelled():
+                # The server is shutting down: end the stream the contract's way, with
+                # an error the client knows to retry, not a cut connection.
+                yield _encode(
+                    "error",
+                    error_payload(
+                        "PROCESSING_ERROR",
+                        "The server is restarting; retry the request",
+                        degraded=partial_sent,
+                    ),
+                )
+                return
+            try:
+                name, data = step.result()
+            except StopAsyncIteration:
+                return
+            partial_sent |= name == "partial"
+            yield _encode(name, data)
 
 
 async def soap_json(request: Request) -> Response:

@@ -36,6 +36,7 @@ from delphos.errors import (
     ProcessingError,
     ProcessingTimeout,
 )
+from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
 from delphos.soap.generation import Event, Fallback, Generation, GenerationResult, soap_payload
@@ -144,6 +145,7 @@ class NoteService:
         """Cache check first; otherwise join (or start, or follow) the generation."""
         digest = text_hash(req.accumulated_text)
         hit = await self._cache_check(tenant, req, digest)
+        CACHE_LOOKUPS.labels("miss" if hit is None else "hit").inc()
         if hit is not None:
             return Answer(cached_json=hit, stream=None)
         return await self._join_or_start(tenant, req, digest)
@@ -292,6 +294,7 @@ class NoteService:
         self._inflight[key] = run
         if not blank:
             self.engine_calls += 1
+            GENERATIONS_STARTED.inc()
         generation.start()
         # The keeper counts as a subscriber from now, not from when its task first runs.
         generation.reserve()
