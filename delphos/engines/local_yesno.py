@@ -1,0 +1,91 @@
+"""Yes/no exchanges as statements, built only from the question's words and the answer.
+
+"any chest pain, fever, chills? — no." becomes "Denies chest pain, fever, chills." and
+"Tem falta de ar? — Não." becomes "Nega falta de ar."; a plain yes gives "Reports …" /
+"Refere …". These four words are the only ones the local engine ever adds to a note (the
+documented templates); everything after them is the question's own words, in order.
+
+A template is used only when the answer is nothing but a yes or a no (with fillers), and
+the asked-about words carry no negation of their own, so the statement cannot flip what
+the patient said.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# The lead of a question asking whether something is present; what follows is the thing.
+_ASK_EN = re.compile(
+    r"(?:(?:and|so|okay|ok|now|alright|all right|also|um|uh)[\s,]+)*"
+    r"(?:(?:do|did) you (?:have|get|notice|feel|experience)|"
+    r"have you (?:had|noticed|been having|experienced|felt|got)|"
+    r"are you (?:having|experiencing|getting|noticing)|"
+    r"(?:is|was) there|(?:were|are) there)?\s*"
+    r"(?:any|anything like)\s+(?:other\s+)?(?P<thing>[^?]+?)[\s,]*\?",
+    re.IGNORECASE,
+)
+_ASK_PT = re.compile(
+    r"(?:(?:e|ent[aã]o|agora|certo)[\s,]+)*"
+    r"(?:(?:voc[eê]|o senhor|a senhora)\s+)?"
+    r"(?:tem|teve|sente|sentiu|est[aá] com|notou|apresenta|apresentou)\s+"
+    r"(?:(?:algum|alguma|alguns|algumas)\s+)?(?P<thing>[^?]+?)[\s,]*\?",
+    re.IGNORECASE,
+)
+# A bare list ("chest pain, fever, chills, cough?") asks about each item, unless it holds
+# a verb or pronoun, when it is a statement being checked ("you're taking it?").
+_LIST = re.compile(r"(?P<thing>[^?,]+(?:,[^?,]+)+?)[\s,]*\?")
+_NOT_A_LIST: Final = frozenset(
+    "you your you're i i'm my we it it's is are was were do does did have has had be been "
+    "você voce eu meu minha é e está esta foi tem tinha".split()
+)
+_NO_EN: Final = frozenset("no nope nah".split())
+_YES_EN: Final = frozenset("yes yeah yep yup".split())
+_NO_PT: Final = frozenset("não nao".split())
+_YES_PT: Final = frozenset("sim".split())
+# Words that may follow the yes or no without changing it.
+_ALSO_EN: Final = frozenset(
+    "no nope not really at all none i don't haven't have do um uh sir ma'am yes yeah , .".split()
+)
+_ALSO_PT: Final = frozenset("não nao nunca nada nenhum nenhuma sim tenho senhor doutor".split())
+# Asked-about words that would make a template read the opposite of the answer, or that
+# are not something a patient has ("any questions?").
+_BLOCK: Final = frozenset(
+    "no not n't without never none nothing questions question concerns sem nem nunca nada "
+    "dúvida dúvidas duvida duvidas".split()
+)
+_MAX_THING_WORDS: Final = 14
+_WORD = re.compile(r"[\w'-]+")
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def statement(question: str, answer: str, language: str) -> str | None:
+    """The yes/no statement for a question and its answer, or None when none applies."""
+    english = language != "pt"
+    ask = (_ASK_EN if english else _ASK_PT).fullmatch(question.strip())
+    if ask is None:
+        ask = _LIST.fullmatch(question.strip())
+        if ask is None or not _NOT_A_LIST.isdisjoint(_words(ask.group("thing"))):
+            return None
+    thing = ask.group("thing").strip(" ,")
+    thing_words = _words(thing)
+    if not thing_words or len(thing_words) > _MAX_THING_WORDS:
+        return None
+    if any(w in _BLOCK or w.endswith("n't") for w in thing_words):
+        return None
+    said = _words(answer)
+    if not said or len(said) > 5:
+        return None
+    no, yes, also = (_NO_EN, _YES_EN, _ALSO_EN) if english else (_NO_PT, _YES_PT, _ALSO_PT)
+    if not all(w in also or w in no or w in yes for w in said):
+        return None
+    if said[0] in no and not any(w in yes for w in said):
+        lead = "Denies" if english else "Nega"
+    elif said[0] in yes and not any(w in no or w == "not" for w in said):
+        lead = "Reports" if english else "Refere"
+    else:
+        return None
+    return f"{lead} {thing}."
