@@ -79,6 +79,35 @@ _RUN_WORDS_PT: Final = _JOINERS_PT | frozenset(
     "cinquenta sessenta setenta oitenta noventa cem cento duzentos trezentos mil".split()
 )
 _ADJACENT_NUMBERS = re.compile(r"\d[\d.,]* +\d")
+
+
+def _lead_ins() -> tuple[tuple[str, ...], ...]:
+    heads = (
+        "i wanna|i want to|i would like to|i'd like to|i'm gonna|i am gonna|i'm going to|"
+        "i am going to|we're gonna|we are gonna|we're going to|we are going to|let's|"
+        "i'll|i will|we'll|we will|i'm just gonna|i'm also gonna|i also want to|"
+        "i also wanna|we're also gonna|i just wanna|i just want to|"
+        "you have|you do have|you've got|i appreciate|i do appreciate|i notice|i do notice|"
+        "i did notice|i did appreciate"
+    ).split("|")
+    tails = ("", "go ahead and", "just go ahead and", "go ahead and just", "also", "just")
+    return tuple(tuple(f"{h} {t}".split()) for h in heads for t in tails if f"{h} {t}".strip())
+
+
+# Words that announce what follows rather than say it: dropped at the start of a clause
+# (or, for "go ahead and", anywhere). Not before "be"/"see"/"know"/"talk", where they are
+# the sentence ("let's see").
+_LEAD_INS: Final = _lead_ins()
+_LEAD_IN_NOT_BEFORE: Final = frozenset(
+    {"be", "see", "know", "talk", "take", "have", "to", "been", "had", "any", "got", "that",
+     "this", "it", "no", "not", "you", "me", "them"}
+)  # fmt: skip
+_CLAUSE_OPENERS: Final = frozenset(
+    {"and", "so", "but", "then", "now", "also", "well", "okay", "ok", "alright"}
+)
+# The patient is who the note is about: "your right knee" is "right knee".
+_ADDRESSEE: Final = frozenset({"your"})
+_HEDGES: Final = frozenset({"just", "actually", "basically", "literally"})
 _SENTENCE_END: Final = frozenset(".?!…")
 _I_FORMS: Final = frozenset({"i", "i'm", "i've", "i'd", "i'll"})
 
@@ -250,11 +279,57 @@ def _capitalise(tokens: list[str]) -> list[str]:
     return out
 
 
-def clean(text: str, language: Language = "en") -> str:
-    """``text`` with the documented normalisations applied; may be empty."""
+def _lead_in_at(tokens: list[str], i: int) -> int:
+    """How many tokens from ``i`` form a spoken lead-in ("I wanna go ahead and"), or 0."""
+    longest = 0
+    for phrase in _LEAD_INS:
+        size = len(phrase)
+        if i + size >= len(tokens) or size <= longest:
+            continue
+        if all(
+            tokens[i + k] == tokens[i + k].rstrip(",.;:?!…") and tokens[i + k].lower() == phrase[k]
+            for k in range(size)
+        ):
+            following = _bare(tokens[i + size])
+            if following.isalpha() and following not in _LEAD_IN_NOT_BEFORE:
+                longest = size
+    return longest
+
+
+def _drop_lead_ins(tokens: list[str]) -> list[str]:
+    """Drop the announcing words of a clause ("I'm gonna go ahead and order" → "order")
+    and hedging adverbs ("just", "actually", "basically")."""
+    out: list[str] = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        token = tokens[i]
+        at_start = not out or out[-1][-1] in ",.;:?!…" or out[-1].lower() in _CLAUSE_OPENERS
+        skip = _lead_in_at(tokens, i) if at_start or token.lower() == "go" else 0
+        if skip:
+            i += skip
+            continue
+        if token.lower() in _HEDGES or token.lower() in _ADDRESSEE:
+            i += 1
+            continue
+        out.append(token)
+        i += 1
+    return out
+
+
+def clean(text: str, language: Language = "en", collapse_repeats: bool = True) -> str:
+    """``text`` with the documented normalisations applied; may be empty.
+
+    ``collapse_repeats=False`` keeps words said twice: a line cut inside a repeat ("it's
+    and it's on my foot" out of "and it's and it's on my foot") keeps both, so checking a
+    note against its transcript reads the transcript both ways.
+    """
     tokens = _join_spacing(text.split())
     tokens = _drop_fillers(tokens, language)
-    tokens = _drop_repeats(tokens)
+    if language == "en":
+        tokens = _drop_lead_ins(tokens)
+    if collapse_repeats:
+        tokens = _drop_repeats(tokens)
     while tokens and all(c in _PUNCT for c in tokens[0]):
         tokens.pop(0)
     if not tokens:
