@@ -38,7 +38,11 @@ ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 _SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 # Readability markers, on the lower-cased sentence.
-_FILLER = re.compile(r"\b(?:um+|uh+|uhm|hmm+|mm-?hmm|you know|i mean|kinda|sorta)\b")
+# "you know" is a filler unless a verb governs it ("let you know", "do you know").
+_FILLER = re.compile(
+    r"\b(?:um+|uh+|uhm|hmm+|mm-?hmm|kinda|sorta|"
+    r"(?<!\blet )(?<!\bdo )(?<!\bdid )(?<!\bif )(?<!\bto )(?:you know|i mean))\b"
+)
 _STUTTER = re.compile(r"\b(\w+)-\s+\1|\b(\w+)\b(?:\s*,)?\s+\2\b(?!-)|\b\w+-\s+(?=\w)")
 _SPACED = re.compile(r"\w \'(?:s|re|ve|ll|m|d|t)\b|\w n\'t\b|\bgon na\b|\bwan na\b|\bgot ta\b")
 _SECOND = re.compile(r"\b(?:you|your|yours|yourself)\b")

@@ -35,18 +35,18 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def normalised_source(source: str, collapse_repeats: bool = True) -> str:
+def normalised_source(source: str, drop_stutters: bool = True) -> str:
     """The transcript as the faithfulness rule reads it: one line per turn, cleaned."""
     language = language_of(source)
-    lines = (clean(line, language, collapse_repeats) for line in _TAG.sub("", source).split("\n"))
+    lines = (clean(line, language, drop_stutters) for line in _TAG.sub("", source).split("\n"))
     return " " + " ".join(" ".join(words(line)) for line in lines if line) + " "
 
 
 def assert_faithful(source: str, note: SoapNote) -> Checked:
     """Fail on any note sentence that is not a run of the normalised transcript's words."""
     flat = normalised_source(source)
-    # A line cut inside a repeated phrase keeps both copies (see ``clean``).
-    uncollapsed = normalised_source(source, collapse_repeats=False)
+    # A line cut inside a repeated phrase or after a cut-off word keeps them (``clean``).
+    uncollapsed = normalised_source(source, drop_stutters=False)
     numbers = set(_NUMBER.findall(flat)) | set(_NUMBER.findall(source))
     checked = Checked()
     for key, section in note.sections().items():

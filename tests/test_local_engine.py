@@ -162,7 +162,7 @@ def test_dialogue_turns_a_denial_into_a_statement_and_keeps_patient_words() -> N
     )
     result = note(text)
     assert result.subjective.split("\n") == [
-        "Estou com tosse há 5 dias e febre.",
+        "Refere tosse há 5 dias e febre.",
         "Nega falta de ar.",
     ]
     assert result.objective == ("Ausculta pulmonar com estertores em base direita. Saturação 95%.")
@@ -185,7 +185,7 @@ def test_aci_style_dictation_goes_to_exam_assessment_and_plan() -> None:
         "[patient] okay , thank you .\n"
     )
     result = note(text)
-    assert result.subjective == "I've had knee pain for 2 weeks.\nDenies swelling."
+    assert result.subjective == "Reports knee pain for 2 weeks.\nDenies swelling."
     assert "tenderness over the medial joint line" in result.objective
     assert "impression is a medial meniscus tear" in result.assessment
     assert "Order an mri of right knee" in result.plan

@@ -50,9 +50,11 @@ _FRAGMENT = re.compile(r"[^\W\d_][^\W\d_']{0,15}'?[^\W\d_]{0,3}-")
 # "pre- and post-operative": a prefix before these is not a cut-off word.
 _PREFIX_JOINERS: Final = frozenset({"and", "or", "to", "e", "ou", "a"})
 # "you know what/that …" is a sentence; otherwise "you know" is a filler.
-_PAIR_KEEPERS: Final = frozenset(
-    "what that how if whether why where when about exactly who which this".split()
-)
+_PAIR_KEEPERS: Final = frozenset("whether why where when who which".split())
+# "let you know", "do you know", "if you know": the words are the sentence.
+_PAIR_GOVERNORS: Final = frozenset("let do did does don't didn't if to".split())
+# A word restarted inside one token: "y-you", "th-the".
+_IN_WORD_STUTTER = re.compile(r"[^\W\d_]{1,3}-")
 _WORDS_PT: Final = frozenset(
     "de que não nao com uma para está esta você voce dor tem há ha os as em dias".split()
 )
@@ -81,17 +83,22 @@ _RUN_WORDS_PT: Final = _JOINERS_PT | frozenset(
 _ADJACENT_NUMBERS = re.compile(r"\d[\d.,]* +\d")
 
 
-def _lead_ins() -> tuple[tuple[str, ...], ...]:
+def _lead_ins() -> dict[str, tuple[tuple[str, ...], ...]]:
     heads = (
         "i wanna|i want to|i would like to|i'd like to|i'm gonna|i am gonna|i'm going to|"
         "i am going to|we're gonna|we are gonna|we're going to|we are going to|let's|"
         "i'll|i will|we'll|we will|i'm just gonna|i'm also gonna|i also want to|"
         "i also wanna|we're also gonna|i just wanna|i just want to|"
         "you have|you do have|you've got|i appreciate|i do appreciate|i notice|i do notice|"
-        "i did notice|i did appreciate"
+        "i did notice|i did appreciate|go ahead and"
     ).split("|")
     tails = ("", "go ahead and", "just go ahead and", "go ahead and just", "also", "just")
-    return tuple(tuple(f"{h} {t}".split()) for h in heads for t in tails if f"{h} {t}".strip())
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for head in heads:
+        for tail in tails:
+            phrase = tuple(f"{head} {tail}".split())
+            by_first.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(phrases) for first, phrases in by_first.items()}
 
 
 # Words that announce what follows rather than say it: dropped at the start of a clause
@@ -145,7 +152,7 @@ def _bare(token: str) -> str:
     return token.rstrip(",.;:?!…").lower()
 
 
-def _drop_fillers(tokens: list[str], language: Language) -> list[str]:
+def _drop_fillers(tokens: list[str], language: Language, stutters: bool = True) -> list[str]:
     fillers = _FILLERS_PT if language == "pt" else _FILLERS
     out: list[str] = []
     i = 0
@@ -161,6 +168,7 @@ def _drop_fillers(tokens: list[str], language: Language) -> list[str]:
             i + 1 < n
             and token[-1] not in _CLAUSE_ENDS
             and (bare, _bare(tokens[i + 1])) in _PAIR_FILLERS
+            and not (out and _bare(out[-1]) in _PAIR_GOVERNORS)
             and (
                 tokens[i + 1][-1] in _CLAUSE_ENDS
                 or i + 2 >= n
@@ -170,15 +178,31 @@ def _drop_fillers(tokens: list[str], language: Language) -> list[str]:
             _carry_mark(out, tokens[i + 1])
             i += 2
             continue
-        if _FRAGMENT.fullmatch(token):
+        stem = token.rstrip(",.;:?!…")
+        if stutters and _FRAGMENT.fullmatch(stem):
             # The word it was cut from follows, past any filler ("mel- um ... miralax").
             j = i + 1
             while j < n and _bare(tokens[j]) in fillers:
                 j += 1
             following = _bare(tokens[j]) if j < n else ""
-            if following and (following not in _PREFIX_JOINERS or following == token[:-1].lower()):
+            # "pre- and post-operative" keeps its prefix; "w- and was" does not.
+            joined = following in _PREFIX_JOINERS and len(stem) > 3
+            if following and (not joined or following == stem[:-1].lower()):
+                _carry_mark(out, token)
                 i += 1
                 continue
+        doubled = _IN_WORD_STUTTER.match(token)
+        if (
+            stutters
+            and doubled is not None
+            and token[doubled.end() :].lower().startswith(doubled.group()[:-1].lower())
+        ):
+            token = token[doubled.end() :]  # "y-you" → "you"
+            if _bare(token) in fillers:
+                i += 1
+                continue
+            tokens[i] = token
+            continue  # look at it again: "y-you know," is a filler
         out.append(token)
         i += 1
     return out
@@ -210,7 +234,7 @@ def _drop_repeats(tokens: list[str]) -> list[str]:
             if len(out) < 2 * size:
                 break
             # Cheap test first: the group's last word must match the one a group earlier.
-            if bare[-1] != bare[-1 - size] or not any(c.isalpha() for c in word):
+            if bare[-1] != bare[-1 - size] or not word:
                 continue
             if out[-1 - size][-1] in ".?!…":
                 continue  # never across a sentence mark
@@ -282,7 +306,7 @@ def _capitalise(tokens: list[str]) -> list[str]:
 def _lead_in_at(tokens: list[str], i: int) -> int:
     """How many tokens from ``i`` form a spoken lead-in ("I wanna go ahead and"), or 0."""
     longest = 0
-    for phrase in _LEAD_INS:
+    for phrase in _LEAD_INS.get(tokens[i].lower(), ()):
         size = len(phrase)
         if i + size >= len(tokens) or size <= longest:
             continue
@@ -317,18 +341,19 @@ def _drop_lead_ins(tokens: list[str]) -> list[str]:
     return out
 
 
-def clean(text: str, language: Language = "en", collapse_repeats: bool = True) -> str:
+def clean(text: str, language: Language = "en", drop_stutters: bool = True) -> str:
     """``text`` with the documented normalisations applied; may be empty.
 
-    ``collapse_repeats=False`` keeps words said twice: a line cut inside a repeat ("it's
-    and it's on my foot" out of "and it's and it's on my foot") keeps both, so checking a
-    note against its transcript reads the transcript both ways.
+    ``drop_stutters=False`` keeps repeats and cut-off words: a line cut inside a repeat
+    ("it's and it's on my foot" out of "and it's and it's on my foot") or just after a
+    cut-off word keeps them, so checking a note against its transcript reads the
+    transcript both ways.
     """
     tokens = _join_spacing(text.split())
-    tokens = _drop_fillers(tokens, language)
+    tokens = _drop_fillers(tokens, language, drop_stutters)
     if language == "en":
         tokens = _drop_lead_ins(tokens)
-    if collapse_repeats:
+    if drop_stutters:
         tokens = _drop_repeats(tokens)
     while tokens and all(c in _PUNCT for c in tokens[0]):
         tokens.pop(0)

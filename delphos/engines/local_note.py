@@ -118,6 +118,7 @@ class _Line:
     turn: int
     joinable: bool  # the last part ended a sentence, so the next may follow on this line
     spans: list[Span]  # where the parts come from, to weigh their clinical content
+    patient: bool = False  # spoken by the patient
 
 
 class _Builder:
@@ -136,6 +137,7 @@ class _Builder:
         # note: every sentence of it is kept, clinical vocabulary or not.
         self.headed = False
         self.language = language_of(text)
+        self.patient_speaking = False
 
     # --- output -------------------------------------------------------------------------
 
@@ -158,7 +160,7 @@ class _Builder:
             last.parts.extend(texts)
             last.spans.extend(parts)
         else:
-            last = _Line(section, texts, turn, True, list(parts))
+            last = _Line(section, texts, turn, True, list(parts), self.patient_speaking)
             self.lines.append(last)
         # Two pieces share a line only after a sentence mark, so that each piece still
         # reads (and can be checked) as a verbatim sentence of the input.
@@ -181,7 +183,7 @@ class _Builder:
         numbers = len(_DIGITS.findall(text))
         # Doses, vitals and lab values are what a note must never lose.
         keep = numbers > 0 and (cues.weight("P") >= 2 or cues.weight("O") >= 3 or cues.has(TEST))
-        return Candidate(line.section, text, content, numbers, keep)
+        return Candidate(line.section, text, content, numbers, keep, line.patient)
 
     def note(self) -> SoapNote:
         words = self.text.count(" ") + self.text.count("\n") + 1
@@ -370,6 +372,13 @@ class _Builder:
     # --- patient sentences ----------------------------------------------------------------
 
     def patient_turn(self, turn: Turn, index: int, question: Span | None) -> None:
+        self.patient_speaking = True
+        try:
+            self._patient_sentences(turn, index, question)
+        finally:
+            self.patient_speaking = False
+
+    def _patient_sentences(self, turn: Turn, index: int, question: Span | None) -> None:
         first = True
         for span in split_sentences(self.text, turn.start, turn.end, self.unpunctuated):
             start, end = trim(self.text, *span)

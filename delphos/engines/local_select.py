@@ -16,6 +16,7 @@ from typing import Final
 
 from delphos.engines.local_clean import Language, clean
 from delphos.engines.local_cues import SECTIONS, Section
+from delphos.engines.local_yesno import third_person
 from delphos.soap.note import SoapNote
 
 # Share of the transcript's words the note may use (tuned on ACI-Bench train only).
@@ -45,6 +46,7 @@ class Candidate:
     content: int  # words with a clinical signal
     numbers: int
     keep: bool  # states a dose, vital or lab value: never dropped
+    patient: bool = False  # the patient's own words: first person becomes a template
 
 
 def _statements(text: str) -> str:
@@ -57,11 +59,29 @@ def _statements(text: str) -> str:
     return " ".join(kept)
 
 
+_PRONOUNS: Final = frozenset(
+    "i i'm i've i'd i'll you you're you've we we're we'll me my eu você voce".split()
+)
+# A line's worth: clinical words and numbers per word, less twice its share of "I"/"you"
+# (conversation about the visit, not its findings). Tuned on ACI-Bench train only; the
+# score rises steadily from 0 to 2 and flattens after.
+_PRONOUN_WEIGHT: Final = 2.0
+
+
+def _worth(candidate: Candidate, text: str, words: int) -> float:
+    pronouns = sum(1 for w in text.lower().split() if w.strip(",.;:?!") in _PRONOUNS)
+    return (candidate.content + candidate.numbers - _PRONOUN_WEIGHT * pronouns) / words
+
+
 def finish(candidates: list[Candidate], transcript_words: int, language: Language) -> SoapNote:
     cleaned: list[tuple[int, Candidate, str, int]] = []
     seen: set[str] = set()
     for index, candidate in enumerate(candidates):
         text = clean(candidate.text, language)
+        if candidate.patient:
+            text = " ".join(
+                third_person(m.group().strip(), language) for m in _SENTENCE.finditer(text)
+            )
         if candidate.section in ("A", "P"):
             text = _statements(text)
         words = len(text.split())
@@ -80,7 +100,7 @@ def finish(candidates: list[Candidate], transcript_words: int, language: Languag
         # Least clinical first; ties go to the longer line, then the later one.
         order = sorted(
             (c for c in cleaned if not c[1].keep),
-            key=lambda c: ((c[1].content + c[1].numbers) / c[3], -c[3], -c[0]),
+            key=lambda c: (_worth(c[1], c[2], c[3]), -c[3], -c[0]),
         )
         left = {s: sum(1 for c in cleaned if c[1].section == s) for s in SECTIONS}
         for index, candidate, _, words in order:

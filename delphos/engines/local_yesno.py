@@ -89,3 +89,43 @@ def statement(question: str, answer: str, language: str) -> str | None:
     else:
         return None
     return f"{lead} {thing}."
+
+
+# The patient's own first-person statements, in the third person of a note: "I've had
+# knee pain for 2 weeks" → "Reports knee pain for 2 weeks", "I don't have any fever" →
+# "Denies any fever", "Estou com tosse" → "Refere tosse". Only the lead is replaced; the
+# rest is the patient's words. Never before "to"/"no"/"not" ("I have to", "I have no
+# idea"), where the lead is not a report of something the patient has.
+_REPORT_EN = re.compile(
+    r"(?:(?P<taking>I(?:'ve| have) been taking|I(?:'m| am)(?: still)? taking)|"
+    r"I(?:'ve| have)(?: been having| had| got)?|I had|I(?:'m| am) having)(?= )"
+)
+_DENY_EN = re.compile(
+    r"(?:I (?:don't|do not|didn't|did not) (?:have|get|feel|notice)|"
+    r"I (?:haven't|have not|hadn't|had not) (?:had|noticed|felt|gotten))(?= )",
+)
+_REPORT_PT = re.compile(r"(?:Eu )?(?:tenho|estou com|estou sentindo|sinto|senti|tive)(?= )", re.I)
+_DENY_PT = re.compile(r"(?:Eu )?(?:não|nao) (?:tenho|sinto|senti|tive)(?= )", re.I)
+_NOT_A_REPORT = re.compile(
+    r" (?:to|no|not|never|nothing|been|had|that|this|it|you|a lot|que|não|nao|nada)\b"
+)
+
+
+def third_person(sentence: str, language: str) -> str:
+    """``sentence`` (cleaned, capitalised) with a first-person lead as a note template."""
+    english = language != "pt"
+    for pattern, lead in (
+        ((_DENY_EN, "Denies"), (_REPORT_EN, "Reports"))
+        if english
+        else ((_DENY_PT, "Nega"), (_REPORT_PT, "Refere"))
+    ):
+        found = pattern.match(sentence)
+        if found is None:
+            continue
+        rest = sentence[found.end() :]
+        if len(rest.split()) < 1 or _NOT_A_REPORT.match(rest) or rest[:2] == " ,":
+            return sentence
+        if found.groupdict().get("taking"):
+            return f"{lead} taking{rest}"
+        return f"{lead}{rest}"
+    return sentence
