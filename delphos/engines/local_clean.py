@@ -106,7 +106,7 @@ def _lead_ins() -> dict[str, tuple[tuple[str, ...], ...]]:
 # the sentence ("let's see").
 _LEAD_INS: Final = _lead_ins()
 _LEAD_IN_NOT_BEFORE: Final = frozenset(
-    {"be", "see", "know", "talk", "take", "have", "to", "been", "had", "any", "got", "that",
+    {"be", "see", "know", "talk", "take", "have", "to", "been", "had", "any", "got", "that", "let",
      "this", "it", "no", "not", "you", "me", "them"}
 )  # fmt: skip
 _CLAUSE_OPENERS: Final = frozenset(
