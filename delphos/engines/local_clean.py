@@ -249,6 +249,8 @@ def _numbers(tokens: list[str], language: Language) -> list[str]:
     """Each run of number words becomes digits on its own ("for four months" → "for 4
     months"), so a run converts the same way wherever the line around it was cut."""
     vocabulary = _RUN_WORDS_PT if language == "pt" else _RUN_WORDS_EN
+    if not any(t.lower().rstrip(",.;:?!…").split("-")[0] in vocabulary for t in tokens):
+        return tokens
     joiners = _JOINERS_PT if language == "pt" else _JOINERS_EN
     after = _JOIN_AFTER_PT if language == "pt" else _JOIN_AFTER_EN
     out: list[str] = []
@@ -328,12 +330,16 @@ def _drop_lead_ins(tokens: list[str]) -> list[str]:
     n = len(tokens)
     while i < n:
         token = tokens[i]
-        at_start = not out or out[-1][-1] in ",.;:?!…" or out[-1].lower() in _CLAUSE_OPENERS
-        skip = _lead_in_at(tokens, i) if at_start or token.lower() == "go" else 0
-        if skip:
-            i += skip
-            continue
-        if token.lower() in _HEDGES or token.lower() in _ADDRESSEE:
+        low = token.lower()
+        if low in _LEAD_INS and (
+            low == "go" or not out or out[-1][-1] in ",.;:?!…" or out[-1].lower() in _CLAUSE_OPENERS
+        ):
+            skip = _lead_in_at(tokens, i)
+            if skip:
+                i += skip
+                continue
+        if low in _HEDGES or low.rstrip(",.;:?!…") in _ADDRESSEE:
+            _carry_mark(out, token)
             i += 1
             continue
         out.append(token)
