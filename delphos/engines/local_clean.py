@@ -212,6 +212,8 @@ def _carry_mark(out: list[str], dropped: str) -> None:
     # "pain , um . then" → "pain. then": a sentence mark on a dropped filler moves back.
     # "lumbar, um, strain" → "lumbar strain": a filler set off by commas takes them along.
     mark = dropped[-1]
+    if dropped.endswith(("...", "…")):
+        return  # a trailing-off "um ..." ends nothing: "I feel, um ... I feel dizzy"
     if out and mark in ".?!" and out[-1][-1] not in ".?!":
         out[-1] = out[-1].rstrip(",;:") + mark
     elif out and mark == "," and out[-1][-1] == "," and len(out[-1]) > 1:

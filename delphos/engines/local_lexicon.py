@@ -104,6 +104,7 @@ LEXICON: Final[tuple[tuple[str, str], ...]] = (
     (
         "result",
         "showed|shows|revealed|reveals|demonstrates|demonstrated|came back|normal|abnormal|"
+        "the results of|results of|resultado do|resultado da|"
         "unremarkable|negative|positive|elevated|high|low|mostrou|evidenciou|normais|"
         "alterado|alterada|alterados|sem alteracoes",
     ),
