@@ -45,8 +45,10 @@ format: venv
 	$(BIN)/ruff format .
 
 # Benchmarks report ratios against a reference measured in the same run. cache_hit needs
-# the Postgres and Redis on 127.0.0.1 (and wrk: apt-get install wrk); stt takes ~5 min.
+# the Postgres and Redis on 127.0.0.1 (and wrk: apt-get install wrk); stt takes ~5 min;
+# note_quality scores the local engine's notes on ACI-Bench (../shared/eval) in ~1 min.
 bench: venv
+	$(BIN)/python bench/note_quality.py
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/cache_delta.py
 	$(BIN)/python bench/cache_hit.py

@@ -31,6 +31,7 @@ from delphos.soap.note import SECTION_KEYS, SoapNote, text_hash
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.db import aci_example
 from tests.fixtures.server import LiveServer, base_settings, live_server
+from tests.local_faithful import assert_faithful
 from tests.test_api_contract import JSON_URL, STREAM, canonical_hash, check_order, parse_sse
 
 Provider = Literal["anthropic", "openai"]
@@ -612,10 +613,9 @@ async def test_fallback_keeps_the_llms_finished_sections_and_fills_the_rest_loca
         expected_local = SECTION_KEYS
     for key in expected_local:
         assert soap[key] == getattr(local, key), key
-    # The local engine only copies the consultation's own words: nothing is invented.
-    spoken = set(TRANSCRIPT.lower().split())
-    for key in expected_local:
-        assert set(soap[key].lower().split()) <= spoken, key
+    # The local engine only writes the consultation's own words, after its documented
+    # normalisations (docs/local-engine.md): nothing is invented.
+    assert_faithful(TRANSCRIPT, SoapNote(**{key: soap[key] for key in expected_local}))
 
 
 # --- 8. the JSON answer -------------------------------------------------------------------------

@@ -34,7 +34,11 @@ COND: Final = 2
 DROP: Final = 4
 TO_O: Final = 8
 TO_AP: Final = 16
+TEST: Final = 32
+RESULT: Final = 64
 _FLAG_NAMES: Final[dict[str, int]] = {
+    "test": TEST,
+    "result": RESULT,
     "clin": CLIN,
     "cond": COND,
     "drop": DROP,
@@ -381,6 +385,10 @@ class CueReader:
         first = bisect_left(self._starts, start)
         last = bisect_left(self._starts, end)
         return sum(1 for i in range(first, last) if words[i].norm in vocabulary)
+
+    def content(self, start: int, end: int) -> int:
+        """How many words starting inside ``[start, end)`` can signal something."""
+        return bisect_left(self._active_starts, end) - bisect_left(self._active_starts, start)
 
     def _walk(self, node: _Node, j: int, stop: int, acc: _Signal | None) -> _Signal | None:
         """Merge the signals of every phrase through ``node`` that the words from ``j``

@@ -12,7 +12,8 @@ Signals: ``S3``/``O2``/``A1``/``P3`` … vote for a section with a weight (3 = t
 names its section, 2 = usually that section, 1 = a hint); ``clin`` clinical vocabulary
 (keeps a sentence that has no stronger cue); ``cond`` a condition (assessment rather than
 plan when nothing else decides); ``drop`` a scribe command or announcement, left out;
-``to_o`` / ``to_ap`` the visit moving to examination / to assessment and plan.
+``to_o`` / ``to_ap`` the visit moving to examination / to assessment and plan; ``test`` a
+test or investigation, ``result`` words that report one (together: a result, Objective).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ LEXICON: Final[tuple[tuple[str, str], ...]] = (
     ),
     # Tests: results when reviewed, but what a plan orders too, so only "usually" O.
     (
-        "O2 clin",
+        "O2 clin test",
         "x ray|x rays|xray|xrays|mri|ct scan|cat scan|ultrasound|echocardiogram|ekg|ecg|"
         "electrocardiogram|lab results|labs|blood work|bloodwork|hemoglobin|a1c|"
         "hemoglobin a1c|creatinine|potassium|urinalysis|cbc|hemograma|hemoglobina|glicemia|"
@@ -98,6 +99,14 @@ LEXICON: Final[tuple[tuple[str, str], ...]] = (
         "membros inferiores|mmii|extremidades|resultado|resultados|mostrou|evidencia|"
         "evidenciou|heart/lung/abdominal/skin/neck/neurological/neurovascular/knee/shoulder/"
         "back/hip/foot/ankle/wrist/hand/eye/ear/throat/musculoskeletal/cardiac exam",
+    ),
+    # With a test named, these words make the sentence a result, Objective in any phase.
+    (
+        "result",
+        "showed|shows|revealed|reveals|demonstrates|demonstrated|came back|normal|abnormal|"
+        "the results of|results of|resultado do|resultado da|"
+        "unremarkable|negative|positive|elevated|high|low|mostrou|evidenciou|normais|"
+        "alterado|alterada|alterados|sem alteracoes",
     ),
     ("O1", "looks good|looks normal|looks fine|normal|intact|normais|sem alteracoes"),
     # --- Assessment: impressions and diagnoses --------------------------------------------

@@ -14,12 +14,15 @@ import re
 from dataclasses import dataclass
 from typing import Final, Literal
 
+from delphos.engines.local_clean import language_of
 from delphos.engines.local_cues import (
     CLIN,
     COND,
     DROP,
     NO_CUES,
+    RESULT,
     SECTIONS,
+    TEST,
     TO_AP,
     TO_O,
     CueReader,
@@ -35,6 +38,8 @@ from delphos.engines.local_segment import (
     split_turns,
     trim,
 )
+from delphos.engines.local_select import Candidate, finish
+from delphos.engines.local_yesno import statement
 from delphos.soap.note import SoapNote
 
 Mode = Literal["S", "O", "AP"]
@@ -52,6 +57,12 @@ _AP_EARLIEST: Final = 0.5
 # A patient's first sentence after a clinical question is kept as its answer when short
 # ("no .", "about five weeks"), even with no clinical word of its own.
 _ANSWER_MAX_WORDS: Final = 25
+
+# An answer of this many words or more is kept without the question that prompted it.
+_ANSWER_ALONE_WORDS: Final = 5
+# Words of a question that make it part of the examination ("does it hurt here?").
+_EXAM_WORDS: Final = frozenset({"here", "this", "press", "push", "pressing", "pushing", "aqui"})
+_DIGITS = re.compile(r"\d+")
 
 _TIE_ORDER: Final[tuple[Section, ...]] = ("P", "A", "O", "S")
 # Indexes into (S, O, A, P) of the sections each phase claims.
@@ -106,6 +117,8 @@ class _Line:
     parts: list[str]
     turn: int
     joinable: bool  # the last part ended a sentence, so the next may follow on this line
+    spans: list[Span]  # where the parts come from, to weigh their clinical content
+    patient: bool = False  # spoken by the patient
 
 
 class _Builder:
@@ -123,6 +136,8 @@ class _Builder:
         # Once a header has been written, what follows is the clinician's own structured
         # note: every sentence of it is kept, clinical vocabulary or not.
         self.headed = False
+        self.language = language_of(text)
+        self.patient_speaking = False
 
     # --- output -------------------------------------------------------------------------
 
@@ -143,23 +158,36 @@ class _Builder:
             and last.joinable
         ):
             last.parts.extend(texts)
+            last.spans.extend(parts)
         else:
-            last = _Line(section, texts, turn, True)
+            last = _Line(section, texts, turn, True, list(parts), self.patient_speaking)
             self.lines.append(last)
         # Two pieces share a line only after a sentence mark, so that each piece still
         # reads (and can be checked) as a verbatim sentence of the input.
         last.joinable = texts[-1][-1] in _SENTENCE_END
 
+    def _emit_template(self, section: Section, text: str, spans: list[Span], turn: int) -> None:
+        key = text.casefold()
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        self.lines.append(_Line(section, [text], turn, False, spans))
+
+    def _candidate(self, line: _Line) -> Candidate:
+        cues = NO_CUES
+        content = 0
+        for a, b in line.spans:
+            cues = cues | self.cues.read(a, b)
+            content += self.cues.content(a, b)
+        text = " ".join(line.parts)
+        numbers = len(_DIGITS.findall(text))
+        # Doses, vitals and lab values are what a note must never lose.
+        keep = numbers > 0 and (cues.weight("P") >= 2 or cues.weight("O") >= 3 or cues.has(TEST))
+        return Candidate(line.section, text, content, numbers, keep, line.patient)
+
     def note(self) -> SoapNote:
-        sections: dict[Section, list[str]] = {s: [] for s in SECTIONS}
-        for line in self.lines:
-            sections[line.section].append(" ".join(line.parts))
-        return SoapNote(
-            subjective="\n".join(sections["S"]),
-            objective="\n".join(sections["O"]),
-            assessment="\n".join(sections["A"]),
-            plan="\n".join(sections["P"]),
-        )
+        words = self.text.count(" ") + self.text.count("\n") + 1
+        return finish([self._candidate(line) for line in self.lines], words, self.language)
 
     # --- classification -----------------------------------------------------------------
 
@@ -285,6 +313,14 @@ class _Builder:
         self, clauses: list[tuple[Span, Cues]], turn: int, forced: Section | None, headed: bool
     ) -> None:
         floor = _HEADER_FLOOR if headed else self.floor
+        if forced is None:
+            whole = NO_CUES
+            for _, cues in clauses:
+                whole = whole | cues
+            # "x-ray shows …", "A1c is high at 8": a result is Objective in any phase,
+            # unless the sentence orders the test.
+            if whole.has(TEST) and whole.has(RESULT) and whole.weight("P") < 3:
+                forced = "O"
         labels: list[Section | None] = []
         for _, cues in clauses:
             if forced is not None:
@@ -336,6 +372,13 @@ class _Builder:
     # --- patient sentences ----------------------------------------------------------------
 
     def patient_turn(self, turn: Turn, index: int, question: Span | None) -> None:
+        self.patient_speaking = True
+        try:
+            self._patient_sentences(turn, index, question)
+        finally:
+            self.patient_speaking = False
+
+    def _patient_sentences(self, turn: Turn, index: int, question: Span | None) -> None:
         first = True
         for span in split_sentences(self.text, turn.start, turn.end, self.unpunctuated):
             start, end = trim(self.text, *span)
@@ -353,14 +396,35 @@ class _Builder:
             self._emit("S", [(start, end)], index, same_line=True)
 
     def _emit_answer(self, question: Span, answer: Span, index: int) -> None:
-        # During the examination, "does this hurt?" "yes" is a finding, not history.
-        section: Section = "O" if self.mode == "O" else "S"
+        # During the examination, "does this hurt?" "yes" is a finding; history questions
+        # asked meanwhile ("any fever?") stay history.
+        section: Section = "S"
+        if self.mode == "O" and (
+            self.cues.read(*question).weight("O") >= 2
+            or self.cues.count_words(*question, _EXAM_WORDS) > 0
+        ):
+            section = "O"
+        q_text = self.text[question[0] : question[1]]
+        a_text = self.text[answer[0] : answer[1]]
+        made = statement(q_text, a_text, self.language)
+        if made is not None:
+            self._emit_template(section, made, [question, answer], index)
+            return
+        if self._long_enough(answer):
+            # A full answer says it all; the question would only add "you" and a "?".
+            self._emit(section, [answer], index, same_line=False)
+            return
         if self.text[question[1] - 1] == "?":
             self._emit(section, [question, answer], index, same_line=False)
         else:
             # Unpunctuated ASR: question and answer would run together on one line.
             self._emit(section, [question], index - 1, same_line=False)
             self._emit(section, [answer], index, same_line=False)
+
+    def _long_enough(self, answer: Span) -> bool:
+        return self.text.count(" ", *answer) >= _ANSWER_ALONE_WORDS and self._clinical(
+            self.cues.read(*answer)
+        )
 
     def _short(self, start: int, end: int) -> bool:
         return self.text.count(" ", start, end) < _ANSWER_MAX_WORDS

@@ -1,0 +1,124 @@
+"""Finish the extractive note: clean each line, drop what a clinician would not write,
+and keep the most clinical lines within the length a clinician writes.
+
+Selection is by clinical content density: words the lexicon knows (findings, symptoms,
+drugs, tests, plan verbs, conditions) and numbers, per word of the line. Lines stating
+doses, vitals or lab values are always kept. The note's length budget is a fixed share of
+the transcript's words (scribes' notes run at about a third of the conversation); a
+section is never emptied by the budget.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from delphos.engines.local_clean import Language, clean
+from delphos.engines.local_cues import SECTIONS, Section
+from delphos.engines.local_yesno import third_person
+from delphos.soap.note import SoapNote
+
+# Share of the transcript's words the note may use (tuned on ACI-Bench train only).
+BUDGET_SHARE: Final = 0.36
+# Short transcripts (typed notes) are never cut: the clinician wrote them to be kept.
+_BUDGET_FLOOR: Final = 120
+# A line this short with no number and no clinical word says nothing ("no problem.").
+_MIN_WORDS: Final = 3
+_DIGIT = re.compile(r"\d")
+# A sentence ends at a mark followed by a space or the end: "5.6" is one number.
+_SENTENCE = re.compile(r".+?(?:[.?!…]+(?=\s|$)|$)")
+# Unpunctuated questions, recognised by how they start (Assessment and Plan state, they do
+# not ask).
+_ASKS = re.compile(
+    r"\s*(?:do|does|did|are|is|was|were|have|has|can|could|would|any|você|voce|quer|"
+    r"tem alguma)\b(?! (?:going|gon))",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One line of the note before finishing: where it goes and what it says."""
+
+    section: Section
+    text: str  # verbatim (whitespace collapsed), or a yes/no template
+    content: int  # words with a clinical signal
+    numbers: int
+    keep: bool  # states a dose, vital or lab value: never dropped
+    patient: bool = False  # the patient's own words: first person becomes a template
+
+
+def _statements(text: str) -> str:
+    """``text`` without its questions (for Assessment and Plan)."""
+    kept = [
+        m.group().strip()
+        for m in _SENTENCE.finditer(text)
+        if m.group().strip() and not m.group().rstrip().endswith("?") and not _ASKS.match(m.group())
+    ]
+    return " ".join(kept)
+
+
+_PRONOUNS: Final = frozenset(
+    "i i'm i've i'd i'll you you're you've we we're we'll me my eu você voce".split()
+)
+# A line's worth: clinical words and numbers per word, less twice its share of "I"/"you"
+# (conversation about the visit, not its findings). Tuned on ACI-Bench train only; the
+# score rises steadily from 0 to 2 and flattens after.
+_PRONOUN_WEIGHT: Final = 2.0
+
+
+def _worth(candidate: Candidate, text: str, words: int) -> float:
+    pronouns = sum(1 for w in text.lower().split() if w.strip(",.;:?!") in _PRONOUNS)
+    return (candidate.content + candidate.numbers - _PRONOUN_WEIGHT * pronouns) / words
+
+
+def finish(candidates: list[Candidate], transcript_words: int, language: Language) -> SoapNote:
+    cleaned: list[tuple[int, Candidate, str, int]] = []
+    seen: set[str] = set()
+    for index, candidate in enumerate(candidates):
+        text = clean(candidate.text, language)
+        if candidate.patient:
+            text = " ".join(
+                third_person(m.group().strip(), language) for m in _SENTENCE.finditer(text)
+            )
+        if candidate.section in ("A", "P"):
+            text = _statements(text)
+        words = len(text.split())
+        if not text or (words < _MIN_WORDS and not _DIGIT.search(text) and not candidate.content):
+            continue
+        key = text.casefold().rstrip(".?!")
+        if key in seen:
+            continue
+        seen.add(key)
+        cleaned.append((index, candidate, text, words))
+
+    budget = max(_BUDGET_FLOOR, int(BUDGET_SHARE * transcript_words))
+    total = sum(words for *_, words in cleaned)
+    chosen = {index for index, *_ in cleaned}
+    if total > budget:
+        # Least clinical first; ties go to the longer line, then the later one.
+        order = sorted(
+            (c for c in cleaned if not c[1].keep),
+            key=lambda c: (_worth(c[1], c[2], c[3]), -c[3], -c[0]),
+        )
+        left = {s: sum(1 for c in cleaned if c[1].section == s) for s in SECTIONS}
+        for index, candidate, _, words in order:
+            if total <= budget:
+                break
+            if left[candidate.section] <= 1:
+                continue
+            chosen.discard(index)
+            left[candidate.section] -= 1
+            total -= words
+
+    sections: dict[Section, list[str]] = {s: [] for s in SECTIONS}
+    for index, candidate, text, _ in cleaned:
+        if index in chosen:
+            sections[candidate.section].append(text)
+    return SoapNote(
+        subjective="\n".join(sections["S"]),
+        objective="\n".join(sections["O"]),
+        assessment="\n".join(sections["A"]),
+        plan="\n".join(sections["P"]),
+    )

@@ -1,0 +1,66 @@
+"""The local engine's faithfulness rule, as a check tests apply to any note.
+
+Every sentence of a note, once its template lead ("Denies", "Reports", "Nega", "Refere")
+is set aside, is a run of consecutive words of the transcript after the documented
+normalisations (``delphos.engines.local_clean``: spacing and contractions joined, fillers
+and stutters dropped, number words as digits), speaker tags removed. Case and punctuation
+are not compared; words, their order and every number are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from delphos.engines.local_clean import clean, language_of
+from delphos.soap.note import SoapNote
+
+TEMPLATE_LEADS = ("denies", "reports", "nega", "refere")
+_TAG = re.compile(r"^\s*\[[^\]\n]{1,40}\]\s*", re.MULTILINE)
+_WORD = re.compile(r"[^\W_]+(?:[.,]\d+)*")
+_PIECE_SPLIT = re.compile(r"(?<=[.?!…])\s+|\n")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@dataclass
+class Checked:
+    """What a check covered: sentences, numbers and template statements."""
+
+    pieces: int = 0
+    numbers: int = 0
+    templates: list[str] = field(default_factory=list)
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def normalised_source(source: str, drop_stutters: bool = True) -> str:
+    """The transcript as the faithfulness rule reads it: one line per turn, cleaned."""
+    language = language_of(source)
+    lines = (clean(line, language, drop_stutters) for line in _TAG.sub("", source).split("\n"))
+    return " " + " ".join(" ".join(words(line)) for line in lines if line) + " "
+
+
+def assert_faithful(source: str, note: SoapNote) -> Checked:
+    """Fail on any note sentence that is not a run of the normalised transcript's words."""
+    flat = normalised_source(source)
+    # A line cut inside a repeated phrase or after a cut-off word keeps them (``clean``).
+    uncollapsed = normalised_source(source, drop_stutters=False)
+    numbers = set(_NUMBER.findall(flat)) | set(_NUMBER.findall(source))
+    checked = Checked()
+    for key, section in note.sections().items():
+        for piece in _PIECE_SPLIT.split(section):
+            said = words(piece)
+            if not said:
+                continue
+            if said[0] in TEMPLATE_LEADS and len(said) > 1:
+                checked.templates.append(piece.strip())
+                said = said[1:]
+            run = " " + " ".join(said) + " "
+            assert run in flat or run in uncollapsed, (key, piece)
+            checked.pieces += 1
+        for number in _NUMBER.findall(section):
+            assert number in numbers, (key, number)
+            checked.numbers += 1
+    return checked
