@@ -372,6 +372,41 @@ async def test_note_streams_from_the_provider(upstream: Upstream, serve: Serve) 
     assert len(upstream.fake.requests) == 1
 
 
+async def test_the_note_carries_the_tokens_the_provider_billed(
+    upstream: Upstream, serve: Serve
+) -> None:
+    # A first attempt that never formed the object was billed too: the note costs both.
+    upstream.fake.push(Scenario(text=PROSE), Scenario(text=NOTE_JSON, chunk=8))
+    async with serve(upstream, **FAST) as srv:
+        soap = (await read_stream(srv, body("billed"))).soap()
+        again = (await read_stream(srv, body("billed"))).soap()
+        async with httpx.AsyncClient(base_url=srv.url, timeout=10) as client:
+            # The recorder writes in the background: wait for the version to land.
+            async with asyncio.timeout(5):
+                # Polled: the version lives in the server's database, behind HTTP.
+                while (  # noqa: ASYNC110
+                    resp := await client.get("/v1/consultations/billed", headers=srv.headers)
+                ).status_code == 404:
+                    await asyncio.sleep(0.02)
+    billed = upstream.fake.usages
+    assert len(billed) == 2
+    expected = {
+        "input_tokens": sum(u.input_tokens for u in billed),
+        "output_tokens": sum(u.output_tokens for u in billed),
+    }
+    assert soap["usage"] == expected
+    assert again["cached"] is True
+    assert again["usage"] == expected, "a cache hit shows what the note cost"
+    assert resp.json()["latest"]["usage"] == expected
+
+
+async def test_a_note_without_an_llm_has_no_usage(make_server: Callable[..., Any]) -> None:
+    async with make_server() as srv:
+        soap = (await read_stream(srv, body("local"))).soap()
+    assert soap["engine"] == "local"
+    assert soap["usage"] is None
+
+
 # --- 2. first text at once, then throttled -------------------------------------------------------
 
 

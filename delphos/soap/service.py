@@ -210,6 +210,7 @@ class NoteService:
             "consultation_id": req.consultation_id,
             "text_hash": stored.text_hash,
             "generation_ms": stored.latency_ms,
+            "usage": stored.usage.as_json() if stored.usage else None,
         }
         await self._cache.store(
             tenant.id,
@@ -446,6 +447,7 @@ class NoteService:
                 latency_ms=result.latency_ms,
                 created_at=result.finished_at,
                 tenant_name=tenant.name,
+                usage=result.usage,
             )
         )
 
