@@ -400,6 +400,20 @@ async def test_the_note_carries_the_tokens_the_provider_billed(
     assert resp.json()["latest"]["usage"] == expected
 
 
+async def test_a_provider_stalling_after_the_object_does_not_hold_the_note(
+    upstream: Upstream, serve: Serve
+) -> None:
+    # The whole object arrives, then neither the usage report nor the end of the stream.
+    upstream.fake.push(Scenario(text=SHORT_JSON, chunk=16, stall_after=len(SHORT_JSON)))
+    async with serve(upstream, **FAST) as srv:
+        stream = await read_stream(srv, body("stalled-after"))
+        assert await upstream.fake.wait_disconnect(), "the stalled request was not closed"
+    soap = stream.soap()
+    assert_note(soap, SHORT_NOTE)
+    assert soap["is_degraded"] is False
+    assert soap["usage"] is None, "no usage was reported: none is invented"
+
+
 async def test_a_note_without_an_llm_has_no_usage(make_server: Callable[..., Any]) -> None:
     async with make_server() as srv:
         soap = (await read_stream(srv, body("local"))).soap()

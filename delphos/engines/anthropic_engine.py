@@ -116,11 +116,6 @@ class AnthropicEngine:
             ),
         )
 
-    @property
-    def structured_output(self) -> Spelling:
-        """The structured-output spelling the next note will use."""
-        return self._ladder[self._rung]
-
     async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
         rung = self._rung
         opened = False

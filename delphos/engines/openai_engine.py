@@ -28,7 +28,6 @@ from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable,
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.retry import retry_after_seconds
 from delphos.engines.structured import (
-    Spelling,
     ladder,
     refuses_structured_output,
     response_format,
@@ -88,11 +87,6 @@ class OpenAIEngine:
                 connect=min(_CONNECT_TIMEOUT, settings.generation_timeout),
             ),
         )
-
-    @property
-    def structured_output(self) -> Spelling:
-        """The structured-output spelling the next note will use."""
-        return self._ladder[self._rung]
 
     async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
         messages: list[ChatCompletionMessageParam] = [
