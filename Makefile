@@ -36,7 +36,8 @@ lint: venv
 	$(BIN)/mypy
 
 # The whole suite: lint, types, then every test (Postgres and Redis on 127.0.0.1 are used
-# for real; with CI=true their absence fails the run).
+# for real; with CI=true their absence fails the run). tests/test_llamacpp_real.py starts
+# a real llama.cpp server with Gemma 3 270M (both from PyPI via `.[dev]`): ~2 min on 2 cores.
 test: venv system-deps lint
 	$(BIN)/pytest -q -ra
 

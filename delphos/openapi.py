@@ -36,6 +36,7 @@ from delphos.soap.schemas import (
     SoapEvent,
     SoapRequest,
     StatusEvent,
+    Usage,
 )
 
 # --- bodies the server sends (every field is always present) ------------------------------
@@ -93,6 +94,9 @@ class StoredNote(BaseModel):
     is_degraded: bool
     latency_ms: int
     created_at: str = Field(json_schema_extra={"format": "date-time"})
+    usage: Usage | None = Field(
+        description="Tokens the LLM provider reported for this note; null when no LLM was called"
+    )
 
 
 class StoredNoteWithId(StoredNote):

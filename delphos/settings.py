@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from delphos.engines.structured import StructuredOutput
+
 EngineName = Literal["local", "anthropic", "openai"]
 
 
@@ -45,6 +47,10 @@ class Settings(BaseSettings):
     openai_api_key: str | None = None
     openai_model: str = "gpt-4o-mini"
     max_tokens: int = Field(default=4096, ge=256, le=64000)
+    # Ask the LLM server to constrain its output to the SOAP object's JSON schema: ``auto``
+    # asks and falls back to the prompt alone if the server refuses (remembered for the
+    # process), ``on`` fails the note instead, ``off`` never asks. See docs/local-llms.md.
+    structured_output: StructuredOutput = "auto"
     temperature: float = Field(default=0.0, ge=0.0, le=1.0)
     # Retries on 429/5xx/overloaded before the first token.
     retry_attempts: int = Field(default=3, ge=0, le=10)

@@ -373,6 +373,55 @@ async def test_note_streams_from_the_provider(upstream: Upstream, serve: Serve) 
     assert len(upstream.fake.requests) == 1
 
 
+async def test_the_note_carries_the_tokens_the_provider_billed(
+    upstream: Upstream, serve: Serve
+) -> None:
+    # A first attempt that never formed the object was billed too: the note costs both.
+    upstream.fake.push(Scenario(text=PROSE), Scenario(text=NOTE_JSON, chunk=8))
+    async with serve(upstream, **FAST) as srv:
+        soap = (await read_stream(srv, body("billed"))).soap()
+        again = (await read_stream(srv, body("billed"))).soap()
+        async with httpx.AsyncClient(base_url=srv.url, timeout=10) as client:
+            # The recorder writes in the background: wait for the version to land.
+            async with asyncio.timeout(5):
+                # Polled: the version lives in the server's database, behind HTTP.
+                while (  # noqa: ASYNC110
+                    resp := await client.get("/v1/consultations/billed", headers=srv.headers)
+                ).status_code == 404:
+                    await asyncio.sleep(0.02)
+    billed = upstream.fake.usages
+    assert len(billed) == 2
+    expected = {
+        "input_tokens": sum(u.input_tokens for u in billed),
+        "output_tokens": sum(u.output_tokens for u in billed),
+    }
+    assert soap["usage"] == expected
+    assert again["cached"] is True
+    assert again["usage"] == expected, "a cache hit shows what the note cost"
+    assert resp.json()["latest"]["usage"] == expected
+
+
+async def test_a_provider_stalling_after_the_object_does_not_hold_the_note(
+    upstream: Upstream, serve: Serve
+) -> None:
+    # The whole object arrives, then neither the usage report nor the end of the stream.
+    upstream.fake.push(Scenario(text=SHORT_JSON, chunk=16, stall_after=len(SHORT_JSON)))
+    async with serve(upstream, **FAST) as srv:
+        stream = await read_stream(srv, body("stalled-after"))
+        assert await upstream.fake.wait_disconnect(), "the stalled request was not closed"
+    soap = stream.soap()
+    assert_note(soap, SHORT_NOTE)
+    assert soap["is_degraded"] is False
+    assert soap["usage"] is None, "no usage was reported: none is invented"
+
+
+async def test_a_note_without_an_llm_has_no_usage(make_server: Callable[..., Any]) -> None:
+    async with make_server() as srv:
+        soap = (await read_stream(srv, body("local"))).soap()
+    assert soap["engine"] == "local"
+    assert soap["usage"] is None
+
+
 # --- 2. first text at once, then throttled -------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ VERSION_FIELDS = {
     "is_degraded",
     "latency_ms",
     "created_at",
+    "usage",
 }
 
 
@@ -55,6 +56,7 @@ async def test_consultation_shows_the_latest_note_and_its_metadata(
     assert data["created_at"] <= data["updated_at"]
     latest = data["latest"]
     assert set(latest) == VERSION_FIELDS
+    assert latest["usage"] is None, "the local engine calls no LLM"
     assert latest["soap_hash"] == answers[-1]["soap_hash"]
     assert {k: latest[k] for k in SECTIONS} == {k: answers[-1][k] for k in SECTIONS}
     assert latest["text_hash"] == answers[-1]["text_hash"]

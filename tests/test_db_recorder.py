@@ -8,6 +8,8 @@ tests/test_db_recorder_fault.py stops and restarts a real server.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import logging
 import stat
 from collections.abc import AsyncIterator, Iterable
@@ -19,6 +21,7 @@ from delphos.db import repository
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder, record_from_json, record_to_json
 from delphos.db.repository import NoteRecord
+from delphos.engines.base import Usage
 from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
 from tests.pgserver import free_port
 
@@ -169,3 +172,17 @@ async def test_worker_processes_sharing_a_spool_path_keep_separate_files(
     assert info is not None
     assert info.version_count == 2
     assert [spool_lines(r.spool_path) for r in (first, second)] == [[], []]
+
+
+def test_spooled_notes_keep_their_token_usage(make_record: RecordFactory) -> None:
+    record = dataclasses.replace(make_record("t", "c-usage"), usage=Usage(1200, 340))
+    assert record_from_json(record_to_json(record)) == record
+
+
+def test_a_spool_written_before_usage_was_recorded_still_replays(
+    make_record: RecordFactory,
+) -> None:
+    record = make_record("t", "c-old")
+    line = json.loads(record_to_json(record))
+    del line["usage"]  # what an older Delphos spooled
+    assert record_from_json(json.dumps(line)) == record

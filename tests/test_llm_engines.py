@@ -18,7 +18,13 @@ from typing import Any
 import pytest
 
 from delphos.engines.anthropic_engine import AnthropicEngine
-from delphos.engines.base import Engine, EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.base import (
+    Engine,
+    EngineError,
+    EngineRejected,
+    EngineUnavailable,
+    Usage,
+)
 from delphos.engines.factory import build_engine
 from delphos.engines.openai_engine import OpenAIEngine
 from delphos.engines.prompt import SYSTEM_PROMPT
@@ -81,15 +87,23 @@ def consultation() -> Consultation:
     return Consultation(source, json.dumps(note.sections(), ensure_ascii=False))
 
 
-async def collect(deltas: AsyncIterator[str]) -> list[str]:
+async def collect(deltas: AsyncIterator[str | Usage]) -> list[str]:
+    """The text deltas (what the clinician sees), without the usage report."""
+    return [delta async for delta in deltas if isinstance(delta, str)]
+
+
+async def collect_all(deltas: AsyncIterator[str | Usage]) -> list[str | Usage]:
     return [delta async for delta in deltas]
 
 
-async def collect_until_error(deltas: AsyncIterator[str]) -> tuple[list[str], EngineError]:
+async def collect_until_error(
+    deltas: AsyncIterator[str | Usage],
+) -> tuple[list[str], EngineError]:
     received: list[str] = []
     try:
         async for delta in deltas:
-            received.append(delta)
+            if isinstance(delta, str):
+                received.append(delta)
     except EngineError as error:
         return received, error
     pytest.fail(f"the stream ended without an EngineError after {len(received)} deltas")
@@ -519,3 +533,131 @@ def test_factory_builds_the_local_engine_by_default() -> None:
 
     assert isinstance(engine, local.LocalEngine)
     assert engine.name == "local"
+
+
+# --- structured output and token usage ---------------------------------------------------------
+
+FIELDS = ["subjective", "objective", "assessment", "plan"]
+
+
+def asked_schema(provider: str, body: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON schema a request asked the output to follow, however it was spelled."""
+    if provider == "anthropic":
+        config = body.get("output_config")
+        if config is None:
+            return None
+        assert config["format"]["type"] == "json_schema"
+        schema: dict[str, Any] = config["format"]["schema"]
+        return schema
+    fmt = body.get("response_format")
+    if fmt is None:
+        return None
+    if fmt["type"] == "json_schema":
+        schema = fmt["json_schema"]["schema"]
+        return schema
+    assert fmt["type"] == "json_object"
+    schema = fmt["schema"]
+    return schema
+
+
+async def test_the_note_is_asked_for_as_the_soap_object_in_section_order(llm: Harness) -> None:
+    llm.fake.push(Scenario(text="{}"))
+
+    await collect(llm.engine.stream("[doctor] hello ."))
+
+    [body] = llm.fake.requests
+    schema = asked_schema(llm.provider, body)
+    assert schema is not None
+    # The order of the keys is the order the note streams in.
+    assert list(schema["properties"]) == FIELDS
+    assert schema["required"] == FIELDS
+    assert all(prop == {"type": "string"} for prop in schema["properties"].values())
+    assert schema["additionalProperties"] is False
+    if llm.provider == "openai":
+        assert body["response_format"]["json_schema"]["strict"] is True
+        assert body["stream_options"] == {"include_usage": True}
+
+
+async def test_the_providers_usage_follows_the_text(
+    llm: Harness, consultation: Consultation
+) -> None:
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=11))
+
+    items = await collect_all(llm.engine.stream(consultation.transcript))
+
+    [reported] = llm.fake.usages
+    assert items[-1] == Usage(reported.input_tokens, reported.output_tokens)
+    assert "".join(i for i in items if isinstance(i, str)) == consultation.note_json
+    assert sum(isinstance(i, Usage) for i in items) == 1
+    # The prompt (system prompt and transcript) is most of what a note costs.
+    assert reported.input_tokens > len(consultation.transcript) // 8
+
+
+async def test_openai_server_refusing_json_schema_gets_llama_cpp_python_spelling_from_then_on(
+    fake_openai: FakeLLMServer,
+) -> None:
+    fake_openai.refuses = {"json_schema"}
+    fake_openai.default = Scenario(text="{}")
+    engine = make_engine("openai", fake_openai.base_url)
+    try:
+        assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+        assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+    finally:
+        await engine.aclose()
+    types = [body.get("response_format", {}).get("type") for body in fake_openai.requests]
+    # One refusal, then the other spelling — remembered for the next note.
+    assert types == ["json_schema", "json_object", "json_object"]
+    assert asked_schema("openai", fake_openai.requests[1]) is not None
+
+
+async def test_a_server_refusing_every_schema_spelling_gets_the_prompt_alone_on_auto(
+    llm: Harness,
+) -> None:
+    llm.fake.refuses = {"json_schema", "json_object", "output_config"}
+    llm.fake.default = Scenario(text="{}")
+
+    assert await collect(llm.engine.stream("[doctor] hello .")) == ["{}"]
+    assert await collect(llm.engine.stream("[doctor] hello .")) == ["{}"]
+
+    asked = [asked_schema(llm.provider, body) is not None for body in llm.fake.requests]
+    refusals = 2 if llm.provider == "openai" else 1
+    assert asked == [True] * refusals + [False, False]
+
+
+async def test_a_400_that_is_not_about_structured_output_is_not_remembered(
+    llm: Harness,
+) -> None:
+    # Every spelling refused alike (a prompt over the context window, say): the note
+    # fails, and the next note still asks for structured output.
+    llm.fake.default = Scenario(status=400)
+    _, error = await collect_until_error(llm.engine.stream("[doctor] hello ."))
+    assert isinstance(error, EngineRejected)
+
+    llm.fake.default = Scenario(text="{}")
+    requests_before = len(llm.fake.requests)
+    assert await collect(llm.engine.stream("[doctor] hello .")) == ["{}"]
+    assert asked_schema(llm.provider, llm.fake.requests[requests_before]) is not None
+
+
+async def test_structured_output_on_fails_the_note_rather_than_drop_the_schema(
+    llm: Harness,
+) -> None:
+    engine = make_engine(llm.provider, llm.fake.base_url, structured_output="on")
+    llm.fake.refuses = {"json_schema", "json_object", "output_config"}
+    try:
+        _, error = await collect_until_error(engine.stream("[doctor] hello ."))
+    finally:
+        await engine.aclose()
+    assert isinstance(error, EngineRejected)
+    assert all(asked_schema(llm.provider, body) is not None for body in llm.fake.requests)
+
+
+async def test_structured_output_off_never_asks(llm: Harness) -> None:
+    engine = make_engine(llm.provider, llm.fake.base_url, structured_output="off")
+    llm.fake.push(Scenario(text="{}"))
+    try:
+        assert await collect(engine.stream("[doctor] hello .")) == ["{}"]
+    finally:
+        await engine.aclose()
+    [body] = llm.fake.requests
+    assert asked_schema(llm.provider, body) is None

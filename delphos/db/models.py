@@ -157,6 +157,9 @@ class NoteVersion(Base):
     is_degraded: Mapped[bool] = mapped_column(Boolean)
     latency_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Tokens the LLM provider reported for the note; NULL when no LLM was called.
+    input_tokens: Mapped[int | None] = mapped_column(Integer)
+    output_tokens: Mapped[int | None] = mapped_column(Integer)
 
 
 class TranscriptTurn(Base):

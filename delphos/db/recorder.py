@@ -42,6 +42,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
 from delphos.db.repository import NoteRecord, check_external_id, save_note
+from delphos.engines.base import Usage
 from delphos.metrics import NOTE_BACKLOG
 from delphos.soap.note import SoapNote
 
@@ -76,6 +77,7 @@ def record_to_json(rec: NoteRecord) -> str:
             "is_degraded": rec.is_degraded,
             "latency_ms": rec.latency_ms,
             "created_at": rec.created_at.isoformat(),
+            "usage": rec.usage.as_json() if rec.usage else None,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -103,7 +105,17 @@ def record_from_json(line: str) -> NoteRecord:
         latency_ms=int(data["latency_ms"]),
         created_at=created_at,
         tenant_name=str(data.get("tenant_name", "")),
+        # Absent in lines spooled before usage was recorded.
+        usage=_usage(data.get("usage")),
     )
+
+
+def _usage(value: object) -> Usage | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("spooled usage is not an object")
+    return Usage(int(value["input_tokens"]), int(value["output_tokens"]))
 
 
 def _open_private(path: Path, flags: int) -> int:

@@ -30,6 +30,7 @@ from delphos.db.models import (
     TranscriptTurn,
     utcnow,
 )
+from delphos.engines.base import Usage
 from delphos.soap.note import SoapNote
 
 MAX_EXTERNAL_ID = 255
@@ -61,6 +62,8 @@ class NoteRecord:
     # The tenant's name: with it the write also creates the tenant row if it is missing
     # (a note generated while the database was down at startup).
     tenant_name: str = ""
+    # Tokens the provider reported; None when no LLM was called.
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class StoredNote:
     is_degraded: bool
     latency_ms: int
     created_at: datetime
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,11 @@ def _stored(row: NoteVersion, tenant_id: str, external_id: str) -> StoredNote:
         is_degraded=row.is_degraded,
         latency_ms=row.latency_ms,
         created_at=row.created_at,
+        usage=(
+            Usage(row.input_tokens, row.output_tokens)
+            if row.input_tokens is not None and row.output_tokens is not None
+            else None
+        ),
     )
 
 
@@ -253,6 +262,8 @@ async def save_note(db: Database, record: NoteRecord) -> None:
                 is_degraded=record.is_degraded,
                 latency_ms=record.latency_ms,
                 created_at=record.created_at,
+                input_tokens=record.usage.input_tokens if record.usage else None,
+                output_tokens=record.usage.output_tokens if record.usage else None,
             )
             .on_conflict_do_nothing(
                 index_elements=[

@@ -3,6 +3,15 @@
 SDK retries are off (``max_retries=0``): :class:`~delphos.engines.retry.RetryingEngine`
 owns retrying, because only it knows whether text already reached the clinician.
 
+The note is forced with Anthropic's structured outputs (``output_config.format``, a JSON
+schema of the four sections in order; see :mod:`delphos.engines.structured`): the API
+then decodes only text that forms the object, keys in schema order. Prefilling the reply
+with ``{`` is not used: the newest models refuse prefilled assistant turns. Where a model
+or gateway refuses structured outputs (an error naming them) and
+``DELPHOS_STRUCTURED_OUTPUT=auto``, the engine falls back, for the rest of the process, to
+the prompt alone; the pipeline then stops reading at the object's closing brace and
+retries once when no object formed.
+
 No ``temperature`` is sent. The SDK 2.x removed the sampling parameters and sends
 ``anthropic-version: 2026-10-21``, under which the API answers 400 to any of them.
 """
@@ -10,18 +19,23 @@ No ``temperature`` is sent. The SDK 2.x removed the sampling parameters and send
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import anthropic
 import httpx2
 from anthropic.types import TextBlock
 
-from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable, Usage
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.retry import retry_after_seconds
+from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
 from delphos.settings import Settings
+
+log = logging.getLogger(__name__)
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
 
@@ -82,6 +96,15 @@ class AnthropicEngine:
                 "environment variable (or choose DELPHOS_ENGINE=local)"
             )
         self.model = settings.anthropic_model
+        # The Messages API has one spelling of structured output; ``auto`` may fall back to
+        # the prompt alone, once for the process (see the module docstring).
+        ladders: dict[str, tuple[Spelling, ...]] = {
+            "auto": ("json_schema", "none"),
+            "on": ("json_schema",),
+            "off": ("none",),
+        }
+        self._ladder = ladders[settings.structured_output]
+        self._rung = 0
         self._max_tokens = settings.max_tokens
         self._client = anthropic.AsyncAnthropic(
             api_key=key,
@@ -93,22 +116,52 @@ class AnthropicEngine:
             ),
         )
 
-    async def stream(self, transcript: str) -> AsyncIterator[str]:
-        try:
-            # ``async with``: if our caller closes this generator (the client went away),
-            # leaving the block closes the upstream HTTP response at once.
-            async with self._client.messages.stream(
-                model=self.model,
-                max_tokens=self._max_tokens,
-                system=SYSTEM_PROMPT,
-                messages=[{"role": "user", "content": user_message(transcript)}],
-            ) as stream:
-                async for text in stream.text_stream:
-                    if text:
-                        yield text
-        except _SDK_ERRORS as exc:
-            # ``from None``: the SDK's exception text embeds the response body.
-            raise translate_error(exc) from None
+    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+        rung = self._rung
+        opened = False
+        while True:
+            spelling = self._ladder[rung]
+            extra: dict[str, Any] = {}
+            if spelling != "none":
+                extra["output_config"] = {"format": {"type": "json_schema", "schema": SOAP_SCHEMA}}
+            try:
+                # ``async with``: if our caller closes this generator (the client went
+                # away), leaving the block closes the upstream HTTP response at once.
+                async with self._client.messages.stream(
+                    model=self.model,
+                    max_tokens=self._max_tokens,
+                    system=SYSTEM_PROMPT,
+                    messages=[{"role": "user", "content": user_message(transcript)}],
+                    **extra,
+                ) as stream:
+                    opened = True
+                    if rung > self._rung:
+                        # Refused with structured output, accepted without: stop asking.
+                        self._rung = rung
+                        log.warning("anthropic: structured output refused; prompt alone from now")
+                    async for text in stream.text_stream:
+                        if text:
+                            yield text
+                    usage = stream.current_message_snapshot.usage
+                    yield Usage(usage.input_tokens, usage.output_tokens)
+                return
+            except anthropic.APIStatusError as exc:
+                # Only a refusal of the request itself (never once text has streamed).
+                if (
+                    not opened
+                    and rung + 1 < len(self._ladder)
+                    and refuses_structured_output(exc.body)
+                ):
+                    log.info(
+                        "anthropic: structured output refused (%d); retrying without",
+                        exc.status_code,
+                    )
+                    rung += 1
+                    continue
+                raise translate_error(exc) from None
+            except _SDK_ERRORS as exc:
+                # ``from None``: the SDK's exception text embeds the response body.
+                raise translate_error(exc) from None
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
         try:

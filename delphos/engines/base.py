@@ -4,6 +4,9 @@ Engines produce the *text* of one JSON object with the keys ``subjective``, ``ob
 ``assessment`` and ``plan`` (in that order), streamed as deltas. They know nothing of SSE,
 caching or persistence; the incremental parser turns their deltas into sections.
 
+``stream`` may also yield one :class:`Usage` — the provider's token counts — usually after
+the last text delta (LLM engines; the local engine costs no tokens and yields none).
+
 ``stream`` is an async generator: the caller closes it (``contextlib.aclosing``) when the
 client goes away, and the generator's ``async with`` on the SDK stream closes the upstream
 HTTP request at once.
@@ -12,7 +15,25 @@ HTTP request at once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens a provider reported for a note: what the clinic is billed for (or, on its own
+    server, what the note cost in compute). Summed over every request a note took."""
+
+    input_tokens: int
+    output_tokens: int
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+        )
+
+    def as_json(self) -> dict[str, int]:
+        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
 
 
 class EngineError(Exception):
@@ -39,8 +60,9 @@ class Engine(Protocol):
     name: str  # "local" | "anthropic" | "openai"
     model: str
 
-    def stream(self, transcript: str) -> AsyncIterator[str]:
-        """Yield the deltas of the SOAP JSON object for ``transcript``."""
+    def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+        """Yield the deltas of the SOAP JSON object for ``transcript``, and the request's
+        :class:`Usage` when the provider reports it."""
         ...
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:

@@ -4,6 +4,10 @@ OpenAI itself, LLM gateways, vLLM, Ollama and llama.cpp all speak streamed chat
 completions. ``max_tokens`` is sent rather than ``max_completion_tokens``: every
 compatible server understands the former.
 
+The note is asked for as structured output (see :mod:`delphos.engines.structured`) and
+with ``stream_options.include_usage`` so the server reports the tokens the note cost in a
+last chunk without choices.
+
 SDK retries are off (``max_retries=0``): :class:`~delphos.engines.retry.RetryingEngine`
 owns retrying, because only it knows whether text already reached the clinician.
 """
@@ -11,17 +15,26 @@ owns retrying, because only it knows whether text already reached the clinician.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable, Usage
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.retry import retry_after_seconds
+from delphos.engines.structured import (
+    ladder,
+    refuses_structured_output,
+    response_format,
+)
 from delphos.settings import Settings
+
+log = logging.getLogger(__name__)
 
 BASE_URL_ENV = "DELPHOS_OPENAI_BASE_URL"
 
@@ -58,6 +71,10 @@ class OpenAIEngine:
                 "(e.g. http://127.0.0.1:11434/v1 for Ollama, http://127.0.0.1:8000/v1 for vLLM)"
             )
         self.model = settings.openai_model
+        self._ladder = ladder(settings.structured_output)
+        # Index into the ladder of the first spelling this server has not refused: shared
+        # by every note of the process, so only the first one pays for a rejection.
+        self._rung = 0
         self._max_tokens = settings.max_tokens
         self._temperature = settings.temperature
         self._client = openai.AsyncOpenAI(
@@ -71,19 +88,13 @@ class OpenAIEngine:
             ),
         )
 
-    async def stream(self, transcript: str) -> AsyncIterator[str]:
+    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_message(transcript)},
         ]
         try:
-            stream = await self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                max_tokens=self._max_tokens,
-                temperature=self._temperature,
-                stream=True,
-            )
+            stream = await self._open(messages)
             # ``async with``: if our caller closes this generator (the client went away),
             # leaving the block closes the upstream HTTP response at once.
             async with stream:
@@ -91,9 +102,52 @@ class OpenAIEngine:
                     # Some servers end with a usage-only chunk that has no choices.
                     if chunk.choices and (text := chunk.choices[0].delta.content):
                         yield text
+                    if chunk.usage is not None:
+                        yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
         except _SDK_ERRORS as exc:
             # ``from None``: the SDK's exception text embeds the response body.
             raise translate_error(exc) from None
+
+    async def _open(
+        self, messages: list[ChatCompletionMessageParam]
+    ) -> openai.AsyncStream[ChatCompletionChunk]:
+        """Start the streamed request, stepping down the structured-output ladder when the
+        server refuses a spelling (see :mod:`delphos.engines.structured`)."""
+        rung = self._rung
+        while True:
+            extra: dict[str, Any] = {}
+            spelling = self._ladder[rung]
+            if (fmt := response_format(spelling)) is not None:
+                extra["response_format"] = fmt
+            try:
+                # Annotated: with ``**extra`` the SDK's overloads cannot pick the stream type.
+                stream: openai.AsyncStream[ChatCompletionChunk]
+                stream = await self._client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    max_tokens=self._max_tokens,
+                    temperature=self._temperature,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    **extra,
+                )
+            except openai.APIStatusError as exc:
+                if rung + 1 >= len(self._ladder) or not refuses_structured_output(exc.body):
+                    raise
+                log.info(
+                    "openai: server refused structured output as %s (%d); trying %s",
+                    spelling,
+                    exc.status_code,
+                    self._ladder[rung + 1],
+                )
+                rung += 1
+                continue
+            if rung > self._rung:
+                # Refused, and the next spelling accepted: the refusal was about the
+                # spelling (not, say, an over-long prompt), so stop asking for it.
+                self._rung = rung
+                log.warning("openai: server refused structured output; using %s from now", spelling)
+            return stream
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
         messages: list[ChatCompletionMessageParam] = [

@@ -13,7 +13,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
-from delphos.engines.base import Engine, EngineUnavailable
+from delphos.engines.base import Engine, EngineUnavailable, Usage
 from delphos.metrics import ENGINE_RETRIES
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 @asynccontextmanager
-async def _closing(deltas: AsyncIterator[str]) -> AsyncIterator[AsyncIterator[str]]:
+async def _closing(
+    deltas: AsyncIterator[str | Usage],
+) -> AsyncIterator[AsyncIterator[str | Usage]]:
     """``contextlib.aclosing`` for the protocol's ``AsyncIterator`` (engines return async
     generators, which have ``aclose``; the protocol type does not say so)."""
     try:
@@ -102,7 +104,7 @@ class RetryingEngine:
         ENGINE_RETRIES.inc()
         await self._sleep(delay)
 
-    async def stream(self, transcript: str) -> AsyncIterator[str]:
+    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
         retry = 0
         while True:
             started = False
@@ -111,7 +113,8 @@ class RetryingEngine:
                 # response) is closed at once, not whenever the GC gets to it.
                 async with _closing(self.inner.stream(transcript)) as deltas:
                     async for delta in deltas:
-                        started = True
+                        # Only text shows: a usage report alone started nothing.
+                        started = started or isinstance(delta, str)
                         yield delta
                 return
             except EngineUnavailable as exc:

@@ -30,6 +30,7 @@ def note_json(note: repo.StoredNote) -> dict[str, Any]:
         "model": note.model,
         "is_degraded": note.is_degraded,
         "latency_ms": note.latency_ms,
+        "usage": note.usage.as_json() if note.usage else None,
         "created_at": note.created_at.isoformat(),
     }
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from delphos.engines.base import Engine, EngineError
+from delphos.engines.base import Engine, EngineError, Usage
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
 from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
@@ -42,6 +42,10 @@ OnComplete = Callable[[dict[str, Any], "GenerationResult"], Awaitable[None]]
 # Builds a note without the engine, for the degraded fallback (local rules).
 Fallback = Callable[[str], SoapNote]
 
+# After the object's closing brace, how long to wait for the provider's usage report (it
+# follows the last text at once; a provider that stalls there must not hold the note).
+USAGE_WAIT_SECONDS = 2.0
+
 
 @dataclass(frozen=True, slots=True)
 class GenerationResult:
@@ -49,6 +53,8 @@ class GenerationResult:
     is_degraded: bool
     latency_ms: int
     finished_at: datetime
+    # Tokens the provider reported over every request of this note; None without an LLM.
+    usage: Usage | None = None
 
 
 class _ParseFailed(Exception):
@@ -78,6 +84,7 @@ def soap_payload(
     consultation_id: str,
     text_hash: str,
     generation_ms: int,
+    usage: Usage | None,
 ) -> dict[str, Any]:
     """The final `soap` event / JSON answer: the one place its shape is written."""
     return {
@@ -91,6 +98,7 @@ def soap_payload(
         "consultation_id": consultation_id,
         "text_hash": text_hash,
         "generation_ms": generation_ms,
+        "usage": usage.as_json() if usage is not None else None,
     }
 
 
@@ -124,6 +132,7 @@ class Generation:
         self._parser: SoapStreamParser | None = None
         self._partial_sent = False
         self._started = time.perf_counter()
+        self._usage: Usage | None = None
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -235,6 +244,7 @@ class Generation:
                 is_degraded=degraded,
                 latency_ms=int((time.perf_counter() - started) * 1000),
                 finished_at=datetime.now(UTC),
+                usage=self._usage,
             )
             payload = self._soap_payload(result)
             # Durable first, then the answer: a client that has `soap` can read the note
@@ -291,6 +301,9 @@ class Generation:
             # Closing the generator closes the engine's upstream request (its `async with`).
             async with aclosing(stream) as deltas:  # type: ignore[type-var]
                 async for delta in deltas:
+                    if isinstance(delta, Usage):
+                        self._count(delta)
+                        continue
                     try:
                         changed = parser.feed(delta)
                     except SoapOutputError:
@@ -309,6 +322,8 @@ class Generation:
                         unsent = True
                         if trailing is None:
                             trailing = loop.call_later(last_emit + self._interval - now, send)
+                if parser.finished:
+                    await self._read_usage(deltas)
         finally:
             if trailing is not None:
                 trailing.cancel()
@@ -318,6 +333,26 @@ class Generation:
             if unsent and not parser.finished:
                 send()
         return parser.finished
+
+    def _count(self, usage: Usage) -> None:
+        # Every request of the note counts, a failed first attempt included: it was billed.
+        self._usage = usage if self._usage is None else self._usage + usage
+
+    async def _read_usage(self, deltas: AsyncIterator[str | Usage]) -> None:
+        """The object is complete; read on only for the provider's usage report, which
+        follows its last text. Trailing prose ends the read (it costs tokens for nothing)."""
+        try:
+            async with asyncio.timeout(USAGE_WAIT_SECONDS):
+                async for delta in deltas:
+                    if isinstance(delta, Usage):
+                        self._count(delta)
+                    elif delta.strip():
+                        return
+        except TimeoutError:
+            log.info("no usage report within %.1fs of the note's end", USAGE_WAIT_SECONDS)
+        except EngineError as exc:
+            # The note is complete; a failure past it costs only the usage figure.
+            log.info("engine failed after the note was complete: %s", exc)
 
     async def _degrade(self, code: str, message: str) -> SoapNote | None:
         """After a failure: complete the note with local rules if configured, else error."""
@@ -350,4 +385,5 @@ class Generation:
             consultation_id=fields["consultation_id"],
             text_hash=fields["text_hash"],
             generation_ms=result.latency_ms,
+            usage=result.usage,
         )

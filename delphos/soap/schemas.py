@@ -69,6 +69,11 @@ class SoapRequest(BaseModel):
         return "" if value is None else value
 
 
+class Usage(BaseModel):
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+
+
 class Completeness(BaseModel):
     s: bool
     o: bool
@@ -99,6 +104,11 @@ class SoapEvent(PartialEvent):
     generation_ms: int | None = Field(
         default=None,
         description="How long the generation that made this note took (repeated on cache hits)",
+    )
+    usage: Usage | None = Field(
+        default=None,
+        description="Tokens the LLM provider reported for this note (repeated on cache hits); "
+        "null when no LLM was called",
     )
 
 

@@ -211,6 +211,7 @@ class NoteService:
             consultation_id=req.consultation_id,
             text_hash=stored.text_hash,
             generation_ms=stored.latency_ms,
+            usage=stored.usage,
         )
         await self._cache.store(
             tenant.id,
@@ -436,6 +437,7 @@ class NoteService:
             latency_ms=result.latency_ms,
             created_at=result.finished_at,
             tenant_name=tenant.name,
+            usage=result.usage,
         )
         if result.is_degraded:
             # A degraded note (LLM failed, local rules completed it) is stored but not

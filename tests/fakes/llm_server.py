@@ -23,7 +23,15 @@ Wire formats reproduced:
 - OpenAI chat completions: ``POST /v1/chat/completions``; with ``"stream": true`` SSE
   ``data: {chat.completion.chunk}`` lines ending with ``data: [DONE]``; a mid-stream
   failure is ``data: {"error":{...}}``. Without ``stream`` a ``chat.completion`` object.
-  Errors are ``{"error":{"message","type","param","code"}}``.
+  Errors are ``{"error":{"message","type","param","code"}}``. With
+  ``stream_options.include_usage`` every chunk carries ``"usage": null`` and a last chunk
+  with no choices carries the usage, as OpenAI sends it.
+
+Token usage is reported as the providers do (Anthropic: ``input_tokens`` in
+``message_start``, the final ``output_tokens`` in ``message_delta``), counted by a stand-in
+tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests to compare.
+A server can be told to refuse structured output (``refuses``) the way providers whose
+model lacks it do: a 400 naming the parameter.
 
 Error messages in the fake's bodies deliberately quote the end of the prompt — the worst
 case of a provider echoing input — so tests can prove that engine exceptions never carry
@@ -43,6 +51,9 @@ from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
 Provider = Literal["anthropic", "openai"]
+# What a fake can be told to refuse with a 400: OpenAI ``response_format`` types
+# ("json_schema", "json_object") and Anthropic's "output_config".
+Refusable = Literal["json_schema", "json_object", "output_config"]
 Outcome = Literal["completed", "dropped", "errored", "rejected"]
 
 # The API version the Anthropic SDK 2.x sends; from it on the API refuses the sampling
@@ -110,6 +121,30 @@ class Scenario:
     error_type: str | None = None
 
 
+def count_tokens(text: str) -> int:
+    """A stand-in tokenizer: about four characters a token, as for English text."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    parts: list[str] = []
+    system = body.get("system")
+    if isinstance(system, str):
+        parts.append(system)
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            content = message.get("content")
+            if isinstance(content, str):
+                parts.append(content)
+    return count_tokens("".join(parts)) + 4 * len(parts)  # plus each message's framing
+
+
+@dataclass(frozen=True)
+class ReportedUsage:
+    input_tokens: int
+    output_tokens: int
+
+
 @dataclass
 class _Exchange:
     """One request on one connection; ``finished`` once its last byte is being sent."""
@@ -140,6 +175,8 @@ class FakeLLMServer:
         self.default = Scenario()
         self.requests: list[dict[str, Any]] = []  # JSON bodies received, in order
         self.request_headers: list[dict[str, str]] = []  # lower-cased names
+        self.usages: list[ReportedUsage] = []  # usage reported, one per finished response
+        self.refuses: set[Refusable] = set()
         self._queue: collections.deque[Scenario] = collections.deque()
         self._disconnects = 0
         self._completed = 0
@@ -219,6 +256,8 @@ class FakeLLMServer:
             self.default = Scenario()
             self.requests = []
             self.request_headers = []
+            self.usages = []
+            self.refuses = set()
             self._disconnects = 0
             self._completed = 0
 
@@ -345,6 +384,9 @@ class FakeLLMServer:
             if rejection is not None:
                 await self._send_error(writer, rejection, serial, prompt=prompt)
                 return "rejected"
+        if (refusal := self._refusal(body)) is not None:
+            await self._send_error(writer, 400, serial, prompt=prompt, message=refusal)
+            return "rejected"
 
         with self._cond:
             scenario = self._queue.popleft() if self._queue else self.default
@@ -354,9 +396,31 @@ class FakeLLMServer:
             )
             return "rejected"
         model = str(body.get("model", ""))
+        usage = ReportedUsage(_prompt_tokens(body), count_tokens(scenario.text))
         if body.get("stream") is True:
-            return await self._send_stream(writer, exchange, scenario, serial, model, prompt)
-        return await self._send_whole(writer, exchange, scenario, serial, model)
+            options = body.get("stream_options")
+            with_usage = isinstance(options, dict) and options.get("include_usage") is True
+            return await self._send_stream(
+                writer, exchange, scenario, serial, model, prompt, usage, with_usage
+            )
+        return await self._send_whole(writer, exchange, scenario, serial, model, usage)
+
+    def _refusal(self, body: dict[str, Any]) -> str | None:
+        """The provider's message refusing structured output, if this request is refused."""
+        with self._cond:
+            refuses = set(self.refuses)
+        if "output_config" in refuses and "output_config" in body:
+            return "output_config.format: structured outputs are not supported by this model"
+        fmt = body.get("response_format")
+        if isinstance(fmt, dict) and fmt.get("type") in refuses:
+            kind = fmt["type"]
+            return f"Invalid parameter: 'response_format' of type '{kind}' is not supported"
+        return None
+
+    def _report(self, exchange: _Exchange, usage: ReportedUsage) -> None:
+        with self._cond:
+            if exchange.generation == self._generation:
+                self.usages.append(usage)
 
     # --- responses -----------------------------------------------------------------------
 
@@ -368,6 +432,7 @@ class FakeLLMServer:
         *,
         prompt: str,
         retry_after: float | None = None,
+        message: str | None = None,
     ) -> None:
         quoted = _quote(prompt)
         headers = {"content-type": "application/json"}
@@ -375,21 +440,27 @@ class FakeLLMServer:
         if retry_after is not None:
             headers["retry-after"] = f"{retry_after:g}"
         if self.provider == "anthropic":
-            kind, message = _ANTHROPIC_ERRORS.get(
+            kind, usual = _ANTHROPIC_ERRORS.get(
                 status, ("api_error" if status >= 500 else "invalid_request_error", "Error")
             )
             payload: dict[str, Any] = {
                 "type": "error",
-                "error": {"type": kind, "message": message + quoted},
+                "error": {"type": kind, "message": (message or usual) + quoted},
                 "request_id": f"req_fake{serial:06d}",
             }
         else:
-            kind, code, message = _OPENAI_ERRORS.get(
+            kind, code, usual = _OPENAI_ERRORS.get(
                 status,
                 ("server_error" if status >= 500 else "invalid_request_error", None, "Error"),
             )
+            param = "response_format" if message else None
             payload = {
-                "error": {"message": message + quoted, "type": kind, "param": None, "code": code}
+                "error": {
+                    "message": (message or usual) + quoted,
+                    "type": kind,
+                    "param": param,
+                    "code": code,
+                }
             }
         data = json.dumps(payload).encode()
         headers["content-length"] = str(len(data))
@@ -408,6 +479,7 @@ class FakeLLMServer:
         scenario: Scenario,
         serial: int,
         model: str,
+        usage: ReportedUsage,
     ) -> Outcome:
         if scenario.drop_after is not None:
             return "dropped"
@@ -422,7 +494,7 @@ class FakeLLMServer:
                 "content": [{"type": "text", "text": scenario.text}],
                 "stop_reason": "end_turn",
                 "stop_sequence": None,
-                "usage": {"input_tokens": 10, "output_tokens": max(1, len(scenario.text) // 4)},
+                "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
             }
         else:
             payload = {
@@ -443,14 +515,15 @@ class FakeLLMServer:
                     }
                 ],
                 "usage": {
-                    "prompt_tokens": 10,
-                    "completion_tokens": max(1, len(scenario.text) // 4),
-                    "total_tokens": 10 + max(1, len(scenario.text) // 4),
+                    "prompt_tokens": usage.input_tokens,
+                    "completion_tokens": usage.output_tokens,
+                    "total_tokens": usage.input_tokens + usage.output_tokens,
                 },
             }
         data = json.dumps(payload).encode()
         headers = {"content-type": "application/json", "content-length": str(len(data))}
         headers.update(self._id_header(serial))
+        self._report(exchange, usage)
         self._finish(exchange)
         writer.write(_head(200, headers) + data)
         await writer.drain()
@@ -464,11 +537,13 @@ class FakeLLMServer:
         serial: int,
         model: str,
         prompt: str,
+        usage: ReportedUsage,
+        with_usage: bool,
     ) -> Outcome:
         wire: _Wire = (
-            _AnthropicEvents(serial, model)
+            _AnthropicEvents(serial, model, usage)
             if self.provider == "anthropic"
-            else _OpenAIChunks(serial, model)
+            else _OpenAIChunks(serial, model, usage if with_usage else None)
         )
         headers = {
             "content-type": "text/event-stream; charset=utf-8",
@@ -505,7 +580,9 @@ class FakeLLMServer:
             if scenario.delay and sent < len(text):
                 await asyncio.sleep(scenario.delay)
 
-        closing = wire.closing(len(text))
+        closing = wire.closing()
+        if self.provider == "anthropic" or with_usage:
+            self._report(exchange, usage)
         self._finish(exchange)
         writer.write(b"".join(_chunk(frame) for frame in closing) + _LAST_CHUNK)
         await writer.drain()
@@ -518,14 +595,15 @@ class FakeLLMServer:
 class _Wire(Protocol):
     def opening(self) -> list[bytes]: ...
     def delta(self, text: str) -> bytes: ...
-    def closing(self, chars: int) -> list[bytes]: ...
+    def closing(self) -> list[bytes]: ...
     def error(self, kind: str | None, quoted: str) -> bytes: ...
 
 
 class _AnthropicEvents:
-    def __init__(self, serial: int, model: str) -> None:
+    def __init__(self, serial: int, model: str, usage: ReportedUsage) -> None:
         self.serial = serial
         self.model = model
+        self.usage = usage
 
     @staticmethod
     def _event(name: str, data: dict[str, Any]) -> bytes:
@@ -540,7 +618,7 @@ class _AnthropicEvents:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 1},
+            "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": 1},
         }
         return [
             self._event("message_start", {"type": "message_start", "message": message}),
@@ -565,7 +643,7 @@ class _AnthropicEvents:
             },
         )
 
-    def closing(self, chars: int) -> list[bytes]:
+    def closing(self) -> list[bytes]:
         return [
             self._event("content_block_stop", {"type": "content_block_stop", "index": 0}),
             self._event(
@@ -573,7 +651,7 @@ class _AnthropicEvents:
                 {
                     "type": "message_delta",
                     "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-                    "usage": {"output_tokens": max(1, chars // 4)},
+                    "usage": {"output_tokens": self.usage.output_tokens},
                 },
             ),
             self._event("message_stop", {"type": "message_stop"}),
@@ -593,23 +671,28 @@ class _AnthropicEvents:
 
 
 class _OpenAIChunks:
-    def __init__(self, serial: int, model: str) -> None:
+    def __init__(self, serial: int, model: str, usage: ReportedUsage | None) -> None:
         self.serial = serial
         self.model = model
         self.created = int(time.time())
+        self.usage = usage  # None: the client did not ask for it
 
-    def _chunk(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
-        data = {
+    def _data(self, choices: list[dict[str, Any]], usage: dict[str, int] | None) -> bytes:
+        data: dict[str, Any] = {
             "id": f"chatcmpl-fake{self.serial:06d}",
             "object": "chat.completion.chunk",
             "created": self.created,
             "model": self.model,
             "system_fingerprint": "fp_fake",
-            "choices": [
-                {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-            ],
+            "choices": choices,
         }
+        if self.usage is not None:
+            data["usage"] = usage
         return f"data: {json.dumps(data)}\n\n".encode()
+
+    def _chunk(self, delta: dict[str, Any], finish_reason: str | None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return self._data([choice], None)
 
     def opening(self) -> list[bytes]:
         return [self._chunk({"role": "assistant", "content": "", "refusal": None}, None)]
@@ -617,8 +700,17 @@ class _OpenAIChunks:
     def delta(self, text: str) -> bytes:
         return self._chunk({"content": text}, None)
 
-    def closing(self, chars: int) -> list[bytes]:
-        return [self._chunk({}, "stop"), b"data: [DONE]\n\n"]
+    def closing(self) -> list[bytes]:
+        frames = [self._chunk({}, "stop")]
+        if self.usage is not None:
+            usage = self.usage
+            totals = {
+                "prompt_tokens": usage.input_tokens,
+                "completion_tokens": usage.output_tokens,
+                "total_tokens": usage.input_tokens + usage.output_tokens,
+            }
+            frames.append(self._data([], totals))
+        return [*frames, b"data: [DONE]\n\n"]
 
     def error(self, kind: str | None, quoted: str) -> bytes:
         error = {
