@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from delphos import health, logs, openapi
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
+from delphos.evidence import routes as evidence
 from delphos.history import routes as history
 from delphos.http import error_response
 from delphos.live import routes as live
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         routes=[
             *soap.routes,
             *history.routes,
+            *evidence.routes,
             *live.routes,
             *ws.routes,
             *health.routes,

@@ -24,6 +24,7 @@ VERSION_FIELDS = {
     "is_degraded",
     "latency_ms",
     "created_at",
+    "evidence",
 }
 
 

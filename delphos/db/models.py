@@ -157,6 +157,8 @@ class NoteVersion(Base):
     is_degraded: Mapped[bool] = mapped_column(Boolean)
     latency_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The note's evidence object (delphos.evidence); null for notes stored before it.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TranscriptTurn(Base):

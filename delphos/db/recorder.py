@@ -75,6 +75,7 @@ def record_to_json(rec: NoteRecord) -> str:
             "is_degraded": rec.is_degraded,
             "latency_ms": rec.latency_ms,
             "created_at": rec.created_at.isoformat(),
+            "evidence": rec.evidence,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -102,6 +103,7 @@ def record_from_json(line: str) -> NoteRecord:
         latency_ms=int(data["latency_ms"]),
         created_at=created_at,
         tenant_name=str(data.get("tenant_name", "")),
+        evidence=data.get("evidence"),
     )
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -61,6 +62,8 @@ class NoteRecord:
     # The tenant's name: with it the write also creates the tenant row if it is missing
     # (a note generated while the database was down at startup).
     tenant_name: str = ""
+    # The evidence object served with the note (delphos.evidence), as JSON.
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class StoredNote:
     is_degraded: bool
     latency_ms: int
     created_at: datetime
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,7 @@ def _stored(row: NoteVersion, tenant_id: str, external_id: str) -> StoredNote:
         is_degraded=row.is_degraded,
         latency_ms=row.latency_ms,
         created_at=row.created_at,
+        evidence=row.evidence,
     )
 
 
@@ -253,6 +258,7 @@ async def save_note(db: Database, record: NoteRecord) -> None:
                 is_degraded=record.is_degraded,
                 latency_ms=record.latency_ms,
                 created_at=record.created_at,
+                evidence=record.evidence,
             )
             .on_conflict_do_nothing(
                 index_elements=[

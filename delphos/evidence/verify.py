@@ -474,9 +474,11 @@ def _items(tokens: Tokens) -> list[tuple[bool, int, list[int]]]:
 def _negations(check: _Check) -> None:
     t, tokens = check.transcript, check.note
     for negated, cue, members in _items(tokens):
-        stems = [tokens.stems[k] for k in members]
+        # Words the transcript never uses ("alta" in "febre alta") cannot place a finding;
+        # the others can.
+        stems = [tokens.stems[k] for k in members if tokens.stems[k] in t.stem_at]
         postings = [t.stem_at.get(s) for s in stems]
-        if not all(postings):
+        if not stems:
             continue
         rare = min(range(len(stems)), key=lambda n: len(postings[n] or []))
         others = [s for n, s in enumerate(stems) if n != rare]

@@ -31,6 +31,7 @@ def note_json(note: repo.StoredNote) -> dict[str, Any]:
         "is_degraded": note.is_degraded,
         "latency_ms": note.latency_ms,
         "created_at": note.created_at.isoformat(),
+        "evidence": note.evidence,
     }
 
 

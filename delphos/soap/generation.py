@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from delphos.engines.base import Engine, EngineError
+from delphos.evidence import evidence_json
 from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
@@ -197,6 +198,7 @@ class Generation:
                 finished_at=datetime.now(UTC),
             )
             payload = self._soap_payload(result)
+            payload["evidence"] = await evidence_json(self._text, note.as_json())
             self._emit("soap", payload)
             # Cache and persist even if every client has gone: shielded from cancellation.
             await asyncio.shield(self._on_complete(payload, result))

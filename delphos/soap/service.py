@@ -36,6 +36,7 @@ from delphos.errors import (
     ProcessingError,
     ProcessingTimeout,
 )
+from delphos.evidence import evidence_json
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
 from delphos.soap.generation import Event, Fallback, Generation, GenerationResult
@@ -210,6 +211,10 @@ class NoteService:
             "consultation_id": req.consultation_id,
             "text_hash": stored.text_hash,
             "generation_ms": stored.latency_ms,
+            # A version stored before evidence existed is checked now.
+            "evidence": stored.evidence
+            if stored.evidence is not None
+            else await evidence_json(source_text, stored.note.as_json()),
         }
         await self._cache.store(
             tenant.id,
@@ -446,6 +451,7 @@ class NoteService:
                 latency_ms=result.latency_ms,
                 created_at=result.finished_at,
                 tenant_name=tenant.name,
+                evidence=payload.get("evidence"),
             )
         )
 
