@@ -113,7 +113,7 @@ _EN_MARKERS: Final = frozenset("the and of to is you with for have it my your ha
 def _is_portuguese(norms: list[str]) -> bool:
     sample = norms[:400]
     pt = sum(w in _PT_MARKERS for w in sample)
-    return pt > 0 and pt >= sum(w in _EN_MARKERS for w in sample)
+    return pt > sum(w in _EN_MARKERS for w in sample)
 
 
 def _is_code(text: str, start: int, end: int, next_norm: str | None, next_start: int) -> bool:
