@@ -35,7 +35,7 @@ from delphos.evidence.lexicon import DOSE_UNITS
 from delphos.evidence.models import Evidence, Statement
 from delphos.evidence.text import tokenize
 from delphos.evidence.transcript import index
-from delphos.evidence.verify import SECTIONS, verify
+from delphos.evidence.verify import SECTIONS, _indexed, verify
 
 ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 KINDS = ("number", "dose", "drug", "laterality", "negation")
@@ -293,9 +293,7 @@ def run_speed(cases: list[Case], repeat: int) -> list[tuple[int, float, float]]:
 
         def check(transcript: str = transcript) -> object:
             # Uncached: index the transcript anew every time, as for a new text.
-            from delphos.evidence import verify as module
-
-            module._indexed.cache_clear()
+            _indexed.cache_clear()
             return verify(transcript, note)
 
         def reference(transcript: str = transcript) -> object:
