@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from delphos import health, logs, metrics, openapi
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
+from delphos.evidence import routes as evidence
 from delphos.history import routes as history
 from delphos.http import error_response
 from delphos.live import routes as live
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     route_table = [
         *soap.routes,
         *history.routes,
+        *evidence.routes,
         *live.routes,
         *ws.routes,
         *health.routes,

@@ -29,6 +29,8 @@ from delphos.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from delphos.evidence.models import Evidence
+from delphos.evidence.routes import VerifyRequest
 from delphos.soap.schemas import (
     NO_NUL_SCHEMA,
     ErrorEvent,
@@ -97,6 +99,9 @@ class StoredNote(BaseModel):
     usage: Usage | None = Field(
         description="Tokens the LLM provider reported for this note; null when no LLM was called"
     )
+    evidence: Evidence | None = Field(
+        description="The evidence served with this version (null if stored before evidence)"
+    )
 
 
 class StoredNoteWithId(StoredNote):
@@ -150,7 +155,7 @@ class AudioList(BaseModel):
     items: list[AudioRecording]
 
 
-_REQUEST_MODELS: list[type[BaseModel]] = [SoapRequest]
+_REQUEST_MODELS: list[type[BaseModel]] = [SoapRequest, VerifyRequest]
 # Response bodies: the server always sends every field, so the document requires them all.
 _RESPONSE_MODELS: list[type[BaseModel]] = [
     StatusEvent,
@@ -166,6 +171,7 @@ _RESPONSE_MODELS: list[type[BaseModel]] = [
     TranscriptionToken,
     Transcript,
     AudioList,
+    Evidence,
 ]
 
 # (SSE event name, payload schema) in stream order.
@@ -374,6 +380,42 @@ def _scoped_get(operation_id: str, summary: str, ok: str, *extra: dict[str, Any]
     }
 
 
+# Request bodies whose fields may be left out.
+_OPTIONAL_FIELDS = frozenset({"SoapRequest", "VerifyRequest", "NoteSections"})
+
+
+def _verify_operation() -> dict[str, Any]:
+    return {
+        "post": {
+            "operationId": "verifyNote",
+            "summary": "Check a note against its transcript (evidence and review flags)",
+            "description": (
+                "Splits each section into statements and traces each to `accumulated_text`. "
+                "Offsets are Unicode code points (Python str indices): `start`/`end` of a "
+                "statement index its section's text, `evidence` spans index "
+                "`accumulated_text`. In JavaScript slice with "
+                "`Array.from(text).slice(start, end).join('')`."
+            ),
+            "security": _API_KEY,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VerifyRequest")}},
+            },
+            "responses": {
+                "200": _json("Evidence", "The statements and the summary"),
+                **_errors(
+                    "BadRequest",
+                    "Unauthorized",
+                    "PayloadTooLarge",
+                    "ValidationFailed",
+                    "InternalError",
+                    "ServiceUnavailable",
+                ),
+            },
+        }
+    }
+
+
 def _schemas() -> dict[str, Any]:
     _, defs = models_json_schema(
         [(m, "validation") for m in [*_REQUEST_MODELS, *_RESPONSE_MODELS]],
@@ -381,7 +423,7 @@ def _schemas() -> dict[str, Any]:
     )
     schemas: dict[str, Any] = defs["$defs"]
     for name, schema in schemas.items():
-        if name != SoapRequest.__name__ and "properties" in schema:
+        if name not in _OPTIONAL_FIELDS and "properties" in schema:
             schema["required"] = list(schema["properties"])
     for name, payload in SSE_EVENTS:
         schemas[f"Sse{name.capitalize()}Event"] = _sse_event(name, payload.__name__)
@@ -428,6 +470,7 @@ def document() -> dict[str, Any]:
         "paths": {
             "/v1/consultation/progressive-soap/stream": {"post": _soap_operation(True)},
             "/v1/consultation/progressive-soap": {"post": _soap_operation(False)},
+            "/v1/notes/verify": _verify_operation(),
             "/v1/consultations/{consultation_id}": _scoped_get(
                 "getConsultation", "A consultation and its latest note", "Consultation"
             ),

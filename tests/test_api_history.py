@@ -25,6 +25,7 @@ VERSION_FIELDS = {
     "latency_ms",
     "created_at",
     "usage",
+    "evidence",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -60,6 +61,19 @@ async def test_curl_example(make_server: Callable[..., Any]) -> None:
     check_order(events)
     assert events[-1][0] == "soap"
     assert "PA 120/80" in events[-1][1]["objective"]
+
+
+async def test_curl_verify_example_flags_the_wrong_dose(make_server: Callable[..., Any]) -> None:
+    assert shutil.which("curl"), "curl is required"
+    async with make_server() as srv:
+        out = await run(
+            ["bash", "-c", example("curl-verify")],
+            {"DELPHOS_URL": srv.url, "DELPHOS_KEY": srv.key},
+        )
+    evidence = json.loads(out)
+    issues = {st["text"]: [i["kind"] for i in st["issues"]] for st in evidence["statements"]}
+    assert issues == {"Denies chest pain.": [], "Continue lisinopril 40 mg daily.": ["dose"]}
+    assert evidence["summary"]["needs_review"] is True
 
 
 async def test_javascript_example_under_node(

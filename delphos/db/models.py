@@ -160,6 +160,8 @@ class NoteVersion(Base):
     # Tokens the LLM provider reported for the note; NULL when no LLM was called.
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The note's evidence object (delphos.evidence); null for notes stored before it.
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class TranscriptTurn(Base):

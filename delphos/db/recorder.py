@@ -78,6 +78,7 @@ def record_to_json(rec: NoteRecord) -> str:
             "latency_ms": rec.latency_ms,
             "created_at": rec.created_at.isoformat(),
             "usage": rec.usage.as_json() if rec.usage else None,
+            "evidence": rec.evidence,
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -107,6 +108,7 @@ def record_from_json(line: str) -> NoteRecord:
         tenant_name=str(data.get("tenant_name", "")),
         # Absent in lines spooled before usage was recorded.
         usage=_usage(data.get("usage")),
+        evidence=data.get("evidence"),
     )
 
 

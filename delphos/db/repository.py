@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
@@ -64,6 +65,8 @@ class NoteRecord:
     tenant_name: str = ""
     # Tokens the provider reported; None when no LLM was called.
     usage: Usage | None = None
+    # The evidence object served with the note (delphos.evidence), as JSON.
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ class StoredNote:
     latency_ms: int
     created_at: datetime
     usage: Usage | None = None
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,7 @@ def _stored(row: NoteVersion, tenant_id: str, external_id: str) -> StoredNote:
             if row.input_tokens is not None and row.output_tokens is not None
             else None
         ),
+        evidence=row.evidence,
     )
 
 
@@ -264,6 +269,7 @@ async def save_note(db: Database, record: NoteRecord) -> None:
                 created_at=record.created_at,
                 input_tokens=record.usage.input_tokens if record.usage else None,
                 output_tokens=record.usage.output_tokens if record.usage else None,
+                evidence=record.evidence,
             )
             .on_conflict_do_nothing(
                 index_elements=[

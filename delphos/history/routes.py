@@ -32,6 +32,7 @@ def note_json(note: repo.StoredNote) -> dict[str, Any]:
         "latency_ms": note.latency_ms,
         "usage": note.usage.as_json() if note.usage else None,
         "created_at": note.created_at.isoformat(),
+        "evidence": note.evidence,
     }
 
 

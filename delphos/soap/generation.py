@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from delphos.engines.base import Engine, EngineError, Usage
+from delphos.evidence import evidence_json
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
 from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
@@ -247,6 +248,7 @@ class Generation:
                 usage=self._usage,
             )
             payload = self._soap_payload(result)
+            payload["evidence"] = await evidence_json(self._text, note.as_json())
             # Durable first, then the answer: a client that has `soap` can read the note
             # back, and a crash after it cannot lose it. Shielded: the note is finished
             # even if every client has gone.

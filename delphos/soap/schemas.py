@@ -13,6 +13,8 @@ from pydantic import (
     field_validator,
 )
 
+from delphos.evidence.models import Evidence
+
 MAX_TEXT_CHARS = 100_000
 
 # No NUL (U+0000) in text we store: PostgreSQL cannot hold it, so it is refused (422, field
@@ -109,6 +111,10 @@ class SoapEvent(PartialEvent):
         default=None,
         description="Tokens the LLM provider reported for this note (repeated on cache hits); "
         "null when no LLM was called",
+    )
+    evidence: Evidence | None = Field(
+        default=None,
+        description="Every statement traced to accumulated_text (null if it could not be checked)",
     )
 
 

@@ -36,6 +36,7 @@ from delphos.errors import (
     ProcessingError,
     ProcessingTimeout,
 )
+from delphos.evidence import evidence_json
 from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
@@ -212,6 +213,12 @@ class NoteService:
             text_hash=stored.text_hash,
             generation_ms=stored.latency_ms,
             usage=stored.usage,
+        )
+        # A version stored before evidence existed is checked now.
+        payload["evidence"] = (
+            stored.evidence
+            if stored.evidence is not None
+            else await evidence_json(source_text, stored.note.as_json())
         )
         await self._cache.store(
             tenant.id,
@@ -438,6 +445,7 @@ class NoteService:
             created_at=result.finished_at,
             tenant_name=tenant.name,
             usage=result.usage,
+            evidence=payload.get("evidence"),
         )
         if result.is_degraded:
             # A degraded note (LLM failed, local rules completed it) is stored but not

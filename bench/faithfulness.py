@@ -1,0 +1,381 @@
+"""Benchmark: does the evidence checker catch an error put into a real note, and leave
+the real note alone? And how fast is it on a long consultation?
+
+On ACI-bench train+valid (87 real dialogues with the note a scribe wrote), each reference
+note is split into S/O/A/P (the dataset's own divisions) and verified as it is (false
+flags), then one error at a time is put into one statement — a changed number, a changed
+dose, a drug the dialogue never names, a flipped side, a flipped negation — and we count
+how often that statement comes back flagged. The local engine's own notes are verified
+too (they must get no flag). Injections are drawn with a fixed seed; they are written by
+general rules (any number, any drug, any side), never for these notes.
+
+Speed: a 2 KB note against transcripts of 6 to 100 KB of real dialogue, reported in ms and
+as a ratio to a reference measured in the same run (one regex word pass over the same
+transcript — the least any checker must do).
+
+Run: ``.venv/bin/python bench/faithfulness.py [--show N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from delphos.engines.local_note import build_note
+from delphos.evidence.drugs import lexicon, lookup
+from delphos.evidence.lexicon import DOSE_UNITS
+from delphos.evidence.models import Evidence, Statement
+from delphos.evidence.text import tokenize
+from delphos.evidence.transcript import index
+from delphos.evidence.verify import SECTIONS, _indexed, verify
+
+ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
+KINDS = ("number", "dose", "drug", "laterality", "negation")
+TARGETS = {"number": 0.98, "dose": 0.98, "drug": 0.98, "laterality": 0.98, "negation": 0.85}
+CLEAN_TARGET = 0.10
+SPEED_TARGET_MS = 50.0
+# Common drugs, one of which the dialogue does not name, for "drug" injections.
+OTHER_DRUGS = (
+    "metoprolol", "atorvastatin", "amlodipine", "warfarin", "sertraline", "gabapentin",
+    "omeprazole", "levothyroxine", "prednisone", "hydrochlorothiazide", "clopidogrel",
+    "tramadol",
+)  # fmt: skip
+_FLIP_SIDE = {
+    "left": "right", "right": "left", "Left": "Right", "Right": "Left",
+    "LEFT": "RIGHT", "RIGHT": "LEFT",
+}  # fmt: skip
+_NEGATED = re.compile(r"\b(?:[Dd]enies(?: any)?|[Nn]o|[Nn]egative for|[Ww]ithout)\s+")
+_AFFIRMED = re.compile(
+    r"\b(?:[Rr]eports|[Ee]ndorses|[Cc]omplains of|[Hh]as been experiencing|[Hh]as had)\s+"
+)
+
+
+@dataclass
+class Case:
+    dialogue: str
+    note: dict[str, str]
+
+
+def load() -> list[Case]:
+    cases: list[Case] = []
+    for split in ("train", "valid"):
+
+        def part(name: str, split: str = split) -> list[dict[str, str]]:
+            path = ACI_BENCH / f"{split}_{name}.json"
+            rows: list[dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))["data"]
+            return rows
+
+        subjective, exam = part("subjective"), part("objective_exam")
+        results, ap = part("objective_results"), part("assessment_and_plan")
+        for s, e, r, a in zip(subjective, exam, results, ap, strict=True):
+            note = {
+                "subjective": s["tgt"],
+                "objective": "\n\n".join(x for x in (e["tgt"], r["tgt"]) if x.strip()),
+                "assessment": a["tgt"],
+                "plan": "",
+            }
+            cases.append(Case(dialogue=s["src"], note=note))
+    return cases
+
+
+def flagged(st: Statement) -> bool:
+    return st.support == "unsupported" or bool(st.issues)
+
+
+def statement_at(evidence: Evidence, section: str, offset: int) -> Statement | None:
+    for st in evidence.statements:
+        if st.section == section and st.start <= offset < st.end:
+            return st
+    return None
+
+
+# --- injections: (new statement text, offset of the change in it) or None ------------------
+
+Injector = Callable[[str, str, random.Random], tuple[str, int] | None]
+
+
+def _number_tokens(text: str) -> list[tuple[int, int, float, bool]]:
+    """(start, end, value, is a dose) of the digit numbers of a statement."""
+    tokens = tokenize(text)
+    out = []
+    for k, values in tokens.values.items():
+        if not tokens.norms[k][0].isdigit():
+            continue
+        dose = k + 1 < len(tokens) and tokens.stems[k + 1] in DOSE_UNITS
+        out.append((tokens.starts[k], tokens.ends[k], values[0], dose))
+    return out
+
+
+def _changed(value: float, rng: random.Random) -> str:
+    if value != int(value):
+        return f"{value + rng.choice([-1, 1]) * max(0.1, round(value * 0.3, 1)):g}"
+    v = int(value)
+    step = rng.randint(1, max(2, v // 3))
+    new = v + step if rng.random() < 0.5 or v - step <= 0 else v - step
+    return str(new)
+
+
+def inject_number(text: str, dialogue: str, rng: random.Random) -> tuple[str, int] | None:
+    found = [n for n in _number_tokens(text) if not n[3]]
+    if not found:
+        return None
+    start, end, value, _ = rng.choice(found)
+    return text[:start] + _changed(value, rng) + text[end:], start
+
+
+def inject_dose(text: str, dialogue: str, rng: random.Random) -> tuple[str, int] | None:
+    table = lexicon()
+    tokens = tokenize(text)
+    if not any(lookup(w, table) for w in tokens.norms):
+        return None
+    found = [n for n in _number_tokens(text) if n[3]]
+    if not found:
+        return None
+    start, end, value, _ = rng.choice(found)
+    new = f"{value * rng.choice([2, 0.5]):g}" if rng.random() < 0.5 else _changed(value, rng)
+    return text[:start] + new + text[end:], start
+
+
+def inject_drug(text: str, dialogue: str, rng: random.Random) -> tuple[str, int] | None:
+    table = lexicon()
+    said = {lookup(w, table) for w in tokenize(dialogue).norms}
+    absent = [d for d in OTHER_DRUGS if lookup(d, table) not in said]
+    drug = rng.choice(absent)
+    tokens = tokenize(text)
+    for k, word in enumerate(tokens.norms):
+        if len(word) >= 4 and lookup(word, table):
+            return text[: tokens.starts[k]] + drug + text[tokens.ends[k] :], tokens.starts[k]
+    return None
+
+
+def inject_side(text: str, dialogue: str, rng: random.Random) -> tuple[str, int] | None:
+    found = [m for m in re.finditer(r"\b(?:left|right|Left|Right|LEFT|RIGHT)\b", text)]
+    found = [m for m in found if not re.match(r"right (?:now|away)", text[m.start() :])]
+    if not found:
+        return None
+    m = rng.choice(found)
+    return text[: m.start()] + _FLIP_SIDE[m.group()] + text[m.end() :], m.start()
+
+
+def inject_negation(text: str, dialogue: str, rng: random.Random) -> tuple[str, int] | None:
+    negated = list(_NEGATED.finditer(text))
+    affirmed = list(_AFFIRMED.finditer(text))
+    options = [("neg", m) for m in negated] + [("aff", m) for m in affirmed]
+    if not options:
+        return None
+    kind, m = rng.choice(options)
+    word = m.group().strip()
+    if kind == "neg":
+        new = "reports " if word[0].islower() else "Reports "
+        if word.lower() in ("no", "without"):
+            new = "with " if word[0].islower() else "Has "
+    else:
+        new = "denies " if word[0].islower() else "Denies "
+    return text[: m.start()] + new + text[m.end() :], m.start()
+
+
+INJECTORS: dict[str, Injector] = {
+    "number": inject_number,
+    "dose": inject_dose,
+    "drug": inject_drug,
+    "laterality": inject_side,
+    "negation": inject_negation,
+}
+
+
+@dataclass
+class Tally:
+    tried: int = 0
+    any_flag: int = 0
+    kind_flag: int = 0
+    was_clean: int = 0
+    clean_then_flagged: int = 0
+    misses: list[str] = field(default_factory=list)
+
+
+def run_injections(cases: list[Case], rng: random.Random, show: int) -> dict[str, Tally]:
+    tallies = {kind: Tally() for kind in KINDS}
+    for case in cases:
+        base = verify(case.dialogue, case.note)
+        for st in base.statements:
+            for kind, injector in INJECTORS.items():
+                made = injector(st.text, case.dialogue, rng)
+                if made is None:
+                    continue
+                new_text, at = made
+                section = case.note[st.section]
+                changed = section[: st.start] + new_text + section[st.end :]
+                evidence = verify(case.dialogue, {**case.note, st.section: changed})
+                hit = statement_at(evidence, st.section, st.start + at)
+                tally = tallies[kind]
+                tally.tried += 1
+                was_clean = not flagged(st)
+                tally.was_clean += was_clean
+                if hit is not None and flagged(hit):
+                    tally.any_flag += 1
+                    tally.clean_then_flagged += was_clean
+                if hit is not None and any(i.kind == kind for i in hit.issues):
+                    tally.kind_flag += 1
+                elif len(tally.misses) < show:
+                    tally.misses.append(f"{st.text!r} -> {new_text!r}")
+    return tallies
+
+
+def run_clean(cases: list[Case], show: int) -> tuple[int, int, Counter[str], list[str]]:
+    statements = flagged_count = 0
+    kinds: Counter[str] = Counter()
+    examples: list[str] = []
+    for case in cases:
+        evidence = verify(case.dialogue, case.note)
+        for st in evidence.statements:
+            statements += 1
+            if flagged(st):
+                flagged_count += 1
+                if len(examples) < show:
+                    examples.append(
+                        f"[{st.support}] {st.text!r} " + "; ".join(i.message for i in st.issues)
+                    )
+            if st.support == "unsupported":
+                kinds["unsupported"] += 1
+            for kind in {i.kind for i in st.issues}:
+                kinds[kind] += 1
+    return statements, flagged_count, kinds, examples
+
+
+def run_local(cases: list[Case], show: int) -> tuple[int, int, list[str]]:
+    statements = flags = 0
+    examples: list[str] = []
+    for case in cases:
+        note = build_note(case.dialogue).as_json()
+        evidence = verify(case.dialogue, note)
+        for st in evidence.statements:
+            statements += 1
+            if flagged(st):
+                flags += 1
+                if len(examples) < show:
+                    examples.append(
+                        f"[{st.support}] {st.text!r} " + "; ".join(i.message for i in st.issues)
+                    )
+    return statements, flags, examples
+
+
+def _median_ms(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def run_speed(cases: list[Case], repeat: int) -> list[tuple[int, float, float]]:
+    dialogues = "\n".join(c.dialogue for c in cases)
+    note_text = "\n".join(c.note["subjective"] for c in cases[:3])
+    # A 2 KB note: whole statements of real reference notes, in four sections.
+    body = note_text.encode("utf-8")[:2048].decode("utf-8", "ignore")
+    quarter = len(body) // 4
+    note: dict[str, str] = {
+        k: body[i * quarter : (i + 1) * quarter] for i, k in enumerate(SECTIONS)
+    }
+    table = lexicon()
+    words = re.compile(r"\w+")
+    rows = []
+    for size in (6_250, 12_500, 25_000, 50_000, 100_000):
+        transcript = dialogues[:size]
+
+        def check(transcript: str = transcript) -> object:
+            # Uncached: index the transcript anew every time, as for a new text.
+            _indexed.cache_clear()
+            return verify(transcript, note)
+
+        def reference(transcript: str = transcript) -> object:
+            return words.findall(transcript.lower())
+
+        ms = _median_ms(check, repeat)
+        ref = _median_ms(reference, repeat)
+        rows.append((size, ms, ref))
+    assert table
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--show", type=int, default=0, help="print N examples of each kind")
+    parser.add_argument("--repeat", type=int, default=15, help="timing repetitions")
+    parser.add_argument("--seed", type=int, default=8)
+    args = parser.parse_args()
+    lexicon()
+    index("warm up", lexicon())
+    cases = load()
+    print(f"ACI-bench train+valid: {len(cases)} dialogues with reference notes\n")
+
+    statements, flagged_count, kinds, examples = run_clean(cases, args.show)
+    rate = flagged_count / statements
+    print(
+        f"Unmodified reference notes: {statements} statements, {flagged_count} flagged "
+        f"({rate:.1%}; target <= {CLEAN_TARGET:.0%}) {'OK' if rate <= CLEAN_TARGET else 'MISS'}"
+    )
+    for kind in ("unsupported", *KINDS):
+        print(f"  {kind:<12} {kinds[kind]:>5}  ({kinds[kind] / statements:.1%} of statements)")
+    for line in examples:
+        print("   ·", line)
+
+    tallies = run_injections(cases, random.Random(args.seed), args.show)
+    print(
+        "\nInjected errors (one per statement; flagged = that statement has an issue of the "
+        "injected kind; 'any' = any issue or unsupported; 'clean' = of statements not "
+        "flagged before the injection)"
+    )
+    ok = rate <= CLEAN_TARGET
+    for kind, tally in tallies.items():
+        share = tally.kind_flag / tally.tried if tally.tried else 0.0
+        anyshare = tally.any_flag / tally.tried if tally.tried else 0.0
+        clean = tally.clean_then_flagged / tally.was_clean if tally.was_clean else 0.0
+        good = share >= TARGETS[kind]
+        ok &= good
+        print(
+            f"  {kind:<11} n={tally.tried:>5}  flagged {share:6.1%}  any {anyshare:6.1%}  "
+            f"clean {clean:6.1%}  (target {TARGETS[kind]:.0%}) {'OK' if good else 'MISS'}"
+        )
+        for line in tally.misses:
+            print("     missed:", line)
+
+    local_statements, local_flags, local_examples = run_local(cases, args.show)
+    print(
+        f"\nLocal engine's own notes: {local_statements} statements, {local_flags} flagged "
+        f"(target 0) {'OK' if local_flags == 0 else 'MISS'}"
+    )
+    for line in local_examples:
+        print("   ·", line)
+    ok &= local_flags == 0
+
+    rows = run_speed(cases, args.repeat)
+    print(
+        "\nSpeed: a 2 KB note vs a transcript of N characters (median of "
+        f"{args.repeat}; reference = one regex word pass over the transcript)"
+    )
+    print(f"  {'chars':>8} {'ms':>8} {'ms/10k chars':>13} {'x reference':>12}")
+    for size, ms, ref in rows:
+        print(f"  {size:>8} {ms:8.2f} {ms / size * 10_000:13.2f} {ms / ref:12.1f}")
+    last = rows[-1][1]
+    per_char = [ms / size for size, ms, _ in rows[1:]]
+    spread = max(per_char) / min(per_char)
+    print(
+        f"  100,000 chars: {last:.1f} ms (target < {SPEED_TARGET_MS:.0f} ms) "
+        f"{'OK' if last < SPEED_TARGET_MS else 'MISS'}; ms per char varies x{spread:.2f} "
+        "from 12.5k to 100k (1.0 = perfectly linear)"
+    )
+    ok &= last < SPEED_TARGET_MS
+    print("\nALL TARGETS MET" if ok else "\nSOME TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()

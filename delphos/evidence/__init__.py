@@ -1,0 +1,27 @@
+"""Evidence: every statement of a note traced to the transcript (see verify.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from delphos.evidence.models import Evidence
+from delphos.evidence.verify import verify, warm_up
+
+__all__ = ["Evidence", "evidence_json", "verify", "warm_up"]
+
+log = logging.getLogger("delphos.evidence")
+
+
+async def evidence_json(accumulated_text: str, note: Mapping[str, str]) -> dict[str, Any] | None:
+    """The `evidence` object of a note, computed off the event loop (CPU-bound: up to
+    100,000 characters). A bug here must not cost the clinician the note: None then."""
+    try:
+        evidence = await asyncio.to_thread(verify, accumulated_text, note)
+    except Exception as exc:
+        # The type only: the exception's text could quote the note.
+        log.error("evidence check failed: %s", type(exc).__name__)
+        return None
+    return evidence.model_dump(mode="json")

@@ -1,0 +1,59 @@
+"""Drug names: the dictionary of the `drug-named-entity-recognition` package (MeSH, NHS,
+Wikipedia and DrugBank names and brand names → generic name), read straight from its
+data file. Importing that package's finder would build an n-gram index of 100,000 names
+(≈2.5 s) and read a cache from the home directory; we need only the lookup table."""
+
+from __future__ import annotations
+
+import bz2
+import pickle
+from functools import lru_cache
+from importlib.resources import files
+from typing import Final
+
+from delphos.evidence.lexicon import STOPWORDS
+
+_MIN_LEN: Final = 4
+# Names in the dictionary that are, in a consultation, nearly always ordinary words.
+_NOT_DRUGS: Final = frozenset(
+    """today pain blood heart test water iron oxygen salt sugar alcohol food
+    sleep plan exam fluid fluids ice heat rest contrast""".split()
+)
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, str]:
+    """Lowercase name (one or two words) → generic name."""
+    source = files("drug_named_entity_recognition").joinpath("drug_ner_dictionary.pkl.bz2")
+    with source.open("rb") as raw, bz2.open(raw, "rb") as data:
+        # The package's own data file, shipped in its wheel (pinned in requirements.lock).
+        table = pickle.load(data)
+    names: dict[str, str] = {}
+    for variant, canonicals in table["drug_variant_to_canonical"].items():
+        if not canonicals or len(variant) < _MIN_LEN or variant.count(" ") > 1:
+            continue
+        if variant in STOPWORDS or variant in _NOT_DRUGS:
+            continue
+        names[variant] = str(canonicals[0])
+    return names
+
+
+def lookup(word: str, table: dict[str, str]) -> str | None:
+    """The generic name for `word`, also for Portuguese spellings ("losartana",
+    "metformina") that add a vowel to the international name."""
+    found = table.get(word)
+    if found is None and len(word) > 5 and word[-1] in "aeo" and word[-2] not in "aeiou":
+        found = table.get(word[:-1])
+    return found
+
+
+@lru_cache(maxsize=4)
+def _heads(table_id: int, size: int) -> frozenset[str]:
+    return frozenset(name.split(" ", 1)[0] for name in lexicon() if " " in name)
+
+
+def drug_heads(table: dict[str, str]) -> frozenset[str]:
+    """First words of the two-word names: only these need the pair looked up."""
+    if table is lexicon():
+        return _heads(id(table), len(table))
+    return frozenset(name.split(" ", 1)[0] for name in table if " " in name)

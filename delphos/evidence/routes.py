@@ -1,0 +1,50 @@
+"""POST /v1/notes/verify: check any note (a person's, another product's) against its
+transcript. Same auth, body limits and validation as the SOAP endpoints."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from delphos.evidence.verify import verify
+from delphos.http import read_model
+from delphos.soap.schemas import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
+from delphos.state import AppState
+
+Text = Annotated[str, NoNul]
+
+
+class NoteSections(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subjective: Text = Field(default="", max_length=MAX_TEXT_CHARS, json_schema_extra=NO_NUL_SCHEMA)
+    objective: Text = Field(default="", max_length=MAX_TEXT_CHARS, json_schema_extra=NO_NUL_SCHEMA)
+    assessment: Text = Field(default="", max_length=MAX_TEXT_CHARS, json_schema_extra=NO_NUL_SCHEMA)
+    plan: Text = Field(default="", max_length=MAX_TEXT_CHARS, json_schema_extra=NO_NUL_SCHEMA)
+
+
+class VerifyRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    accumulated_text: Text = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="The consultation text the note should come from",
+        json_schema_extra=NO_NUL_SCHEMA,
+    )
+    note: NoteSections = Field(description="The note's four sections (missing ones are empty)")
+
+
+async def verify_note(request: Request) -> Response:
+    state: AppState = request.app.state.delphos
+    await state.auth.authenticate(request.headers.get("x-api-key"))
+    body = await read_model(request, VerifyRequest, state.settings.max_body_bytes)
+    evidence = await asyncio.to_thread(verify, body.accumulated_text, body.note.model_dump())
+    return JSONResponse(evidence.model_dump(mode="json"))
+
+
+routes = [Route("/v1/notes/verify", verify_note, methods=["POST"])]

@@ -1,0 +1,62 @@
+"""Split a section of a note into statements: sentences and list items, with their
+offsets (code points) in the section's text. Header lines ("PHYSICAL EXAMINATION",
+"Plan:") are not statements: there is nothing in them to support."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# A sentence ends at . ! ? followed by space and a capital, digit, bullet or quote.
+_SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9•\-*\"'(])")
+_LIST_MARKER: Final = re.compile(r"^\s*(?:[-•*▪◦·]|\d{1,2}[.)](?!\d))\s*")
+_ABBREVIATIONS: Final = frozenset(
+    "dr mr mrs ms st vs approx e.g i.e etc no sr sra dra pt fig".split()
+)
+
+
+def _is_header(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    if not letters:
+        return True
+    if line.rstrip().endswith(":") and len(line.split()) <= 6:
+        return True
+    # ALL-CAPS short line with no figure and no full stop: a heading ("VITALS", not "BP 120/80.").
+    return (
+        all(c.isupper() for c in letters)
+        and len(line.split()) <= 8
+        and not any(c.isdigit() for c in line)
+        and not line.rstrip().endswith(".")
+    )
+
+
+def split_statements(section: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for line in section.splitlines(keepends=True):
+        line_start = offset
+        offset += len(line)
+        body = line.rstrip("\r\n")
+        marker = _LIST_MARKER.match(body)
+        first = marker.end() if marker else 0
+        if not body[first:].strip() or _is_header(body[first:]):
+            continue
+        pieces: list[tuple[int, int]] = []
+        cursor = first
+        for match in _SENTENCE_END.finditer(body, first):
+            before = body[cursor : match.start()].rsplit(None, 1)
+            last_word = before[-1].rstrip(".").lower() if before else ""
+            if last_word in _ABBREVIATIONS:
+                continue
+            pieces.append((cursor, match.start()))
+            cursor = match.end()
+        pieces.append((cursor, len(body)))
+        for start, end in pieces:
+            text = body[start:end]
+            stripped_start = start + (len(text) - len(text.lstrip()))
+            stripped_end = start + len(text.rstrip())
+            if stripped_end > stripped_start and any(
+                c.isalnum() for c in body[stripped_start:stripped_end]
+            ):
+                spans.append((line_start + stripped_start, line_start + stripped_end))
+    return spans

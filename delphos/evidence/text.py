@@ -1,0 +1,240 @@
+"""Tokens with offsets, normalised for comparison: lowercase, accents stripped, a crude
+stem, units canonical, numbers (digits or words, English and Portuguese) as values.
+
+One regex pass and one loop over the tokens: linear in the text, no model."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Final
+
+from text_to_num import text2num
+
+from delphos.evidence.lexicon import (
+    MONTHS,
+    NUM_EN,
+    NUM_PT,
+    ORDINALS,
+    PT_ACCENTED,
+    STOPWORDS,
+    UNITS,
+)
+
+_TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
+_ORDINAL_SUFFIX: Final = frozenset({"st", "nd", "rd", "th", "s", "x", "o", "a", "yo"})
+_NUMBER_WORDS: Final = NUM_EN | NUM_PT
+_JOINERS: Final = frozenset({"and", "e"})
+
+
+@lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Lowercase without accents ("Três" → "tres"); same length in practice for words."""
+    lowered = word.lower()
+    if lowered.isascii():
+        return lowered
+    decomposed = unicodedata.normalize("NFKD", lowered)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Crude suffix stripping, enough to meet "pains"/"pain", "swelling"/"swell",
+    "hypertension"/"hypertensive", "dores"/"dor" across a note and its transcript."""
+    unit = UNITS.get(word)
+    if unit is not None:
+        return unit
+    if len(word) > 4:
+        for suffix in ("ing", "ed", "es", "s"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+    return word[:6]
+
+
+def number_key(value: float) -> str:
+    return f"{value:g}"
+
+
+def _digits_value(raw: str) -> float | None:
+    if "," in raw:
+        head, _, tail = raw.rpartition(",")
+        # "1,000" is a thousand; "2,5" is Portuguese for 2.5.
+        raw = (
+            raw.replace(",", "")
+            if len(tail) == 3 and "." not in raw
+            else head.replace(",", "") + "." + tail
+        )
+    if raw.count(".") > 1:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _words_value(words: list[str]) -> float | None:
+    lang = "pt" if any(w in NUM_PT and w not in NUM_EN for w in words) else "en"
+    phrase = " ".join(PT_ACCENTED.get(w, w) for w in words)
+    try:
+        return float(text2num(phrase, lang))
+    except (ValueError, TypeError):
+        return None
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Parallel arrays, one entry per token of `text`."""
+
+    text: str
+    norms: list[str] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    # Content stem, "" for stopwords, punctuation and the inner words of a number.
+    stems: list[str] = field(default_factory=list)
+    # Numeric values a token stands for (a run of number words: on its first token).
+    values: dict[int, list[float]] = field(default_factory=dict)
+
+    # Portuguese text: "no" is "em o" there, not a negation.
+    portuguese: bool = False
+
+    def __len__(self) -> int:
+        return len(self.norms)
+
+
+_PT_MARKERS: Final = frozenset(
+    "nao de que com para os uma do da em na esta voce ha tem dor".split()
+)
+_EN_MARKERS: Final = frozenset("the and of to is you with for have it my your has".split())
+
+
+def _is_portuguese(norms: list[str]) -> bool:
+    sample = norms[:400]
+    pt = sum(w in _PT_MARKERS for w in sample)
+    return pt > sum(w in _EN_MARKERS for w in sample)
+
+
+def _is_code(text: str, start: int, end: int, next_norm: str | None, next_start: int) -> bool:
+    """Digits that are part of a name ("B12", "COVID-19", "A1c"), not a quantity."""
+    if start > 0:
+        before = text[start - 1]
+        if before.isalpha():
+            return True
+        if before == "-" and start > 1 and text[start - 2].isalpha():
+            return True
+    return (
+        next_norm is not None
+        and next_start == end
+        and next_norm.isalpha()
+        and next_norm not in UNITS
+        and next_norm not in _ORDINAL_SUFFIX
+    )
+
+
+# Per distinct word: 0 = plain word, 1 = digits, 2 = number word. With its stem. The
+# loop below does one dict lookup per token; words repeat, so this memo stays small.
+_KIND: dict[str, tuple[int, str]] = {}
+_MEMO_LIMIT: Final = 200_000
+
+
+def _word_kind(word: str) -> tuple[int, str]:
+    if word[0].isdigit():
+        found = (1, "")
+    elif word in _NUMBER_WORDS:
+        found = (2, "")
+    else:
+        found = (0, "" if word in STOPWORDS else stem(word))
+    if len(_KIND) < _MEMO_LIMIT:
+        _KIND[word] = found
+    return found
+
+
+def tokenize(text: str, *, months: bool = False) -> Tokens:
+    """`months`: count month names as their number (transcripts say "march third")."""
+    out = Tokens(text=text)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a rare letter whose lowercase is longer ("İ")
+        lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    spans = [m.span() for m in _TOKEN.finditer(lowered)]
+    norms = [lowered[a:b] for a, b in spans]
+    if not lowered.isascii():
+        norms = [w if w.isascii() else fold(w) for w in norms]
+    out.norms = norms
+    out.portuguese = _is_portuguese(norms)
+    out.starts = [a for a, _ in spans]
+    out.ends = [b for _, b in spans]
+    starts, ends = out.starts, out.ends
+    stems = out.stems
+    values = out.values
+    count = len(norms)
+    kinds = _KIND
+    i = 0
+    while i < count:
+        word = norms[i]
+        kind, word_stem = kinds.get(word) or _word_kind(word)
+        if kind == 0:
+            stems.append(word_stem)
+            if word in ORDINALS:
+                values[i] = [ORDINALS[word]]
+            elif months and word in MONTHS:
+                values[i] = [float(MONTHS[word])]
+            i += 1
+            continue
+        if kind == 1:
+            nxt = i + 1 < count
+            if not _is_code(
+                text,
+                starts[i],
+                ends[i],
+                norms[i + 1] if nxt else None,
+                starts[i + 1] if nxt else -1,
+            ):
+                value = _digits_value(word)
+                if value is not None:
+                    values[i] = [value]
+            stems.append("")
+            i += 1
+            continue
+        # The longest run of number words ("one hundred and twenty", "cento e vinte").
+        j = i + 1
+        while j < count and (
+            norms[j] in _NUMBER_WORDS
+            or (norms[j] in _JOINERS and j + 1 < count and norms[j + 1] in _NUMBER_WORDS)
+        ):
+            j += 1
+        _number_run(norms, i, j, values)
+        stems.extend("" for _ in range(i, j))
+        i = j
+    return out
+
+
+def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]) -> None:
+    """Values of number words norms[i:j]: the whole run if it is one number, else its
+    longest parts; "one twenty" (a spoken 120) also counts as 100·a + b."""
+    words = norms[i:j]
+    whole = _words_value(words)
+    if whole is not None:
+        values[i] = [whole]
+        return
+    k = 0
+    groups: list[tuple[int, float]] = []
+    while k < len(words):
+        for end in range(len(words), k, -1):
+            if words[end - 1] in _JOINERS:
+                continue
+            value = _words_value(words[k:end])
+            if value is not None:
+                groups.append((i + k, value))
+                k = end
+                break
+        else:
+            k += 1
+    for n, (pos, value) in enumerate(groups):
+        found = values.setdefault(pos, [])
+        found.append(value)
+        if n + 1 < len(groups):
+            nxt = groups[n + 1][1]
+            if value in (1.0, 2.0) and 10 <= nxt <= 99:
+                found.append(100 * value + nxt)

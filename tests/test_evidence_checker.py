@@ -1,0 +1,78 @@
+"""The evidence checker on its own: each kind of error is flagged at its statement, a
+faithful note is not, number words and Portuguese count, offsets slice the note."""
+
+from __future__ import annotations
+
+from delphos.evidence.models import Statement
+from delphos.evidence.verify import verify
+
+DIALOGUE = """[doctor] any chest pain ?
+[patient] no .
+[doctor] and your right knee ?
+[patient] it hurts . i take lisinopril forty milligrams once a day .
+[doctor] your blood pressure is one twenty over eighty .
+[doctor] okay , three days of swelling ."""
+
+
+def _by_text(statements: list[Statement], fragment: str) -> Statement:
+    return next(s for s in statements if fragment in s.text)
+
+
+def test_a_faithful_note_with_number_words_written_as_digits_needs_no_review() -> None:
+    note = {
+        "subjective": "Denies chest pain. Right knee pain. Swelling for 3 days.",
+        "objective": "BP 120/80.",
+        "plan": "Continue lisinopril 40 mg daily.",
+    }
+    evidence = verify(DIALOGUE, note)
+    assert [s.issues for s in evidence.statements] == [[]] * 5
+    assert evidence.summary.needs_review is False
+    assert evidence.summary.support.supported == 5
+
+
+def test_each_kind_of_error_is_flagged_at_its_own_statement() -> None:
+    note = {
+        "subjective": "Reports chest pain. Left knee pain. Swelling for 5 days.",
+        "plan": "Continue lisinopril 80 mg daily. Start metoprolol 25 mg.",
+    }
+    evidence = verify(DIALOGUE, note)
+    kinds = {s.text: [i.kind for i in s.issues] for s in evidence.statements}
+    assert kinds["Reports chest pain."] == ["negation"]
+    assert kinds["Left knee pain."] == ["laterality"]
+    assert kinds["Swelling for 5 days."] == ["number"]
+    assert kinds["Continue lisinopril 80 mg daily."] == ["dose"]
+    assert "drug" in kinds["Start metoprolol 25 mg."]
+    assert evidence.summary.needs_review is True
+    assert evidence.summary.issues.negation == 1
+
+
+def test_portuguese_number_words_sides_and_denials() -> None:
+    dialogue = (
+        "[médico] tem febre ?\n[paciente] não .\n"
+        "[paciente] dói o joelho direito há três dias . tomo losartana cinquenta miligramas ."
+    )
+    good = verify(
+        dialogue,
+        {"subjective": "Nega febre. Dor no joelho direito há 3 dias. Losartana 50 mg."},
+    )
+    assert all(not s.issues for s in good.statements)
+    bad = verify(
+        dialogue,
+        {"subjective": "Febre. Dor no joelho esquerdo há 5 dias. Losartana 100 mg."},
+    )
+    kinds = {s.text: [i.kind for i in s.issues] for s in bad.statements}
+    assert kinds["Dor no joelho esquerdo há 5 dias."] == ["number", "laterality"] or set(
+        kinds["Dor no joelho esquerdo há 5 dias."]
+    ) == {"number", "laterality"}
+    assert kinds["Losartana 100 mg."] == ["dose"]
+
+
+def test_offsets_slice_the_section_and_the_transcript() -> None:
+    dialogue = "[paciente] está com dor no ombro 😀 esquerdo há duas semanas ."
+    note = {"subjective": "Olá 😀. Dor no ombro esquerdo há 2 semanas."}
+    evidence = verify(dialogue, note)
+    for st in evidence.statements:
+        assert note[st.section][st.start : st.end] == st.text
+    stmt = _by_text(evidence.statements, "ombro")
+    assert stmt.evidence
+    assert "ombro" in dialogue[stmt.evidence[0].start : stmt.evidence[0].end]
