@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from delphos import health, logs, openapi
+from delphos import health, logs, openapi, workspace
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.history import routes as history
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             *ws.routes,
             *health.routes,
             *openapi.routes,
+            *workspace.routes,
         ],
         exception_handlers={
             DelphosError: _delphos_error,
