@@ -369,7 +369,7 @@ def test_two_tenants_pages_never_show_each_others_consultations(local_server: Se
             consultation[name] = d.find_element(By.ID, "consultation-id").text
             wait_for(
                 d,
-                lambda d: "saved" in d.find_element(By.ID, "consultation-saved").text,
+                lambda d: d.find_element(By.ID, "consultation-saved").text.startswith("saved"),
                 "the note to be saved",
             )
             d.find_element(By.ID, "open-list").click()

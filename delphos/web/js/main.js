@@ -526,8 +526,13 @@ function renderNote() {
 
   show($("error-banner"), note.phase === "error" && !viewing);
   if (note.error) {
-    $("error-text").replaceChildren(el("strong", { class: "error-code" }, note.error.code), " ", note.error.message,
-      note.degraded ? " The sections marked Complete were written before the failure; the others are missing." : "");
+    const message = /[.!?]$/.test(note.error.message) ? note.error.message : `${note.error.message}.`;
+    $("error-text").replaceChildren(
+      el("strong", { class: "error-code" }, note.error.code),
+      " ",
+      message,
+      note.degraded ? " Sections marked Complete were written before the failure; the others are missing." : "",
+    );
   }
   const degraded = note.degraded && note.phase !== "error";
   $("degraded-banner").textContent = degraded

@@ -98,7 +98,6 @@ export function renderSections(container, note, handlers, compareTo = null) {
       if (!text) body.append(el("span", { class: "placeholder" }, PLACEHOLDER[state]));
       if (state === "writing") body.append(el("span", { class: "caret", "aria-hidden": "true" }));
     }
-    const badge = note.degraded && state !== "pending" ? "degraded" : state;
     container.append(
       el(
         "article",
@@ -108,7 +107,6 @@ export function renderSections(container, note, handlers, compareTo = null) {
           {},
           el("h3", {}, s.title),
           el("span", { class: `badge badge-${state}`, dataset: { badge: state } }, STATE_LABEL[state]),
-          badge === "degraded" ? el("span", { class: "badge badge-degraded" }, "Degraded") : null,
         ),
         body,
         compareTo ? null : issueList(statements),
