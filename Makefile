@@ -15,14 +15,19 @@ $(STAMP): pyproject.toml requirements.lock
 
 venv: $(STAMP)
 
-# espeak-ng synthesises the real speech the transcription tests stream. Installed when
-# missing and we may (root); otherwise those tests say why they cannot run.
+# espeak-ng synthesises the real speech the transcription tests stream; Debian's chromium and
+# chromedriver run the workspace page's browser tests (tests/test_web_*.py). Installed
+# when missing and we may (root); otherwise those tests say why they cannot run (with
+# CI=true they fail). Each entry is command:package.
+SYSTEM_TOOLS := espeak-ng:espeak-ng chromium:chromium chromedriver:chromium-driver
 system-deps:
-	@command -v espeak-ng >/dev/null 2>&1 || { \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do \
+	  command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null) \
-	      || echo "warning: could not install espeak-ng"; \
-	  else echo "warning: espeak-ng not installed (apt-get install espeak-ng)"; fi; }
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	      || echo "warning: could not install$$missing"; \
+	  else echo "warning: not installed:$$missing (apt-get install$$missing)"; fi; fi
 
 # Serve on 127.0.0.1:8000 with the embedded SQLite database, the in-process cache and the
 # offline local engine; prints the development API key. Every DELPHOS_* variable applies.

@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from delphos import health, logs, metrics, openapi
+from delphos import health, logs, metrics, openapi, workspace
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.evidence import routes as evidence
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         *health.routes,
         *openapi.routes,
         *metrics.routes,
+        *workspace.routes,
     ]
     return Starlette(
         routes=route_table,

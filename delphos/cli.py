@@ -44,7 +44,10 @@ def _serve(args: argparse.Namespace) -> int:
         key = _dev_key(settings)
         # Through the environment, so every worker's Settings() sees it.
         os.environ["DELPHOS_API_KEYS"] = key
+        # The key rides in the URL fragment, which the browser never sends to a server;
+        # the page moves it to the tab's sessionStorage and clears it from the address bar.
         print(
+            f"\n  Open the workspace: http://{host}:{port}/#key={key}\n"
             "\n  Delphos development API key (also in "
             f"{settings.data_dir / 'dev-api-key'}):\n\n    {key}\n\n"
             f"  Try: curl -N -X POST http://{host}:{port}/v1/consultation/progressive-soap/stream"

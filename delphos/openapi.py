@@ -106,6 +106,7 @@ class StoredNote(BaseModel):
 
 class StoredNoteWithId(StoredNote):
     consultation_id: str
+    accumulated_text: str = Field(description="The text the note was made from")
 
 
 class Consultation(BaseModel):
@@ -114,6 +115,11 @@ class Consultation(BaseModel):
     updated_at: str = Field(json_schema_extra={"format": "date-time"})
     versions: int
     latest: StoredNote | None = Field(description="The newest note, or null when none is stored")
+
+
+class ConsultationPage(BaseModel):
+    items: list[Consultation] = Field(description="Newest (most recently created) first")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next (older) page")
 
 
 class NotePage(BaseModel):
@@ -166,6 +172,7 @@ _RESPONSE_MODELS: list[type[BaseModel]] = [
     ValidationErrorBody,
     Health,
     Consultation,
+    ConsultationPage,
     NotePage,
     StoredNoteWithId,
     TranscriptionToken,
@@ -368,6 +375,22 @@ def _cid_param() -> dict[str, Any]:
     }
 
 
+def _page_params() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "limit",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+        },
+        {
+            "name": "cursor",
+            "in": "query",
+            "description": "next_cursor of the previous page",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+        },
+    ]
+
+
 def _scoped_get(operation_id: str, summary: str, ok: str, *extra: dict[str, Any]) -> Any:
     return {
         "get": {
@@ -471,6 +494,23 @@ def document() -> dict[str, Any]:
             "/v1/consultation/progressive-soap/stream": {"post": _soap_operation(True)},
             "/v1/consultation/progressive-soap": {"post": _soap_operation(False)},
             "/v1/notes/verify": _verify_operation(),
+            "/v1/consultations": {
+                "get": {
+                    "operationId": "listConsultations",
+                    "summary": "The tenant's consultations, newest first",
+                    "security": _API_KEY,
+                    "parameters": _page_params(),
+                    "responses": {
+                        "200": _json("ConsultationPage", "OK"),
+                        **_errors(
+                            "Unauthorized",
+                            "ValidationFailed",
+                            "InternalError",
+                            "ServiceUnavailable",
+                        ),
+                    },
+                }
+            },
             "/v1/consultations/{consultation_id}": _scoped_get(
                 "getConsultation", "A consultation and its latest note", "Consultation"
             ),
@@ -478,21 +518,11 @@ def document() -> dict[str, Any]:
                 "listSoapNotes",
                 "Note versions, newest first",
                 "NotePage",
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                },
-                {
-                    "name": "cursor",
-                    "in": "query",
-                    "description": "next_cursor of the previous page",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
-                },
+                *_page_params(),
             ),
             "/v1/consultations/{consultation_id}/soap-notes/{soap_hash}": _scoped_get(
                 "getSoapNote",
-                "One note version by its soap_hash",
+                "One note version by its soap_hash, with the text it was made from",
                 "StoredNoteWithId",
                 {
                     "name": "soap_hash",

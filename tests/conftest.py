@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.server",
     "tests.fixtures.fake_llm",
     "tests.fixtures.stt",
+    "tests.fixtures.browser",
 ]

@@ -14,6 +14,7 @@ from delphos.db import repository as repo
 from delphos.errors import NotFound, ValidationFailed
 from delphos.http import query_int
 from delphos.scope import consultation_scope
+from delphos.state import AppState
 
 _SOAP_HASH = re.compile(r"[0-9a-f]{64}")
 DEFAULT_LIMIT = 20
@@ -36,18 +37,36 @@ def note_json(note: repo.StoredNote) -> dict[str, Any]:
     }
 
 
+def consultation_json(info: repo.ConsultationInfo) -> dict[str, Any]:
+    return {
+        "consultation_id": info.consultation_id,
+        "created_at": info.created_at.isoformat(),
+        "updated_at": info.updated_at.isoformat(),
+        "versions": info.version_count,
+        "latest": note_json(info.latest) if info.latest else None,
+    }
+
+
 async def consultation(request: Request) -> Response:
     state, tenant, cid = await consultation_scope(request)
     info = await repo.get_consultation(state.db, tenant.id, cid)
     if info is None:
         raise NotFound("No such consultation")
+    return JSONResponse(consultation_json(info))
+
+
+async def consultations(request: Request) -> Response:
+    """The caller's tenant's consultations, newest first, a page at a time."""
+    state: AppState = request.app.state.delphos
+    tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
+    limit = query_int(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+    cursor = query_int(request, "cursor", None, 1, 2**62)
+    assert limit is not None
+    page = await repo.list_consultations(state.db, tenant.id, limit=limit, before_id=cursor)
     return JSONResponse(
         {
-            "consultation_id": cid,
-            "created_at": info.created_at.isoformat(),
-            "updated_at": info.updated_at.isoformat(),
-            "versions": info.version_count,
-            "latest": note_json(info.latest) if info.latest else None,
+            "items": [consultation_json(info) for info in page.items],
+            "next_cursor": None if page.next_before_id is None else str(page.next_before_id),
         }
     )
 
@@ -82,13 +101,17 @@ async def soap_note(request: Request) -> Response:
             "soap_hash must be 64 lowercase hex characters",
             fields=[{"field": "soap_hash", "message": "64 lowercase hex", "type": "pattern"}],
         )
-    note = await repo.get_note(state.db, tenant.id, cid, soap_hash)
-    if note is None:
+    found = await repo.find_source(state.db, tenant.id, cid, soap_hash)
+    if found is None:
         raise NotFound("No such note")
-    return JSONResponse({"consultation_id": cid, **note_json(note)})
+    note, source = found
+    # The text the note was made from: what a client needs to continue the consultation,
+    # and what the spans of the note's evidence point into.
+    return JSONResponse({"consultation_id": cid, **note_json(note), "accumulated_text": source})
 
 
 routes = [
+    Route("/v1/consultations", consultations, methods=["GET"]),
     Route("/v1/consultations/{consultation_id}", consultation, methods=["GET"]),
     Route("/v1/consultations/{consultation_id}/soap-notes", soap_notes, methods=["GET"]),
     Route("/v1/consultations/{consultation_id}/soap-notes/{soap_hash}", soap_note, methods=["GET"]),
