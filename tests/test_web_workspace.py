@@ -81,8 +81,14 @@ def llm_server(fake_anthropic: FakeLLMServer, tmp_path: Path) -> Iterator[Served
 _SECTIONS_JS = """
 return Array.from(document.querySelectorAll('#sections .section'), (s) => ({
   key: s.dataset.section, state: s.dataset.state,
-  badge: s.querySelector('.badge').innerText, text: s.querySelector('.section-text').innerText,
+  badge: s.querySelector('.badge').innerText, text: noteText(s.querySelector('.section-text')),
 }));
+// The section's words as written, without the evidence flags (! / ?) the page adds.
+function noteText(node) {
+  const copy = node.cloneNode(true);
+  copy.querySelectorAll('.flag').forEach((f) => f.remove());
+  return copy.textContent;
+}
 """
 
 
