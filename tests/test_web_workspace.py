@@ -279,7 +279,18 @@ def test_speaking_through_the_microphone_builds_the_transcript_and_the_note(
         time.sleep(max(0.0, audio.shape[0] / rate + 0.5 - (time.monotonic() - started)))
         record.click()
         wait_for(d, lambda d: "Stopped" in d.find_element(By.ID, "record-status").text, "stop")
-        wait_for(d, all_complete, "the live note")
+        # The note follows the transcript: wait until the note made from the last turn is
+        # the one shown (an earlier, complete note may still be on screen for a moment).
+        wait_for(
+            d,
+            lambda d: (
+                all_complete(d)
+                and "ibuprofen" in transcript(d)
+                and "ibuprofen" in " ".join(section_text(d, k) for k in SECTION_KEYS).lower()
+            ),
+            "the live note with the last turn",
+            timeout=60,
+        )
         text = transcript(d)
         lines = [line for line in text.splitlines() if line.strip()]
         note = " ".join(section_text(d, key) for key in SECTION_KEYS).lower()
