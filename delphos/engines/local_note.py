@@ -10,9 +10,7 @@ with the patient's answer to it.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
 from delphos.engines.local_clean import language_of
 from delphos.engines.local_cues import (
@@ -29,6 +27,18 @@ from delphos.engines.local_cues import (
     Cues,
     Section,
 )
+from delphos.engines.local_headers import (
+    HEADER,
+    HEADER_COLON,
+    HEADER_MODE,
+    HEADER_REACH,
+    QUESTION_START,
+    STRUCTURAL,
+    Mode,
+    fix_swapped_roles,
+)
+from delphos.engines.local_lines import NoteLines
+from delphos.engines.local_problems import Announcement, find_problem
 from delphos.engines.local_segment import (
     Span,
     Turn,
@@ -38,11 +48,8 @@ from delphos.engines.local_segment import (
     split_turns,
     trim,
 )
-from delphos.engines.local_select import Candidate, finish
 from delphos.engines.local_yesno import statement
 from delphos.soap.note import SoapNote
-
-Mode = Literal["S", "O", "AP"]
 
 # How strongly the current phase claims a sentence: a cue of weight 3 for another
 # section wins over it, a weaker one does not.
@@ -62,63 +69,12 @@ _ANSWER_MAX_WORDS: Final = 25
 _ANSWER_ALONE_WORDS: Final = 5
 # Words of a question that make it part of the examination ("does it hurt here?").
 _EXAM_WORDS: Final = frozenset({"here", "this", "press", "push", "pressing", "pushing", "aqui"})
-_DIGITS = re.compile(r"\d+")
 
 _TIE_ORDER: Final[tuple[Section, ...]] = ("P", "A", "O", "S")
 # Indexes into (S, O, A, P) of the sections each phase claims.
 _PHASE_INDEXES: Final[dict[str, tuple[int, ...]]] = {"S": (0,), "O": (1,), "AP": (2, 3)}
 
-_HEADER = re.compile(
-    r"\s*(?:"
-    r"(?P<ap>A/P|A&P|(?i:assessment and plan|assessment/plan|avalia[cç][aã]o e "
-    r"(?:plano|conduta)|impress[aã]o e conduta))|"
-    r"(?P<s>S|(?i:subjective|subjetivo|hpi|hda|hma|qp|cc|chief complaint|queixa principal|"
-    r"history|hist[oó]ria|anamnese|pmh|past medical history|medical history|"
-    r"social history|family history|ros|review of systems|medications|meds|allergies|"
-    r"antecedentes(?: pessoais| familiares)?|hpp|medica[cç][oõ]es(?: em uso)?|"
-    r"medicamentos(?: em uso)?|alergias|h[aá]bitos))|"
-    r"(?P<o>O|(?i:objective|objetivo|exam|physical exam(?:ination)?|pe|exame f[ií]sico|"
-    r"ef|vitals|vital signs|sinais vitais|results|resultados|exames))|"
-    r"(?P<a>A|(?i:assessment|avalia[cç][aã]o|impression|impress[aã]o|diagnosis|"
-    r"diagn[oó]stico|hd|hip[oó]teses?(?: diagn[oó]sticas?)?))|"
-    r"(?P<p>P|(?i:plan|plano|conduta|orienta[cç][oõ]es|prescri[cç][aã]o|follow-up|retorno))"
-    r")\s*[:\uff1a]\s*"  # ASCII or full-width colon
-)
-# Headers are short: only a colon near the start of a sentence can end one.
-_HEADER_COLON = re.compile(r"[:\uff1a]")
-_HEADER_REACH: Final = 40
-_HEADER_MODE: Final[dict[str, Mode]] = {"ap": "AP", "s": "S", "o": "O", "a": "AP", "p": "AP"}
-# Labels that only name a section are dropped from the text they head. Descriptive ones
-# ("Hipótese diagnóstica:", "Exam:") stay: they tell the reader what follows.
-_STRUCTURAL = frozenset(
-    {
-        "s", "o", "a", "p", "a/p", "a&p", "subjective", "subjetivo", "objective", "objetivo",
-        "assessment", "avaliação", "avaliacao", "plan", "plano", "assessment and plan",
-        "assessment/plan",
-    }
-)  # fmt: skip
-# Unpunctuated ASR questions are recognised by how they start.
-_QUESTION_START = re.compile(
-    r"(?:how|what|what's|whats|when|where|why|which|who|whose|do(?! n't)|does|did|are|is|"
-    r"was|were|have|has|had|can|could|would|will|any|anything|tell me|como|qual|quais|"
-    r"quando|onde|por que|voc[eê] (?:tem|est[aá]|sente|teve|toma))\b",
-    re.IGNORECASE,
-)
 _SENTENCE_END = ".!?…"
-# Words (folded, as the cue reader tokenizes them) of addressing the other person and of
-# speaking of oneself.
-_YOU: Final = frozenset({"you", "your", "yours", "voce", "seu", "sua", "senhor", "senhora"})
-_ME: Final = frozenset({"i", "my", "me", "mine", "eu", "meu", "minha", "mim"})
-
-
-@dataclass(slots=True)
-class _Line:
-    section: Section
-    parts: list[str]
-    turn: int
-    joinable: bool  # the last part ended a sentence, so the next may follow on this line
-    spans: list[Span]  # where the parts come from, to weigh their clinical content
-    patient: bool = False  # spoken by the patient
 
 
 class _Builder:
@@ -127,8 +83,6 @@ class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.cues = CueReader(text)
-        self.lines: list[_Line] = []
-        self.seen: set[str] = set()
         self.mode: Mode = "S"
         self.floor = _START_FLOOR
         self.tagged = False
@@ -137,57 +91,13 @@ class _Builder:
         # note: every sentence of it is kept, clinical vocabulary or not.
         self.headed = False
         self.language = language_of(text)
-        self.patient_speaking = False
-
-    # --- output -------------------------------------------------------------------------
+        self.out = NoteLines(text, self.cues, self.language)
 
     def _emit(self, section: Section, parts: list[Span], turn: int, same_line: bool) -> None:
-        texts = [t for t in (" ".join(self.text[a:b].split()) for a, b in parts) if t]
-        if not texts:
-            return
-        key = " ".join(texts).casefold()
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        last = self.lines[-1] if self.lines else None
-        if (
-            same_line
-            and last is not None
-            and last.section == section
-            and last.turn == turn
-            and last.joinable
-        ):
-            last.parts.extend(texts)
-            last.spans.extend(parts)
-        else:
-            last = _Line(section, texts, turn, True, list(parts), self.patient_speaking)
-            self.lines.append(last)
-        # Two pieces share a line only after a sentence mark, so that each piece still
-        # reads (and can be checked) as a verbatim sentence of the input.
-        last.joinable = texts[-1][-1] in _SENTENCE_END
-
-    def _emit_template(self, section: Section, text: str, spans: list[Span], turn: int) -> None:
-        key = text.casefold()
-        if key in self.seen:
-            return
-        self.seen.add(key)
-        self.lines.append(_Line(section, [text], turn, False, spans))
-
-    def _candidate(self, line: _Line) -> Candidate:
-        cues = NO_CUES
-        content = 0
-        for a, b in line.spans:
-            cues = cues | self.cues.read(a, b)
-            content += self.cues.content(a, b)
-        text = " ".join(line.parts)
-        numbers = len(_DIGITS.findall(text))
-        # Doses, vitals and lab values are what a note must never lose.
-        keep = numbers > 0 and (cues.weight("P") >= 2 or cues.weight("O") >= 3 or cues.has(TEST))
-        return Candidate(line.section, text, content, numbers, keep, line.patient)
+        self.out.emit(section, parts, turn, same_line)
 
     def note(self) -> SoapNote:
-        words = self.text.count(" ") + self.text.count("\n") + 1
-        return finish([self._candidate(line) for line in self.lines], words, self.language)
+        return self.out.note()
 
     # --- classification -----------------------------------------------------------------
 
@@ -244,7 +154,7 @@ class _Builder:
             return True
         if not self.tagged or last in _SENTENCE_END:
             return False
-        return _QUESTION_START.match(self.text, start, end) is not None
+        return QUESTION_START.match(self.text, start, end) is not None
 
     def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
@@ -279,14 +189,14 @@ class _Builder:
         start, end = span
         forced: Section | None = None
         header = None
-        if _HEADER_COLON.search(self.text, start, min(end, start + _HEADER_REACH)):
-            header = _HEADER.match(self.text, start, end)
+        if HEADER_COLON.search(self.text, start, min(end, start + HEADER_REACH)):
+            header = HEADER.match(self.text, start, end)
         if header is not None and header.lastgroup is not None:
             group = header.lastgroup
             label = header.group(group).casefold()
-            if label in _STRUCTURAL or len(label) == 1:
+            if label in STRUCTURAL or len(label) == 1:
                 start = header.end()
-            self._set_mode(_HEADER_MODE[group])
+            self._set_mode(HEADER_MODE[group])
             self.headed = True
             # "Hipótese: …" is assessment and "Conduta: …" is plan, whatever their words.
             forced = "A" if group == "a" else "P" if group == "p" else None
@@ -301,6 +211,9 @@ class _Builder:
         if header is None:
             if self._is_question(start, end) and not self._decides(summary):
                 return (start, end) if self.tagged and self._clinical(summary) else None
+            announced = find_problem(self.text, start, end, self.mode == "AP")
+            if announced is not None and self._announce(announced, start, end, turn):
+                return None
             self._transition(summary, start)
             if not self._clinical(summary) and not self._phase_content(summary):
                 return None
@@ -363,6 +276,44 @@ class _Builder:
                     self._emit(section, [(a, b)], turn, same_line=True)
             group = i
 
+    def _announce(self, announced: Announcement, start: int, end: int, turn: int) -> bool:
+        """Open the problem ``announced`` in the sentence ``[start, end)``: its naming
+        clause and impression go to the Assessment, the rest is placed as usual."""
+        name = announced.name
+        # "for your migraines, …" is a problem only if it names a condition.
+        if not announced.ordinal and (name is None or not self._clinical(self.cues.read(*name))):
+            return False
+        before = trim(self.text, start, announced.start)
+        if before[0] < before[1]:
+            self._place_sentence(before, turn)  # the end of the previous problem
+        self._set_mode("AP")
+        self.out.problem += 1
+        if name is None:
+            clauses = split_clauses(self.text, *trim(self.text, announced.end, end))
+        else:
+            self.out.problem_names[self.out.problem] = self.text[name[0] : name[1]]
+            # The name is a clause of its own even where no comma sets it off.
+            clauses = [name, *split_clauses(self.text, *trim(self.text, name[1], end))]
+        cues = [self.cues.read(a, b) for a, b in clauses]
+        # The impression runs from the name to the first clause that orders something.
+        cut = 1 if name is not None else 0
+        while cut < len(clauses) and not _orders(cues[cut]):
+            cut += 1
+        if cut:
+            a, b = trim(self.text, clauses[0][0], clauses[cut - 1][1])
+            if a < b:
+                self.out.emit("A", [(a, b)], turn, same_line=False, names=name is not None)
+        rest = [(c, q) for c, q in zip(clauses[cut:], cues[cut:], strict=True) if not q.has(DROP)]
+        if rest:
+            self._place_clauses(rest, turn, None, False)
+        return True
+
+    def _place_sentence(self, span: Span, turn: int) -> None:
+        clauses = split_clauses(self.text, *span)
+        kept = [(c, q) for c in clauses if not (q := self.cues.read(*c)).has(DROP)]
+        if kept:
+            self._place_clauses(kept, turn, None, False)
+
     def _adjacent(self, left: Span, right: Span) -> bool:
         # Only punctuation and space lie between neighbouring clauses, unless a dropped
         # clause ("hey, dragon") sat between them.
@@ -372,11 +323,11 @@ class _Builder:
     # --- patient sentences ----------------------------------------------------------------
 
     def patient_turn(self, turn: Turn, index: int, question: Span | None) -> None:
-        self.patient_speaking = True
+        self.out.patient_speaking = True
         try:
             self._patient_sentences(turn, index, question)
         finally:
-            self.patient_speaking = False
+            self.out.patient_speaking = False
 
     def _patient_sentences(self, turn: Turn, index: int, question: Span | None) -> None:
         first = True
@@ -408,7 +359,7 @@ class _Builder:
         a_text = self.text[answer[0] : answer[1]]
         made = statement(q_text, a_text, self.language)
         if made is not None:
-            self._emit_template(section, made, [question, answer], index)
+            self.out.emit_template(section, made, [question, answer], index)
             return
         if self._long_enough(answer):
             # A full answer says it all; the question would only add "you" and a "?".
@@ -435,7 +386,7 @@ class _Builder:
         turns, self.tagged = split_turns(self.text)
         if self.tagged:
             self.floor = _PHASE_FLOOR
-            turns = _fix_swapped_roles(self.cues, turns)
+            turns = fix_swapped_roles(self.cues, turns)
         question: Span | None = None
         for index, turn in enumerate(turns):
             if turn.speaker == "patient":
@@ -449,30 +400,8 @@ class _Builder:
         return self.note()
 
 
-_SWAP: Final[dict[str, Literal["clinician", "patient", "unknown"]]] = {
-    "clinician": "patient",
-    "patient": "clinician",
-    "unknown": "unknown",
-}
-
-
-def _fix_swapped_roles(cues: CueReader, turns: list[Turn]) -> list[Turn]:
-    """Swap the speaker tags when the "patient" talks like the clinician.
-
-    ASR diarization sometimes swaps the tags for a whole visit (6 of 87 ACI-bench
-    dialogues). Clinicians address the other person ("you", "your"), patients speak of
-    themselves ("I", "my"): the side with the higher you-to-I ratio is the clinician.
-    """
-    you = {"clinician": 0, "patient": 0}
-    me = {"clinician": 0, "patient": 0}
-    for turn in turns:
-        if turn.speaker != "unknown":
-            you[turn.speaker] += cues.count_words(turn.start, turn.end, _YOU)
-            me[turn.speaker] += cues.count_words(turn.start, turn.end, _ME)
-    # patient_you / patient_me > clinician_you / clinician_me, without dividing by zero.
-    if you["patient"] * (me["clinician"] + 1) <= you["clinician"] * (me["patient"] + 1):
-        return turns
-    return [Turn(_SWAP[t.speaker], t.start, t.end) for t in turns]
+def _orders(cues: Cues) -> bool:
+    return cues.weight("P") >= 2 and cues.weight("P") > cues.weight("A")
 
 
 def build_note(text: str) -> SoapNote:

@@ -47,6 +47,7 @@ class Candidate:
     numbers: int
     keep: bool  # states a dose, vital or lab value: never dropped
     patient: bool = False  # the patient's own words: first person becomes a template
+    problem: int = 0  # the announced problem of the assessment and plan (0: none)
 
 
 def _statements(text: str) -> str:
@@ -73,7 +74,12 @@ def _worth(candidate: Candidate, text: str, words: int) -> float:
     return (candidate.content + candidate.numbers - _PRONOUN_WEIGHT * pronouns) / words
 
 
-def finish(candidates: list[Candidate], transcript_words: int, language: Language) -> SoapNote:
+def finish(
+    candidates: list[Candidate],
+    transcript_words: int,
+    language: Language,
+    problem_names: dict[int, str] | None = None,
+) -> SoapNote:
     cleaned: list[tuple[int, Candidate, str, int]] = []
     seen: set[str] = set()
     for index, candidate in enumerate(candidates):
@@ -113,9 +119,19 @@ def finish(candidates: list[Candidate], transcript_words: int, language: Languag
             total -= words
 
     sections: dict[Section, list[str]] = {s: [] for s in SECTIONS}
+    # Problems are announced one after the other, so the lines of each problem follow
+    # each other; in the Plan they go under the problem's name.
+    headed: set[int] = set()
     for index, candidate, text, _ in cleaned:
-        if index in chosen:
-            sections[candidate.section].append(text)
+        if index not in chosen:
+            continue
+        problem = candidate.problem
+        if candidate.section == "P" and problem and problem not in headed:
+            headed.add(problem)
+            name = clean((problem_names or {}).get(problem, ""), language).rstrip(",.;:?!…")
+            if name:
+                sections["P"].append(f"{name}:")
+        sections[candidate.section].append(text)
     return SoapNote(
         subjective="\n".join(sections["S"]),
         objective="\n".join(sections["O"]),
