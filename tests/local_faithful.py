@@ -3,7 +3,8 @@
 Every sentence of a note, once its template lead ("Denies", "Reports", "Nega", "Refere")
 is set aside, is a run of consecutive words of the transcript after the documented
 normalisations (``delphos.engines.local_clean``: spacing and contractions joined, fillers
-and stutters dropped, number words as digits), speaker tags removed. Case and punctuation
+and stutters dropped, number words as digits; ``delphos.engines.local_person``: the
+clinician's "you" in the third person), speaker tags removed. Case and punctuation
 are not compared; words, their order and every number are.
 """
 
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from delphos.engines.local_clean import clean, language_of
+from delphos.engines.local_person import about_patient
 from delphos.soap.note import SoapNote
 
 TEMPLATE_LEADS = ("denies", "reports", "nega", "refere")
@@ -35,10 +37,13 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def normalised_source(source: str, drop_stutters: bool = True) -> str:
-    """The transcript as the faithfulness rule reads it: one line per turn, cleaned."""
+def normalised_source(source: str, drop_stutters: bool = True, addressed: bool = False) -> str:
+    """The transcript as the faithfulness rule reads it: one line per turn, cleaned, and
+    with ``addressed`` the clinician's "you" in the third person (``local_person``)."""
     language = language_of(source)
     lines = (clean(line, language, drop_stutters) for line in _TAG.sub("", source).split("\n"))
+    if addressed:
+        lines = (about_patient(line, language) for line in lines)
     return " " + " ".join(" ".join(words(line)) for line in lines if line) + " "
 
 
@@ -47,6 +52,12 @@ def assert_faithful(source: str, note: SoapNote) -> Checked:
     flat = normalised_source(source)
     # A line cut inside a repeated phrase or after a cut-off word keeps them (``clean``).
     uncollapsed = normalised_source(source, drop_stutters=False)
+    readings = (
+        flat,
+        uncollapsed,
+        normalised_source(source, addressed=True),
+        normalised_source(source, drop_stutters=False, addressed=True),
+    )
     numbers = set(_NUMBER.findall(flat)) | set(_NUMBER.findall(source))
     checked = Checked()
     for key, section in note.sections().items():
@@ -58,7 +69,7 @@ def assert_faithful(source: str, note: SoapNote) -> Checked:
                 checked.templates.append(piece.strip())
                 said = said[1:]
             run = " " + " ".join(said) + " "
-            assert run in flat or run in uncollapsed, (key, piece)
+            assert any(run in reading for reading in readings), (key, piece)
             checked.pieces += 1
         for number in _NUMBER.findall(section):
             assert number in numbers, (key, number)

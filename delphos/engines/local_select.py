@@ -16,6 +16,7 @@ from typing import Final
 
 from delphos.engines.local_clean import Language, clean
 from delphos.engines.local_cues import SECTIONS, Section
+from delphos.engines.local_person import about_patient
 from delphos.engines.local_yesno import third_person
 from delphos.soap.note import SoapNote
 
@@ -88,6 +89,8 @@ def finish(
             text = " ".join(
                 third_person(m.group().strip(), language) for m in _SENTENCE.finditer(text)
             )
+        else:
+            text = about_patient(text, language)
         if candidate.section in ("A", "P"):
             text = _statements(text)
         words = len(text.split())
