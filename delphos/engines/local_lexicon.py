@@ -216,7 +216,7 @@ LEXICON: Final[tuple[tuple[str, str], ...]] = (
         "afib|strain|sprain|fracture|tendinopathy|syndrome|disease|disorder|deficiency|"
         "*itis|*osis|*emia|*opathy|problem|issue|condition|injury|hipertens*|diabetes|asma|"
         "infeccao|sinusite|gastrite|enxaqueca|cefaleia tensional|lombalgia|ansiedade|"
-        "depressao|sindrome|doenca",
+        "depressao|sindrome|doenca|migraine*|tension [type] headache",
     ),
     # --- Scribe commands and announcements: their clause carries no finding --------------
     (

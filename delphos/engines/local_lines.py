@@ -78,6 +78,9 @@ class NoteLines:
         # reads (and can be checked) as a verbatim sentence of the input.
         last.joinable = texts[-1][-1] in _SENTENCE_END
 
+    def has_section(self, section: Section) -> bool:
+        return any(line.section == section for line in self.lines)
+
     def emit_template(self, section: Section, text: str, spans: list[Span], turn: int) -> None:
         key = text.casefold()
         if key in self.seen:

@@ -75,6 +75,8 @@ _TIE_ORDER: Final[tuple[Section, ...]] = ("P", "A", "O", "S")
 _PHASE_INDEXES: Final[dict[str, tuple[int, ...]]] = {"S": (0,), "O": (1,), "AP": (2, 3)}
 
 _SENTENCE_END = ".!?…"
+# A typed line naming a condition has at most this many words.
+_NAMING_MAX_WORDS: Final = 8
 
 
 class _Builder:
@@ -92,6 +94,9 @@ class _Builder:
         self.headed = False
         self.language = language_of(text)
         self.out = NoteLines(text, self.cues, self.language)
+        # The last history line of a typed note that only names a condition: its
+        # impression if nothing else is.
+        self.impression: int | None = None
 
     def _emit(self, section: Section, parts: list[Span], turn: int, same_line: bool) -> None:
         self.out.emit(section, parts, turn, same_line)
@@ -217,10 +222,30 @@ class _Builder:
             self._transition(summary, start)
             if not self._clinical(summary) and not self._phase_content(summary):
                 return None
+            naming = self._names_a_condition(summary, start, end)
+            if naming and (self.mode != "S" or self.out.has_section("O")):
+                forced = "A"
+            elif naming and self.out.lines:
+                # Still in the history: the impression, unless the note has no other.
+                self._emit("S", [(start, end)], turn, same_line=False)
+                self.impression = len(self.out.lines) - 1
+                return None
         kept = [(c, q) for c, q in zip(clauses, clause_cues, strict=True) if not q.has(DROP)]
         if kept:
+            placed = len(self.out.lines)
             self._place_clauses(kept, turn, forced, header is not None)
+            # A typed note is written in order: once it states an impression, what
+            # follows is assessment and plan ("Suspect meniscal tear. MRI knee.").
+            if not self.tagged and any(line.section == "A" for line in self.out.lines[placed:]):
+                self._set_mode("AP")
         return None
+
+    def _names_a_condition(self, summary: Cues, start: int, end: int) -> bool:
+        """A short typed line that only names a condition ("Tension headache.",
+        "Lombalgia mecânica."): past the history, the clinician's impression."""
+        if self.tagged or not summary.has(COND) or summary.strongest > 1:
+            return False
+        return self.text.count(" ", start, end) < _NAMING_MAX_WORDS
 
     def _place_clauses(
         self, clauses: list[tuple[Span, Cues]], turn: int, forced: Section | None, headed: bool
@@ -397,6 +422,8 @@ class _Builder:
                 start, end = trim(self.text, *span)
                 if start < end:  # "okay ?" after a question leaves it open for the answer
                     question = self.clinician_sentence((start, end), index)
+        if self.impression is not None and not self.out.has_section("A"):
+            self.out.lines[self.impression].section = "A"
         return self.note()
 
 
