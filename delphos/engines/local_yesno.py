@@ -52,7 +52,11 @@ _ALSO_PT: Final = frozenset("não nao nunca nada nenhum nenhuma sim tenho senhor
 # are not something a patient has ("any questions?").
 _BLOCK: Final = frozenset(
     "no not n't without never none nothing questions question concerns sem nem nunca nada "
-    "dúvida dúvidas duvida duvidas".split()
+    "dúvida dúvidas duvida duvidas "
+    # The clinician speaking of themself ("any tenderness where I'm pressing?", "any
+    # symptoms I might have missed?"): the statement would put their words in the
+    # patient's mouth.
+    "i i'm i've i'd me my we we're us our eu".split()
 )
 _MAX_THING_WORDS: Final = 14
 _WORD = re.compile(r"[\w'-]+")
@@ -101,14 +105,21 @@ _REPORT_EN = re.compile(
     r"I(?:'ve| have)(?: been having| had| got)?|I had|I(?:'m| am) having)(?= )"
 )
 _DENY_EN = re.compile(
-    r"(?:I (?:don't|do not|didn't|did not) (?:have|get|feel|notice)|"
-    r"I (?:haven't|have not|hadn't|had not) (?:had|noticed|felt|gotten))(?= )",
+    r"(?:I (?:don't|do not|didn't|did not) (?:have|(?P<linking>get|feel)|notice)|"
+    r"I (?:haven't|have not|hadn't|had not) (?:had|noticed|(?P<linked>felt|gotten)))(?= )",
 )
 _REPORT_PT = re.compile(r"(?:Eu )?(?:tenho|estou com|estou sentindo|sinto|senti|tive)(?= )", re.I)
 _DENY_PT = re.compile(r"(?:Eu )?(?:não|nao) (?:tenho|sinto|senti|tive)(?= )", re.I)
 _NOT_A_REPORT = re.compile(
-    r" (?:to|no|not|never|nothing|been|had|that|this|it|you|a lot|que|não|nao|nada)\b"
+    r" (?:to|no|not|never|nothing|been|had|that|this|it|you|a lot|que|não|nao|nada|"
+    # A degree ("I don't have quite as much pain") is less of it, not none.
+    r"quite|as|so|too|much|more|less|enough|very|really|the same|"
+    # A participle ("I have felt dizzy", "I've taken tylenol") is not a thing had.
+    r"[a-z]+ed|taken|given|seen|done|gone|felt|tried|known|gotten|got|made|lost|"
+    r"swollen|broken|eaten|grown)\b"
 )
+# "I don't get tired", "I haven't felt well": after get/feel only "any …" is a thing.
+_ANY = re.compile(r" (?:any|a|an)\b")
 
 
 def third_person(sentence: str, language: str) -> str:
@@ -124,6 +135,9 @@ def third_person(sentence: str, language: str) -> str:
             continue
         rest = sentence[found.end() :]
         if len(rest.split()) < 1 or _NOT_A_REPORT.match(rest) or rest[:2] == " ,":
+            return sentence
+        groups = found.groupdict()
+        if (groups.get("linking") or groups.get("linked")) and not _ANY.match(rest):
             return sentence
         if found.groupdict().get("taking"):
             return f"{lead} taking{rest}"
