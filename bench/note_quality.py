@@ -8,10 +8,12 @@ run to show the scorer matches its settings: copying the whole transcript, and t
 plus the last 10 doctor turns (with the paper notebook's empty first turn when the
 conversation opens with the patient).
 
-Besides ROUGE it counts what makes a note read like a transcript, per sentence, for the
-whole note and per section: fillers, stutters, spaced contractions ("do n't"), questions,
-second person; and the length in words against the reference (the reference's sections
-are the dataset's divisions: subjective, objective exam + results, assessment and plan).
+It also runs the evidence checker (``delphos.evidence.verify``) over every note and
+counts what it flags, by kind. And it counts what makes a note read like a transcript,
+per sentence, for the whole note and per section: fillers, stutters, spaced
+contractions ("do n't"), questions, second person; and the length in words against
+the reference (the reference's sections are the dataset's divisions: subjective,
+objective exam + results, assessment and plan).
 
 Run: ``.venv/bin/python bench/note_quality.py [--split train|valid ...]``
 (ACI-Bench data from ../shared/eval/aci-bench; see ../shared/eval/README.md).
@@ -25,6 +27,7 @@ import re
 import statistics
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,7 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from delphos.engines.local import LocalEngine
+from delphos.evidence.verify import verify
 from delphos.soap.note import SoapNote
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
@@ -169,11 +173,30 @@ def run_split(split: str, build: Callable[[str], SoapNote]) -> None:
         print(counts.row(label))
     print(f"  {'A+P':<11} {'':>6} {'':>7} {'':>8} {'':>7} {'':>6} {'':>6} "
           f"{ap_words / max(readability['assessment'].ref_words, 1):>9.2f}")  # fmt: skip
+    print_evidence(sources, notes)
     longest = max(range(len(sources)), key=lambda i: len(sources[i]))
     print(
         f"\n  time per note: mean {statistics.mean(millis):.1f} ms, max {max(millis):.1f} ms; "
         f"longest visit ({len(sources[longest])} chars) {millis[longest]:.1f} ms; "
         f"{sum(millis) / sum(reference):.1f}x the time to tokenize the transcripts for ROUGE"
+    )
+
+
+def print_evidence(sources: Sequence[str], notes: Sequence[SoapNote]) -> None:
+    """What the evidence checker (delphos/evidence) flags on the engine's notes, by kind.
+
+    The engine's promise is that each flag is the checker's mistake, not the note's."""
+    kinds: Counter[str] = Counter()
+    statements = unsupported = 0
+    for source, note in zip(sources, notes, strict=True):
+        summary = verify(source, note.sections()).summary
+        statements += summary.statements
+        unsupported += summary.support.unsupported
+        kinds.update({k: v for k, v in summary.issues.model_dump().items() if v})
+    flags = ", ".join(f"{kind} {count}" for kind, count in sorted(kinds.items())) or "none"
+    print(
+        f"\n  evidence checker on {statements} statements: {unsupported} unsupported; "
+        f"flags: {flags}"
     )
 
 
