@@ -1,50 +1,38 @@
 """Read the clinical cues of a span of text, word by word, from ``local_lexicon``.
 
-The lexicon is compiled once at import into lookup tables keyed by a phrase's first word,
-so reading a span costs a dictionary lookup per word (plus a check of the few phrases that
-start with it): linear in the text, with no regular-expression alternation of hundreds of
-words tried at every character. Words are folded (lower case, no accents) once per
-distinct word per note.
+The lexicon is compiled once at import (``local_trie``) into lookup tables keyed by a
+phrase's first word, so reading a span costs a dictionary lookup per word (plus a check
+of the few phrases that start with it): linear in the text, with no regular-expression
+alternation of hundreds of words tried at every character. Words are folded (lower case,
+no accents) once per distinct word per note.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final
 
+from delphos.engines.local_lexicon import NEGATION_REACH as _REACH
 from delphos.engines.local_lexicon import (
-    CASE_SENSITIVE,
-    LEXICON,
     NEGATIONS,
     NUMBER_WORDS,
     SYMPTOM_STEMS,
 )
-from delphos.engines.local_lexicon import NEGATION_REACH as _REACH
 
-Section = Literal["S", "O", "A", "P"]
-SECTIONS: Final[tuple[Section, ...]] = ("S", "O", "A", "P")
-_SECTION_INDEX: Final[dict[str, int]] = {s: i for i, s in enumerate(SECTIONS)}
-
-CLIN: Final = 1
-COND: Final = 2
-DROP: Final = 4
-TO_O: Final = 8
-TO_AP: Final = 16
-TEST: Final = 32
-RESULT: Final = 64
-_FLAG_NAMES: Final[dict[str, int]] = {
-    "test": TEST,
-    "result": RESULT,
-    "clin": CLIN,
-    "cond": COND,
-    "drop": DROP,
-    "to_o": TO_O,
-    "to_ap": TO_AP,
-}
+# Re-exported: the engine's modules read sections and flags from here.
+from delphos.engines.local_trie import CLIN as CLIN
+from delphos.engines.local_trie import COND as COND
+from delphos.engines.local_trie import DROP as DROP
+from delphos.engines.local_trie import RESULT as RESULT
+from delphos.engines.local_trie import SECTION_INDEX, TABLES, Node, Signal, Spec, merge
+from delphos.engines.local_trie import SECTIONS as SECTIONS
+from delphos.engines.local_trie import TEST as TEST
+from delphos.engines.local_trie import TO_AP as TO_AP
+from delphos.engines.local_trie import TO_O as TO_O
+from delphos.engines.local_trie import Section as Section
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +43,7 @@ class Cues:
     flags: int = 0
 
     def weight(self, section: Section) -> int:
-        return self.weights[_SECTION_INDEX[section]]
+        return self.weights[SECTION_INDEX[section]]
 
     @property
     def strongest(self) -> int:
@@ -83,140 +71,12 @@ class Cues:
 
 NO_CUES: Final = Cues()
 
-# --- compiling the lexicon ---------------------------------------------------------------
 
-# A phrase token after the first: ("=", word) exact, ("^", stem) prefix, ("#", kind)
-# number, ("*", "") any word.
-_Spec = tuple[str, str]
-_Signal = tuple[tuple[int, int, int, int], int]
+def clinical(cues: Cues) -> bool:
+    """Whether a span says something clinical: a clinical word, a condition or a strong
+    cue for a section."""
+    return cues.has(CLIN | COND) or cues.strongest >= 3
 
-
-def _signal(names: str) -> _Signal:
-    weights = [0, 0, 0, 0]
-    flags = 0
-    for name in names.split():
-        if name in _FLAG_NAMES:
-            flags |= _FLAG_NAMES[name]
-        else:
-            weights[_SECTION_INDEX[name[0]]] = int(name[1:])
-    return (weights[0], weights[1], weights[2], weights[3]), flags
-
-
-def _merge(old: _Signal | None, new: _Signal) -> _Signal:
-    if old is None:
-        return new
-    (a0, a1, a2, a3), fa = old
-    (b0, b1, b2, b3), fb = new
-    return (
-        (
-            a0 if a0 > b0 else b0,
-            a1 if a1 > b1 else b1,
-            a2 if a2 > b2 else b2,
-            a3 if a3 > b3 else b3,
-        ),
-        fa | fb,
-    )
-
-
-def _spec(token: str) -> _Spec:
-    if token == "*":
-        return ("*", "")
-    if token.startswith("#"):
-        return ("#", token[1:] or "any")
-    if token.endswith("*"):
-        return ("^", token[:-1])
-    return ("=", token)
-
-
-def _expand(phrase: str) -> list[list[str]]:
-    """Every token sequence a phrase stands for (``a/b`` choices, ``[x]`` optional)."""
-    choices: list[list[str | None]] = []
-    for token in phrase.split():
-        if token.startswith("[") and token.endswith("]"):
-            choices.append([None, *token[1:-1].split("/")])
-        else:
-            choices.append(list(token.split("/")))
-    return [[t for t in combo if t is not None] for combo in itertools.product(*choices)]
-
-
-class _Node:
-    """A trie node: phrases continue through ``exact`` words or ``special`` specs."""
-
-    __slots__ = ("exact", "signal", "special")
-
-    def __init__(self) -> None:
-        self.exact: dict[str, _Node] = {}
-        self.special: list[tuple[_Spec, _Node]] = []
-        self.signal: _Signal | None = None
-
-    def child(self, spec: _Spec) -> _Node:
-        if spec[0] == "=":
-            node = self.exact.get(spec[1])
-            if node is None:
-                node = self.exact[spec[1]] = _Node()
-            return node
-        for known, node in self.special:
-            if known == spec:
-                return node
-        node = _Node()
-        self.special.append((spec, node))
-        return node
-
-
-@dataclass(frozen=True, slots=True)
-class _Tables:
-    first: dict[str, _Node]  # by the first word, folded
-    prefix: dict[str, _Node]  # by the stem the first word starts with
-    prefix_lengths: tuple[int, ...]
-    suffix: dict[str, _Signal]  # one-word entries by ending
-    suffix_lengths: tuple[int, ...]
-    number_first: list[tuple[str, _Node]]  # phrases opening with a number, by number kind
-    case_first: dict[str, _Node]  # by the first word exactly as written
-
-
-def _compile() -> _Tables:
-    first: dict[str, _Node] = {}
-    prefix: dict[str, _Node] = {}
-    suffix: dict[str, _Signal] = {}
-    number_first: dict[str, _Node] = {}
-    case_first: dict[str, _Node] = {}
-    for names, phrases, case_sensitive in itertools.chain(
-        ((n, p, False) for n, p in LEXICON), ((n, p, True) for n, p in CASE_SENSITIVE)
-    ):
-        signal = _signal(names)
-        for phrase in phrases.split("|"):
-            for tokens in _expand(phrase):
-                head = tokens[0]
-                if head.startswith("*"):
-                    # Suffix entries are single words (drug classes, "-itis").
-                    suffix[head[1:]] = _merge(suffix.get(head[1:]), signal)
-                    continue
-                if case_sensitive:
-                    table, key = case_first, head
-                elif head.startswith("#"):
-                    table, key = number_first, head[1:] or "any"
-                elif head.endswith("*"):
-                    table, key = prefix, head[:-1]
-                else:
-                    table, key = first, head
-                node = table.get(key)
-                if node is None:
-                    node = table[key] = _Node()
-                for token in tokens[1:]:
-                    node = node.child(_spec(token))
-                node.signal = _merge(node.signal, signal)
-    return _Tables(
-        first=first,
-        prefix=prefix,
-        prefix_lengths=tuple(sorted({len(p) for p in prefix})),
-        suffix=suffix,
-        suffix_lengths=tuple(sorted({len(s) for s in suffix})),
-        number_first=list(number_first.items()),
-        case_first=case_first,
-    )
-
-
-_TABLES: Final = _compile()
 
 # --- reading text --------------------------------------------------------------------------
 
@@ -249,8 +109,8 @@ class _Word:
     number: float | None  # the value, when the token is written in digits
     negation: bool
     symptom: bool
-    roots: tuple[_Node, ...]  # trie nodes of the phrases this word can open
-    signal: _Signal | None  # one-word entries matched by ending
+    roots: tuple[Node, ...]  # trie nodes of the phrases this word can open
+    signal: Signal | None  # one-word entries matched by ending
 
 
 def _fold(word: str) -> str:
@@ -263,14 +123,14 @@ def _fold(word: str) -> str:
 
 def _analyse(raw: str) -> _Word:
     norm = _fold(raw)
-    tables = _TABLES
+    tables = TABLES
     number: float | None = None
     if raw[0].isdigit():
         try:
             number = float(raw.replace(",", "."))
         except ValueError:
             number = None  # "1.2.3": a list number, not a value
-    roots: list[_Node] = []
+    roots: list[Node] = []
     node = tables.first.get(norm)
     if node is not None:
         roots.append(node)
@@ -283,13 +143,13 @@ def _analyse(raw: str) -> _Word:
         node = tables.prefix.get(norm[:length])
         if node is not None:
             roots.append(node)
-    signal: _Signal | None = None
+    signal: Signal | None = None
     for length in tables.suffix_lengths:
         if length + 2 > len(norm):
             break
         found = tables.suffix.get(norm[-length:])
         if found is not None:
-            signal = _merge(signal, found)
+            signal = merge(signal, found)
     if number is not None or norm in NUMBER_WORDS:
         roots.extend(n for kind, n in tables.number_first if _number_fits(kind, raw, number, norm))
     return _Word(
@@ -316,7 +176,7 @@ def _number_fits(kind: str, raw: str, number: float | None, norm: str) -> bool:
     return False
 
 
-def _fits(spec: _Spec, word: _Word, raw: str) -> bool:
+def _fits(spec: Spec, word: _Word, raw: str) -> bool:
     kind, value = spec
     if kind == "=":
         return word.norm == value
@@ -366,15 +226,15 @@ class CueReader:
             return NO_CUES
         stop = bisect_left(self._starts, end)
         words = self._words
-        signal: _Signal | None = None
+        signal: Signal | None = None
         for i in self._active[first:last]:
             word = words[i]
             if word.signal is not None:
-                signal = _merge(signal, word.signal)
+                signal = merge(signal, word.signal)
             for root in word.roots:
                 signal = self._walk(root, i + 1, stop, signal)
             if word.negation and self._symptom_follows(i, stop):
-                signal = _merge(signal, _NEGATED_SYMPTOM)
+                signal = merge(signal, _NEGATED_SYMPTOM)
         if signal is None:
             return NO_CUES
         return Cues(signal[0], signal[1])
@@ -390,11 +250,11 @@ class CueReader:
         """How many words starting inside ``[start, end)`` can signal something."""
         return bisect_left(self._active_starts, end) - bisect_left(self._active_starts, start)
 
-    def _walk(self, node: _Node, j: int, stop: int, acc: _Signal | None) -> _Signal | None:
+    def _walk(self, node: Node, j: int, stop: int, acc: Signal | None) -> Signal | None:
         """Merge the signals of every phrase through ``node`` that the words from ``j``
         (before ``stop``) complete; a phrase never crosses a hard gap."""
         if node.signal is not None:
-            acc = _merge(acc, node.signal)
+            acc = merge(acc, node.signal)
         if j >= stop or self._hard[j] or not (node.exact or node.special):
             return acc
         word = self._words[j]
@@ -415,4 +275,4 @@ class CueReader:
         return False
 
 
-_NEGATED_SYMPTOM: Final[_Signal] = ((2, 0, 0, 0), 0)
+_NEGATED_SYMPTOM: Final[Signal] = ((2, 0, 0, 0), 0)

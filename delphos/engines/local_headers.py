@@ -77,3 +77,17 @@ def fix_swapped_roles(cues: CueReader, turns: list[Turn]) -> list[Turn]:
     if you["patient"] * (me["clinician"] + 1) <= you["clinician"] * (me["patient"] + 1):
         return turns
     return [Turn(_SWAP[t.speaker], t.start, t.end) for t in turns]
+
+
+_SENTENCE_END = ".!?…"
+
+
+def is_question(text: str, start: int, end: int, tagged: bool) -> bool:
+    """Whether ``text[start:end]`` asks: it ends in "?" or, in an unpunctuated dialogue,
+    starts like a question."""
+    last = text[end - 1]
+    if last == "?":
+        return True
+    if not tagged or last in _SENTENCE_END:
+        return False
+    return QUESTION_START.match(text, start, end) is not None

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from delphos.engines.local_answers import PatientTurns
 from delphos.engines.local_clean import language_of
 from delphos.engines.local_cues import (
-    CLIN,
     COND,
     DROP,
     NO_CUES,
@@ -26,29 +26,28 @@ from delphos.engines.local_cues import (
     CueReader,
     Cues,
     Section,
+    clinical,
 )
 from delphos.engines.local_headers import (
     HEADER,
     HEADER_COLON,
     HEADER_MODE,
     HEADER_REACH,
-    QUESTION_START,
     STRUCTURAL,
     Mode,
     fix_swapped_roles,
+    is_question,
 )
 from delphos.engines.local_lines import NoteLines
 from delphos.engines.local_problems import Announcement, find_problem
 from delphos.engines.local_segment import (
     Span,
-    Turn,
     is_unpunctuated,
     split_clauses,
     split_sentences,
     split_turns,
     trim,
 )
-from delphos.engines.local_yesno import statement
 from delphos.soap.note import SoapNote
 
 # How strongly the current phase claims a sentence: a cue of weight 3 for another
@@ -61,20 +60,11 @@ _START_FLOOR: Final = 1
 # In a tagged dialogue, "assessment"/"plan" talk before the middle of the visit is usually
 # history ("the plan your cardiologist gave you"), not the doctor's own assessment.
 _AP_EARLIEST: Final = 0.5
-# A patient's first sentence after a clinical question is kept as its answer when short
-# ("no .", "about five weeks"), even with no clinical word of its own.
-_ANSWER_MAX_WORDS: Final = 25
-
-# An answer of this many words or more is kept without the question that prompted it.
-_ANSWER_ALONE_WORDS: Final = 5
-# Words of a question that make it part of the examination ("does it hurt here?").
-_EXAM_WORDS: Final = frozenset({"here", "this", "press", "push", "pressing", "pushing", "aqui"})
 
 _TIE_ORDER: Final[tuple[Section, ...]] = ("P", "A", "O", "S")
 # Indexes into (S, O, A, P) of the sections each phase claims.
 _PHASE_INDEXES: Final[dict[str, tuple[int, ...]]] = {"S": (0,), "O": (1,), "AP": (2, 3)}
 
-_SENTENCE_END = ".!?…"
 # A typed line naming a condition has at most this many words.
 _NAMING_MAX_WORDS: Final = 8
 
@@ -97,6 +87,7 @@ class _Builder:
         # The last history line of a typed note that only names a condition: its
         # impression if nothing else is.
         self.impression: int | None = None
+        self.patients = PatientTurns(text, self.cues, self.out, self.language, self.unpunctuated)
 
     def _emit(self, section: Section, parts: list[Span], turn: int, same_line: bool) -> None:
         self.out.emit(section, parts, turn, same_line)
@@ -133,10 +124,6 @@ class _Builder:
             return "A" if cues.has(COND) else "P"
         return next(s for s in _TIE_ORDER if SECTIONS.index(s) in tied)
 
-    @staticmethod
-    def _clinical(cues: Cues) -> bool:
-        return cues.has(CLIN | COND) or cues.strongest >= 3
-
     def _phase_content(self, cues: Cues) -> bool:
         # What the phase expects keeps a sentence on a weaker cue: "there is tenderness
         # of the greater tuberosity" while examining, "IgA deficiency" while assessing.
@@ -152,14 +139,6 @@ class _Builder:
         # "Let's continue the prozac 20 mg a day, do you need a refill?" is a plan that
         # happens to end in a question: past the history, a strong cue keeps it.
         return self.mode != "S" and max(cues.weights[1:]) >= 3
-
-    def _is_question(self, start: int, end: int) -> bool:
-        last = self.text[end - 1]
-        if last == "?":
-            return True
-        if not self.tagged or last in _SENTENCE_END:
-            return False
-        return QUESTION_START.match(self.text, start, end) is not None
 
     def _set_mode(self, mode: Mode) -> None:
         self.mode = mode
@@ -214,13 +193,13 @@ class _Builder:
         for cues in clause_cues:
             summary = summary | cues
         if header is None:
-            if self._is_question(start, end) and not self._decides(summary):
-                return (start, end) if self.tagged and self._clinical(summary) else None
+            if is_question(self.text, start, end, self.tagged) and not self._decides(summary):
+                return (start, end) if self.tagged and clinical(summary) else None
             announced = find_problem(self.text, start, end, self.mode == "AP")
             if announced is not None and self._announce(announced, start, end, turn):
                 return None
             self._transition(summary, start)
-            if not self._clinical(summary) and not self._phase_content(summary):
+            if not clinical(summary) and not self._phase_content(summary):
                 return None
             naming = self._names_a_condition(summary, start, end)
             if naming and (self.mode != "S" or self.out.has_section("O")):
@@ -263,7 +242,7 @@ class _Builder:
         for _, cues in clauses:
             if forced is not None:
                 labels.append(forced)
-            elif self._clinical(cues) or cues.strongest >= 2:
+            elif clinical(cues) or cues.strongest >= 2:
                 labels.append(self._pick(cues, floor))
             else:
                 labels.append(None)
@@ -306,7 +285,7 @@ class _Builder:
         clause and impression go to the Assessment, the rest is placed as usual."""
         name = announced.name
         # "for your migraines, …" is a problem only if it names a condition.
-        if not announced.ordinal and (name is None or not self._clinical(self.cues.read(*name))):
+        if not announced.ordinal and (name is None or not clinical(self.cues.read(*name))):
             return False
         before = trim(self.text, start, announced.start)
         if before[0] < before[1]:
@@ -345,66 +324,6 @@ class _Builder:
         between = self.text[left[1] : right[0]]
         return len(between) <= 4 and not any(c.isalnum() for c in between)
 
-    # --- patient sentences ----------------------------------------------------------------
-
-    def patient_turn(self, turn: Turn, index: int, question: Span | None) -> None:
-        self.out.patient_speaking = True
-        try:
-            self._patient_sentences(turn, index, question)
-        finally:
-            self.out.patient_speaking = False
-
-    def _patient_sentences(self, turn: Turn, index: int, question: Span | None) -> None:
-        first = True
-        for span in split_sentences(self.text, turn.start, turn.end, self.unpunctuated):
-            start, end = trim(self.text, *span)
-            if start >= end:
-                continue
-            cues = self.cues.read(start, end)
-            if first and question is not None:
-                first = False
-                if self._clinical(cues) or self._short(start, end):
-                    self._emit_answer(question, (start, end), index)
-                continue
-            first = False
-            if self._is_question(start, end) or not self._clinical(cues):
-                continue
-            self._emit("S", [(start, end)], index, same_line=True)
-
-    def _emit_answer(self, question: Span, answer: Span, index: int) -> None:
-        # During the examination, "does this hurt?" "yes" is a finding; history questions
-        # asked meanwhile ("any fever?") stay history.
-        section: Section = "S"
-        if self.mode == "O" and (
-            self.cues.read(*question).weight("O") >= 2
-            or self.cues.count_words(*question, _EXAM_WORDS) > 0
-        ):
-            section = "O"
-        q_text = self.text[question[0] : question[1]]
-        a_text = self.text[answer[0] : answer[1]]
-        made = statement(q_text, a_text, self.language)
-        if made is not None:
-            self.out.emit_template(section, made, [question, answer], index)
-            return
-        if self._long_enough(answer):
-            # A full answer says it all; the question would only add "you" and a "?".
-            self._emit(section, [answer], index, same_line=False)
-            return
-        if self.text[question[1] - 1] == "?":
-            self._emit(section, [question, answer], index, same_line=False)
-        else:
-            # Unpunctuated ASR: question and answer would run together on one line.
-            self._emit(section, [question], index - 1, same_line=False)
-            self._emit(section, [answer], index, same_line=False)
-
-    def _long_enough(self, answer: Span) -> bool:
-        return self.text.count(" ", *answer) >= _ANSWER_ALONE_WORDS and self._clinical(
-            self.cues.read(*answer)
-        )
-
-    def _short(self, start: int, end: int) -> bool:
-        return self.text.count(" ", start, end) < _ANSWER_MAX_WORDS
-
     # --- driver -------------------------------------------------------------------------
 
     def run(self) -> SoapNote:
@@ -415,7 +334,7 @@ class _Builder:
         question: Span | None = None
         for index, turn in enumerate(turns):
             if turn.speaker == "patient":
-                self.patient_turn(turn, index, question)
+                self.patients.read(turn, index, question, examining=self.mode == "O")
                 question = None
                 continue
             for span in split_sentences(self.text, turn.start, turn.end, self.unpunctuated):
