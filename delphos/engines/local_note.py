@@ -301,7 +301,8 @@ class _Builder:
         cues = [self.cues.read(a, b) for a, b in clauses]
         # The impression runs from the name to the first clause that orders something.
         cut = 1 if name is not None else 0
-        while cut < len(clauses) and not _orders(cues[cut]):
+        # A question ("…, you must be due to see her again soon?") is no impression.
+        while cut < len(clauses) and not _orders(cues[cut]) and self.text[end - 1] != "?":
             cut += 1
         if cut:
             a, b = trim(self.text, clauses[0][0], clauses[cut - 1][1])

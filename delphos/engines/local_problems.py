@@ -49,7 +49,7 @@ _STANDPOINT = re.compile(
 )
 # Between the announcement and the name: pauses, fillers, a second "for your".
 _BRIDGE = re.compile(
-    r"(?:[\s,;:\-]+|\b(?:um+|uh+|so|and|is|was|for|with|of|regarding|your|the|his|her|"
+    r"(?:[\s,;:\-]+|\b[^\W\d_]+-(?=\s)|\b(?:um+|uh+|so|and|is|was|for|with|of|regarding|your|the|his|her|"
     r"that's|that is|which is|é|e|o|a|de|do|da|com|seu|sua)\b)*",
     re.IGNORECASE,
 )
@@ -61,6 +61,7 @@ _NAME_STOP: Final = frozenset(
     "tem parece que mas".split()
 )
 _NAME_MAX_WORDS: Final = 6
+_PROBLEM_WORDS: Final = frozenset("problem issue concern diagnosis problema".split())
 _WORD = re.compile(r"[^\s,;:.!?]+")
 
 
@@ -85,7 +86,13 @@ def find_problem(text: str, start: int, end: int, in_plan: bool) -> Announcement
     if found:
         # "for your second problem for, I know …, so for your second problem, your
         # hypertension": the announcement that names the problem counts.
-        named = [(m, name) for m in found if (name := _name(text, m.end(), end)) is not None]
+        named = [
+            (m, name)
+            for m in found
+            if (name := _name(text, m.end(), end)) is not None
+            # "the first diagnosis, the first problem of the lung cancer": not a name.
+            and _PROBLEM_WORDS.isdisjoint(text[name[0] : name[1]].lower().split())
+        ]
         first = found[0]
         if not named:
             return Announcement(first.start(), first.end(), None, True)
@@ -103,6 +110,9 @@ def find_problem(text: str, start: int, end: int, in_plan: bool) -> Announcement
     name = _name(text, topic.end(), end, need_pause=True)
     if name is None:
         return None
+    if text[name[0] : name[1]].split()[-1].lower() in _PROBLEM_WORDS:
+        # "for your last ish issue, your epilepsy, …": an announcement after all.
+        return Announcement(topic.start(), name[1], _name(text, name[1], end), True)
     return Announcement(topic.start(), topic.end(), name, False)
 
 
@@ -125,6 +135,6 @@ def _name(text: str, start: int, end: int, need_pause: bool = False) -> Span | N
         count += 1
     if first is None:
         return None
-    if need_pause and (last >= end or text[last] not in ",:;"):
-        return None
+    if need_pause and text[last:end].lstrip()[:1] not in (",", ":", ";"):
+        return None  # "for your knee pain , …" (ASR spaces the comma)
     return (first, last)

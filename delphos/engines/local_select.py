@@ -94,7 +94,8 @@ def finish(
         if candidate.section in ("A", "P"):
             text = _statements(text)
         words = len(text.split())
-        if not text or (words < _MIN_WORDS and not _DIGIT.search(text) and not candidate.content):
+        short = words < _MIN_WORDS and not _DIGIT.search(text) and not candidate.content
+        if not text or (short and not candidate.keep):  # a problem's name is kept alone
             continue
         key = text.casefold().rstrip(".?!")
         if key in seen:
