@@ -292,10 +292,16 @@ class _Builder:
             self._place_sentence(before, turn)  # the end of the previous problem
         self._set_mode("AP")
         self.out.problem += 1
-        if name is None:
+        if name is not None:
+            self.out.problem_names[self.out.problem] = self.text[name[0] : name[1]]
+        if name is None or (announced.ordinal and name[1] <= announced.end):
+            if name is not None:
+                # "from a depression standpoint, it's, your first problem, I think …":
+                # the name on its own line, the impression after the announcement.
+                self.out.emit("A", [name], turn, same_line=False, names=True)
+            name = None
             clauses = split_clauses(self.text, *trim(self.text, announced.end, end))
         else:
-            self.out.problem_names[self.out.problem] = self.text[name[0] : name[1]]
             # The name is a clause of its own even where no comma sets it off.
             clauses = [name, *split_clauses(self.text, *trim(self.text, name[1], end))]
         cues = [self.cues.read(a, b) for a, b in clauses]

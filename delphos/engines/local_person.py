@@ -219,10 +219,10 @@ def _subject(tokens: list[str], bare: list[str], i: int, before: str) -> tuple[l
     between = tokens[i + 1 : j]
     if verb in _AUXILIARIES:
         return ["the", "patient", *between, _AUXILIARIES[verb] + verb_tail], j - i + 1
+    if verb in _PRESENT:  # before the "-ed" test: "need" is no past tense
+        return ["the", "patient", *between, _third(verb) + verb_tail], j - i + 1
     if verb in _PAST or (verb.endswith("ed") and len(verb) > 3 and verb.isalpha()):
         return ["the", "patient", *between, verb_token], j - i + 1
-    if verb in _PRESENT:
-        return ["the", "patient", *between, _third(verb) + verb_tail], j - i + 1
     return [], 0
 
 

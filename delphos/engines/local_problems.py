@@ -31,6 +31,7 @@ _ORDINAL = re.compile(
     r"|\bproblema\s+(?:n[uú]mero\s+)?(?:um|dois|tr[eê]s|quatro|cinco|[1-6])\b",
     re.IGNORECASE,
 )
+_MAY_ANNOUNCE = re.compile(r"problem|issue|number|diagnos|concern|ponto")
 # "for your migraines, …" at the start of a sentence in the assessment and plan: the
 # topic before the comma is the problem (only when it names a condition, checked by the
 # caller).
@@ -82,7 +83,9 @@ def find_problem(text: str, start: int, end: int, in_plan: bool) -> Announcement
     migraines, …", "from a depression standpoint, …") only at the start of a sentence of
     the assessment and plan, and only if it names a condition (checked by the caller).
     """
-    found = list(_ORDINAL.finditer(text, start, end))
+    sentence = text[start:end].lower()
+    # A cheap screen first: the regular expression is tried only where it can match.
+    found = list(_ORDINAL.finditer(text, start, end)) if _MAY_ANNOUNCE.search(sentence) else []
     if found:
         # "for your second problem for, I know …, so for your second problem, your
         # hypertension": the announcement that names the problem counts.
@@ -95,6 +98,10 @@ def find_problem(text: str, start: int, end: int, in_plan: bool) -> Announcement
         ]
         first = found[0]
         if not named:
+            # "from a depression standpoint, it's, your first problem, …"
+            before = _STANDPOINT.match(text, start, first.start())
+            if before is not None:
+                return Announcement(start, first.end(), before.span("name"), True)
             return Announcement(first.start(), first.end(), None, True)
         match, name = named[0]
         # What lies between a nameless first try and the named one is left out.

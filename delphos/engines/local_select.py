@@ -82,9 +82,13 @@ def finish(
     problem_names: dict[int, str] | None = None,
 ) -> SoapNote:
     cleaned: list[tuple[int, Candidate, str, int]] = []
+    # A line's worth is read before "you" is rewritten: talk addressed to the patient is
+    # about the visit more often than about its findings.
+    worths: dict[int, float] = {}
     seen: set[str] = set()
     for index, candidate in enumerate(candidates):
         text = clean(candidate.text, language)
+        said = text
         if candidate.patient:
             text = " ".join(
                 third_person(m.group().strip(), language) for m in _SENTENCE.finditer(text)
@@ -102,6 +106,7 @@ def finish(
             continue
         seen.add(key)
         cleaned.append((index, candidate, text, words))
+        worths[index] = _worth(candidate, said, max(len(said.split()), 1))
 
     budget = max(_BUDGET_FLOOR, int(BUDGET_SHARE * transcript_words))
     total = sum(words for *_, words in cleaned)
@@ -110,7 +115,7 @@ def finish(
         # Least clinical first; ties go to the longer line, then the later one.
         order = sorted(
             (c for c in cleaned if not c[1].keep),
-            key=lambda c: (_worth(c[1], c[2], c[3]), -c[3], -c[0]),
+            key=lambda c: (worths[c[0]], -c[3], -c[0]),
         )
         left = {s: sum(1 for c in cleaned if c[1].section == s) for s in SECTIONS}
         for index, candidate, _, words in order:
