@@ -189,7 +189,8 @@ def print_evidence(sources: Sequence[str], notes: Sequence[SoapNote]) -> None:
     kinds: Counter[str] = Counter()
     statements = unsupported = 0
     for source, note in zip(sources, notes, strict=True):
-        summary = verify(source, note.sections()).summary
+        sections: dict[str, str] = {key: text for key, text in note.sections().items()}
+        summary = verify(source, sections).summary
         statements += summary.statements
         unsupported += summary.support.unsupported
         kinds.update({k: v for k, v in summary.issues.model_dump().items() if v})
