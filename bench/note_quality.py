@@ -32,7 +32,7 @@ from pathlib import Path
 from rouge_score import rouge_scorer
 
 from delphos.engines.local import LocalEngine
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 _SECTIONS = ("subjective", "objective", "assessment", "plan")

@@ -18,6 +18,7 @@ from delphos.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from delphos.records import MAX_ID_CHARS, id_problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -109,7 +110,6 @@ def _validation_failed(errors: list[ErrorDetails]) -> ValidationFailed:
     return ValidationFailed(f"Invalid request: check {names}", fields=fields)
 
 
-MAX_ID_CHARS = 255
 # ASCII digits only: int() also takes "", "+5", " 5", "5_0" and non-ASCII digits, none of
 # which is the `integer` the document promises. 19 digits hold any cursor (< 2**63).
 _QUERY_INT = re.compile(r"[0-9]{1,19}")
@@ -132,12 +132,10 @@ def path_id(request: Request, name: str = "consultation_id") -> str:
     """A path id, refused (422, field named) unless it could be a stored id: 1-255
     characters and no NUL, which PostgreSQL cannot even compare (a 500 otherwise)."""
     value: str = request.path_params[name]
-    if not 1 <= len(value) <= MAX_ID_CHARS:
-        message, kind = f"1-{MAX_ID_CHARS} characters", "length"
-    elif "\x00" in value:
-        message, kind = "must not contain NUL (U+0000) characters", "value_error"
-    else:
+    problem = id_problem(value)
+    if problem is None:
         return value
+    message, kind = problem
     raise ValidationFailed(
         f"{name} must be 1-{MAX_ID_CHARS} characters without NUL",
         fields=[{"field": name, "message": message, "type": kind}],

@@ -31,8 +31,8 @@ from delphos.errors import (
 )
 from delphos.evidence.models import Evidence
 from delphos.evidence.routes import VerifyRequest
+from delphos.records import NO_NUL_SCHEMA
 from delphos.soap.schemas import (
-    NO_NUL_SCHEMA,
     ErrorEvent,
     PartialEvent,
     SoapEvent,

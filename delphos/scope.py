@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from delphos.db.repository import TenantRef
 from delphos.http import path_id
+from delphos.records import TenantRef
 from delphos.state import AppState
 
 

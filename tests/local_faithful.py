@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from delphos.engines.local_clean import clean, language_of
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 TEMPLATE_LEADS = ("denies", "reports", "nega", "refere")
 _TAG = re.compile(r"^\s*\[[^\]\n]{1,40}\]\s*", re.MULTILINE)

@@ -360,7 +360,7 @@ def test_engine_failures_answer_as_documented(
     scenario = (
         Scenario(status=500)
         if failure == "engine-down"
-        else Scenario(text=json.dumps(note.as_json()), stall_after=40)
+        else Scenario(text=json.dumps(note.sections()), stall_after=40)
     )
     fake_anthropic.push(scenario, scenario)
     with failing_engine_server(generation_timeout=timeout) as srv:

@@ -8,10 +8,9 @@ empties the spool. A spool left by a previous process is replayed by ``start()``
 Writes are idempotent (see ``repository.save_note``), so a write that timed out but did
 commit is harmlessly repeated.
 
-Usage from a request handler: call ``recorder.record_detached(record)`` and return. The
-write then runs in a task the recorder owns, so it completes even if the client
-disconnects and the request task is cancelled. ``await recorder.record(record)`` is for
-callers that want to wait; it never raises.
+``await recorder.record(record)`` returns once the note is durable (in the database, or
+fsync'd to the spool); it never raises. The write runs in a task the recorder owns, so it
+completes even if the caller is cancelled (a client that disconnects).
 
 Records the database refuses for good (a constraint violation, not an outage) would block
 the backlog forever; they are moved to ``<spool>.rejected`` (same format) for an operator
@@ -41,10 +40,9 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
-from delphos.db.repository import NoteRecord, check_external_id, save_note
-from delphos.engines.base import Usage
+from delphos.db.repository import check_external_id, save_note
 from delphos.metrics import NOTE_BACKLOG
-from delphos.soap.note import SoapNote
+from delphos.records import NoteRecord, SoapNote, Usage
 
 logger = logging.getLogger(__name__)
 
@@ -280,23 +278,17 @@ class NoteRecorder:
                 os.close(fd)
         return own_path, own_fd, lines
 
-    def record_detached(self, rec: NoteRecord) -> asyncio.Task[None]:
-        """Persist or spool ``rec`` in a task the recorder keeps until it is done.
-
-        The request that produced the note may be cancelled; this task is not.
-        """
-        task = asyncio.get_running_loop().create_task(self._record(rec))
-        self._detached.add(task)
-        task.add_done_callback(self._detached.discard)
-        return task
-
     async def record(self, rec: NoteRecord) -> None:
         """Persist ``rec`` now, or spool it for the background retry.
 
         Never raises because of the database or the spool. If the caller is cancelled
-        while waiting, the cancellation propagates but the write itself carries on.
+        while waiting, the cancellation propagates but the write itself carries on, in a
+        task the recorder keeps until it is done.
         """
-        await asyncio.shield(self.record_detached(rec))
+        task = asyncio.get_running_loop().create_task(self._record(rec))
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        await asyncio.shield(task)
 
     async def _record(self, rec: NoteRecord) -> None:
         try:

@@ -40,7 +40,7 @@ from delphos.engines.local_segment import (
 )
 from delphos.engines.local_select import Candidate, finish
 from delphos.engines.local_yesno import statement
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 Mode = Literal["S", "O", "AP"]
 

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from delphos.evidence.verify import verify
 from delphos.http import read_model
-from delphos.soap.schemas import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
+from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
 from delphos.state import AppState
 
 Text = Annotated[str, NoNul]
