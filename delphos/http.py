@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -142,5 +142,28 @@ def path_id(request: Request, name: str = "consultation_id") -> str:
     )
 
 
-def error_response(exc: DelphosError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault (`body` for the whole)")
+    message: str
+    type: str = Field(description="Stable machine-readable kind of error")
+
+
+# Every error body: the document's `Error` (plus `fields`: `ValidationErrorBody`).
+class Error(BaseModel):
+    code: str = Field(description="Stable machine-readable code")
+    message: str = Field(description="Human-readable; never patient text")
+
+
+class ValidationErrorBody(Error):
+    fields: list[FieldError] = Field(description="Every field at fault")
+
+
+def error_body(exc: DelphosError) -> Error:
+    fields = exc.extra.get("fields")
+    if fields is None:
+        return Error(code=exc.code, message=exc.message)
+    return ValidationErrorBody(code=exc.code, message=exc.message, fields=fields)
+
+
+def error_response(exc: DelphosError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(exc).model_dump(), status_code=exc.status_code, headers=headers)

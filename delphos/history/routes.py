@@ -25,8 +25,7 @@ from delphos.history.schemas import (
 )
 from delphos.http import query_int
 from delphos.routing import CONSULTATION_ID, ApiRoute, Operation, Param, model_response
-from delphos.scope import consultation_scope
-from delphos.state import AppState
+from delphos.scope import SCOPED_ERRORS, Services, consultation_scope
 
 SOAP_HASH = r"[0-9a-f]{64}"
 _SOAP_HASH = re.compile(SOAP_HASH)
@@ -47,8 +46,6 @@ PAGE_PARAMS = (
         "next_cursor of the previous page",
     ),
 )
-# What every consultation-scoped read may answer besides its 200.
-SCOPED_ERRORS = (Unauthorized, NotFound, ValidationFailed, InternalError, ServiceUnavailable)
 
 
 def _page(request: Request) -> tuple[int, int | None]:
@@ -67,7 +64,7 @@ async def consultation(request: Request) -> Response:
 
 async def consultations(request: Request) -> Response:
     """The caller's tenant's consultations, newest first, a page at a time."""
-    state: AppState = request.app.state.delphos
+    state: Services = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
     limit, cursor = _page(request)
     page = await repo.list_consultations(state.db, tenant.id, limit=limit, before_id=cursor)

@@ -26,10 +26,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from delphos.db import repository as repo
 from delphos.errors import DelphosError
 from delphos.live.consultation import ConsultationLoop
+from delphos.live.state import LiveServices
 from delphos.metrics import STT_LAG_DROPS, STT_SESSIONS, STT_SESSIONS_TOTAL
 from delphos.records import MAX_ID_CHARS, TenantRef, id_problem
 from delphos.settings import Settings
-from delphos.state import AppState
 from delphos.stt.audio import InvalidAudio, check_sample_rate
 from delphos.stt.session import Lagging, SessionClosed, Transcript, TranscriptionSession
 from delphos.stt.transcriber import Transcriber
@@ -152,7 +152,7 @@ def transcription_message(event: Transcript) -> dict[str, Any]:
     }
 
 
-async def _authenticate(ws: WebSocket, state: AppState) -> TenantRef | None:
+async def _authenticate(ws: WebSocket, state: LiveServices) -> TenantRef | None:
     key = ws.headers.get("x-api-key")
     if key:
         return await state.auth.authenticate(key)
@@ -163,7 +163,7 @@ async def _authenticate(ws: WebSocket, state: AppState) -> TenantRef | None:
 
 
 async def transcribe(ws: WebSocket) -> None:
-    state: AppState = ws.app.state.delphos
+    state: LiveServices = ws.app.state.delphos
     await ws.accept()
     channel = Channel(ws)
     # Authentication and parameters first: no audio is looked at before both pass.
@@ -202,7 +202,7 @@ async def transcribe(ws: WebSocket) -> None:
 
 async def _run_session(
     ws: WebSocket,
-    state: AppState,
+    state: LiveServices,
     channel: Channel,
     speech: Transcriber,
     tenant: TenantRef,
@@ -314,7 +314,7 @@ async def _run_session(
 
 
 async def _end(
-    state: AppState,
+    state: LiveServices,
     channel: Channel,
     session: TranscriptionSession,
     loop: ConsultationLoop | None,
@@ -346,7 +346,7 @@ async def _end(
 
 
 async def _save_audio(
-    state: AppState, session: TranscriptionSession, tenant: TenantRef, params: LiveParams
+    state: LiveServices, session: TranscriptionSession, tenant: TenantRef, params: LiveParams
 ) -> bool:
     if not state.settings.audio_retention or session.recorded_seconds <= 0:
         return False

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
@@ -103,7 +103,10 @@ class ErrorEvent(BaseModel):
     degraded: bool
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: list[dict[str, Any]] | None = None
+# (SSE event name, payload schema) in stream order.
+SSE_EVENTS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("status", StatusEvent),
+    ("partial", PartialEvent),
+    ("soap", SoapEvent),
+    ("error", ErrorEvent),
+)
