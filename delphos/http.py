@@ -72,15 +72,10 @@ def _parse_json(raw: bytes) -> Any:
         raise BadRequest("The request body is not valid JSON") from None
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """Parse the body as JSON, refusing (413) a body over `limit` bytes without reading it all."""
-    return _parse_json(await read_body(request, limit))
-
-
 async def read_model(request: Request, model: type[M], limit: int) -> M:
-    """`validate(model, await read_json(request, limit))` in one pass of pydantic's JSON
-    parser: the same answers, in a third of the time for a long consultation text (this is
-    on the cache-hit path of every request).
+    """The body (see `read_body`) validated as ``model`` in one pass of pydantic's JSON
+    parser: the same answers as json.loads then validation, in a third of the time for a
+    long consultation text (this is on the cache-hit path of every request).
     """
     raw = await read_body(request, limit)
     try:

@@ -19,7 +19,14 @@ from starlette.routing import BaseRoute
 from delphos import __version__
 from delphos.errors import DelphosError, ParseError, ProcessingError, ValidationFailed
 from delphos.http import Error, ValidationErrorBody
-from delphos.openapi_text import ERROR_DESCRIPTIONS, INFO_DESCRIPTION, SSE_DESCRIPTION
+from delphos.openapi_parts import (
+    ERROR_DESCRIPTIONS,
+    INFO_DESCRIPTION,
+    METHOD_NOT_ALLOWED,
+    SSE_DESCRIPTION,
+    ref,
+    sse_event,
+)
 from delphos.routing import ApiRoute, Operation
 
 # Error classes documented as one reusable answer (same status, either code).
@@ -30,12 +37,8 @@ _GROUPS: dict[type[DelphosError], str] = {
 _API_KEY: list[dict[str, list[str]]] = [{"ApiKey": []}]
 
 
-def _ref(name: str, kind: str = "schemas") -> dict[str, str]:
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
 def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": _ref(model.__name__)}}
+    return {"application/json": {"schema": ref(model.__name__)}}
 
 
 def _error_name(error: type[DelphosError]) -> str:
@@ -54,46 +57,15 @@ def _error_responses(routes: Sequence[ApiRoute]) -> dict[str, Any]:
         assert len({e.status_code for e in errors}) == 1, "one response, one status"
         body = ValidationErrorBody if errors == [ValidationFailed] else Error
         schema = {
-            **_ref(body.__name__),
+            **ref(body.__name__),
             "properties": {"code": {"enum": sorted(e.code for e in errors)}},
         }
         responses[name] = {
             "description": ERROR_DESCRIPTIONS[name],
             "content": {"application/json": {"schema": schema}},
         }
-    # Starlette's own answer (delphos.app maps it to an error body), for any operation.
-    responses["MethodNotAllowed"] = {
-        "description": "The path exists but does not serve this method",
-        "headers": {
-            "Allow": {
-                "description": "The methods the path serves",
-                "required": True,
-                "schema": {"type": "string"},
-            }
-        },
-        "content": {
-            "application/json": {
-                "schema": {**_ref("Error"), "properties": {"code": {"const": "METHOD_NOT_ALLOWED"}}}
-            }
-        },
-    }
+    responses["MethodNotAllowed"] = METHOD_NOT_ALLOWED
     return responses
-
-
-def _sse_event(name: str, payload: str) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "description": f"`event: {name}` with a {payload} as its data",
-        "required": ["event", "data"],
-        "properties": {
-            "event": {"const": name},
-            "data": {
-                "type": "string",
-                "contentMediaType": "application/json",
-                "contentSchema": _ref(payload),
-            },
-        },
-    }
 
 
 def _operation(op: Operation) -> dict[str, Any]:
@@ -110,13 +82,13 @@ def _operation(op: Operation) -> dict[str, Any]:
             doc["requestBody"]["description"] = op.body_description
     content: dict[str, Any] = {}
     if op.events:
-        oneof = [_ref(f"Sse{name.capitalize()}Event") for name, _ in op.events]
+        oneof = [ref(f"Sse{name.capitalize()}Event") for name, _ in op.events]
         content["text/event-stream"] = {"schema": {"description": SSE_DESCRIPTION, "oneOf": oneof}}
     if isinstance(op.ok, dict):
         content.update(op.ok)
     elif op.ok is not None:
         content.update(_json(op.ok))
-    errors = {str(e.status_code): _ref(_error_name(e), "responses") for e in op.errors}
+    errors = {str(e.status_code): ref(_error_name(e), "responses") for e in op.errors}
     ok = {"description": op.ok_description, "content": content}
     doc["responses"] = {"200": ok, **op.other_responses, **errors}
     return doc
@@ -134,7 +106,7 @@ def _schemas(routes: Sequence[ApiRoute]) -> dict[str, Any]:
         responses, key=lambda m: m.__name__
     )
     _, defs = models_json_schema(
-        [(m, "validation") for m in models], ref_template=_ref("{model}")["$ref"]
+        [(m, "validation") for m in models], ref_template=ref("{model}")["$ref"]
     )
     # Request bodies (and what they nest) keep their optional fields; the server always
     # sends every field of a response, so the document requires them all.
@@ -146,7 +118,7 @@ def _schemas(routes: Sequence[ApiRoute]) -> dict[str, Any]:
             schema["required"] = list(schema["properties"])
     for route in routes:
         for name, payload in route.operation.events:
-            schemas[f"Sse{name.capitalize()}Event"] = _sse_event(name, payload.__name__)
+            schemas[f"Sse{name.capitalize()}Event"] = sse_event(name, payload.__name__)
     return schemas
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, Field
 
@@ -157,7 +157,7 @@ class NoteRecord:
 # --- the live transcript ------------------------------------------------------------------
 
 TurnFlag = Literal["medication", "symptom", "diagnosis"]
-TURN_FLAGS: frozenset[str] = frozenset({"medication", "symptom", "diagnosis"})
+TURN_FLAGS: frozenset[str] = frozenset(get_args(TurnFlag))
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,6 @@ class ConsultationLoop:
     _worker: asyncio.Task[None] | None = None
     _soap_task: asyncio.Task[None] | None = None
     _soap_pending: str | None = None
-    soap_runs: int = 0
 
     async def start(self) -> None:
         """Continue an existing consultation: earlier sessions' turns count."""
@@ -83,12 +82,6 @@ class ConsultationLoop:
             await self._worker
         while self._soap_task is not None and not self._soap_task.done():
             await self._soap_task
-
-    async def abandon(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-        if self._soap_task is not None:
-            self._soap_task.cancel()
 
     # --- per turn ------------------------------------------------------------------------
 
@@ -173,7 +166,6 @@ class ConsultationLoop:
     async def _soap_loop(self) -> None:
         while self._soap_pending is not None:
             text, self._soap_pending = self._soap_pending, None
-            self.soap_runs += 1
             request = SoapRequest(consultation_id=self.consultation_id, accumulated_text=text)
             try:
                 async for name, data in self.notes.events(self.tenant, request):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
 from delphos.db.repository import AudioInfo
-from delphos.records import Turn
+from delphos.records import Turn, TurnFlag
 from delphos.routing import IsoDateTime, iso
 
 
@@ -21,7 +19,7 @@ class TranscriptTurn(BaseModel):
     original_text: str
     edited_text: str | None
     text: str = Field(description="edited_text when the clinician edited the turn, else original")
-    flags: list[Literal["medication", "symptom", "diagnosis"]]
+    flags: list[TurnFlag]
     started_at: IsoDateTime
     # The format on the property, not inside its anyOf: as the document always said.
     ended_at: str | None = Field(json_schema_extra={"format": "date-time"})

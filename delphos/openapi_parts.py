@@ -1,6 +1,9 @@
-"""The prose of the OpenAPI document (delphos.openapi assembles the rest from routes)."""
+"""The fixed parts of the OpenAPI document: its prose, Starlette's 405 answer and the
+shape of one SSE event (delphos.openapi assembles the rest from the route table)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 INFO_DESCRIPTION = """\
 Progressive SOAP notes over Server-Sent Events (the DELPHOS contract).
@@ -39,3 +42,42 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
     ),
     "ProcessingTimeout": "The generation took longer than the configured timeout",
 }
+
+
+def ref(name: str, kind: str = "schemas") -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+# Starlette's own answer (delphos.app maps it to an error body), for any operation.
+METHOD_NOT_ALLOWED: dict[str, Any] = {
+    "description": "The path exists but does not serve this method",
+    "headers": {
+        "Allow": {
+            "description": "The methods the path serves",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    "content": {
+        "application/json": {
+            "schema": {**ref("Error"), "properties": {"code": {"const": "METHOD_NOT_ALLOWED"}}}
+        }
+    },
+}
+
+
+def sse_event(name: str, payload: str) -> dict[str, Any]:
+    """One event of a stream: its name, and its data as JSON text of ``payload``."""
+    return {
+        "type": "object",
+        "description": f"`event: {name}` with a {payload} as its data",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": ref(payload),
+            },
+        },
+    }
