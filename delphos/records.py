@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, AwareDatetime, Field
 
 # --- value rules --------------------------------------------------------------------------
 
@@ -139,7 +139,8 @@ class NoteRecord:
     model: str
     is_degraded: bool
     latency_ms: int
-    created_at: datetime
+    # Always zone-aware (a spooled naive time is refused: it would be stored wrong).
+    created_at: AwareDatetime
     # Tokens the provider reported; None when no LLM was called.
     usage: Usage | None = None
     # The evidence object served with the note (delphos.evidence), as JSON.

@@ -33,16 +33,15 @@ import json
 import logging
 import os
 from collections import deque
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
 from delphos.db.repository import check_external_id, save_note
 from delphos.metrics import NOTE_BACKLOG
-from delphos.records import NoteRecord, SoapNote, Usage
+from delphos.records import NoteRecord
 
 logger = logging.getLogger(__name__)
 
@@ -58,64 +57,22 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+# The spool line is the record itself, as pydantic writes it (plus the format version).
+# Fields added later have defaults, so lines spooled by an older Delphos still replay.
+_SPOOLED = TypeAdapter(NoteRecord)
+
+
 def record_to_json(rec: NoteRecord) -> str:
-    return json.dumps(
-        {
-            "v": SPOOL_FORMAT,
-            "tenant_id": rec.tenant_id,
-            "tenant_name": rec.tenant_name,
-            "consultation_id": rec.consultation_id,
-            "note": rec.note.sections(),
-            "soap_hash": rec.soap_hash,
-            "text_hash": rec.text_hash,
-            "source_text": rec.source_text,
-            "word_count": rec.word_count,
-            "engine": rec.engine,
-            "model": rec.model,
-            "is_degraded": rec.is_degraded,
-            "latency_ms": rec.latency_ms,
-            "created_at": rec.created_at.isoformat(),
-            "usage": rec.usage.as_json() if rec.usage else None,
-            "evidence": rec.evidence,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+    fields = _SPOOLED.dump_python(rec, mode="json", exclude={"id"})
+    return json.dumps({"v": SPOOL_FORMAT, **fields}, ensure_ascii=False, separators=(",", ":"))
 
 
 def record_from_json(line: str) -> NoteRecord:
-    data: dict[str, Any] = json.loads(line)
-    if data.get("v") != SPOOL_FORMAT:
+    """The spooled record; ValueError (pydantic's ValidationError is one) if unreadable."""
+    data = json.loads(line)
+    if not isinstance(data, dict) or data.pop("v", None) != SPOOL_FORMAT:
         raise ValueError("unknown spool format")
-    created_at = datetime.fromisoformat(data["created_at"])
-    if created_at.tzinfo is None:
-        raise ValueError("spooled timestamp without a zone")
-    return NoteRecord(
-        tenant_id=str(data["tenant_id"]),
-        consultation_id=str(data["consultation_id"]),
-        note=SoapNote.from_sections(data["note"]),
-        soap_hash=str(data["soap_hash"]),
-        text_hash=str(data["text_hash"]),
-        source_text=str(data["source_text"]),
-        word_count=int(data["word_count"]),
-        engine=str(data["engine"]),
-        model=str(data["model"]),
-        is_degraded=bool(data["is_degraded"]),
-        latency_ms=int(data["latency_ms"]),
-        created_at=created_at,
-        tenant_name=str(data.get("tenant_name", "")),
-        # Absent in lines spooled before usage was recorded.
-        usage=_usage(data.get("usage")),
-        evidence=data.get("evidence"),
-    )
-
-
-def _usage(value: object) -> Usage | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ValueError("spooled usage is not an object")
-    return Usage(int(value["input_tokens"]), int(value["output_tokens"]))
+    return _SPOOLED.validate_python(data)
 
 
 def _open_private(path: Path, flags: int) -> int:
