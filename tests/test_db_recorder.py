@@ -19,7 +19,8 @@ import pytest
 
 from delphos.db import repository
 from delphos.db.database import Database
-from delphos.db.recorder import NoteRecorder, record_from_json, record_to_json
+from delphos.db.recorder import NoteRecorder
+from delphos.db.spool import record_from_json, record_to_json
 from delphos.records import NoteRecord, Usage
 from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
 from tests.pgserver import free_port
