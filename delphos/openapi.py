@@ -1,9 +1,6 @@
-"""GET /openapi.json — an OpenAPI 3.1 document assembled from the route table: each
-`ApiRoute` carries its operation (delphos.routing), whose schemas are the pydantic models
-the handlers serialise through and whose errors are the classes the code raises, so the
-description cannot drift from the behaviour. tests/test_openapi.py fuzzes the running
-server against it.
-"""
+"""GET /openapi.json, assembled from the route table: each `ApiRoute` carries its operation
+(delphos.routing): the models its handler serialises through, the error classes it raises.
+tests/test_openapi.py fuzzes the running server against the document."""
 
 from __future__ import annotations
 
@@ -88,7 +85,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         content.update(op.ok)
     elif op.ok is not None:
         content.update(_json(op.ok))
-    errors = {str(e.status_code): ref(_error_name(e), "responses") for e in op.errors}
+    errors: dict[str, Any] = {}
+    for error in op.errors:
+        answer = ref(_error_name(error), "responses")
+        same = errors.setdefault(str(error.status_code), answer) == answer
+        assert same, f"{op.id}: two documented answers for {error.status_code}"
     ok = {"description": op.ok_description, "content": content}
     doc["responses"] = {"200": ok, **op.other_responses, **errors}
     return doc
@@ -102,9 +103,7 @@ def _schemas(routes: Sequence[ApiRoute]) -> dict[str, Any]:
         responses |= {model for _, model in op.events}
         if op.ok is not None and not isinstance(op.ok, dict):
             responses.add(op.ok)
-    models = sorted(requests, key=lambda m: m.__name__) + sorted(
-        responses, key=lambda m: m.__name__
-    )
+    models = sorted(requests | responses, key=lambda m: m.__name__)
     _, defs = models_json_schema(
         [(m, "validation") for m in models], ref_template=ref("{model}")["$ref"]
     )
