@@ -254,7 +254,7 @@ def run_local(cases: list[Case], show: int) -> tuple[int, int, list[str]]:
     statements = flags = 0
     examples: list[str] = []
     for case in cases:
-        note = build_note(case.dialogue).as_json()
+        note = build_note(case.dialogue).sections()
         evidence = verify(case.dialogue, note)
         for st in evidence.statements:
             statements += 1

@@ -36,7 +36,7 @@ from rouge_score import rouge_scorer
 
 from delphos.engines.local import LocalEngine
 from delphos.evidence.verify import verify
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 _SECTIONS = ("subjective", "objective", "assessment", "plan")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jiter
 
-from delphos.soap.note import SECTION_KEYS, SectionKey
+from delphos.records import SECTION_KEYS, SectionKey
 from delphos.soap.parser import SoapStreamParser
 
 ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
@@ -61,7 +61,7 @@ def split_deltas(output: str, seed: int) -> list[str]:
     return deltas
 
 
-def run_ours(deltas: list[str]) -> dict[SectionKey, str]:
+def run_ours(deltas: list[str]) -> dict[str, str]:
     parser = SoapStreamParser()
     feed = parser.feed
     for delta in deltas:

@@ -12,23 +12,47 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 
 from delphos import health, logs, metrics, openapi, workspace
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.evidence import routes as evidence
 from delphos.history import routes as history
-from delphos.http import error_response
+from delphos.http import Error, error_response
 from delphos.live import routes as live
 from delphos.live import ws
+from delphos.live.state import LiveServices
 from delphos.observe import ObserveMiddleware
+from delphos.scope import Services
 from delphos.settings import Settings
 from delphos.soap import routes as soap
+from delphos.soap.routes import NoteServices
 from delphos.state import AppState
 
 log = logging.getLogger("delphos.app")
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+# The route table; the API routes carry their own description (delphos.routing), from
+# which /openapi.json is assembled.
+ROUTES: list[BaseRoute] = [
+    *soap.routes,
+    *history.routes,
+    *evidence.routes,
+    *live.routes,
+    *ws.routes,
+    *health.routes,
+    *openapi.routes,
+    *metrics.routes,
+    *workspace.routes,
+]
+
+
+def _serves_every_handler(state: AppState) -> tuple[NoteServices, LiveServices, Services]:
+    """Never called: mypy checks here that the state handlers are given is the one they
+    name (each feature declares what it reads as a Protocol instead of importing state)."""
+    return state, state, state
 
 
 async def _delphos_error(request: Request, exc: Exception) -> Response:
@@ -39,11 +63,8 @@ async def _delphos_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-    return JSONResponse(
-        {"code": code, "message": str(exc.detail)},
-        status_code=exc.status_code,
-        headers=exc.headers,
-    )
+    body = Error(code=code, message=str(exc.detail))
+    return JSONResponse(body.model_dump(), status_code=exc.status_code, headers=exc.headers)
 
 
 async def _client_left(request: Request, exc: Exception) -> Response:
@@ -81,20 +102,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             gc.unfreeze()
             await state.aclose()
 
-    route_table = [
-        *soap.routes,
-        *history.routes,
-        *evidence.routes,
-        *live.routes,
-        *ws.routes,
-        *health.routes,
-        *openapi.routes,
-        *metrics.routes,
-        *workspace.routes,
-    ]
     return Starlette(
-        routes=route_table,
-        middleware=[Middleware(ObserveMiddleware, routes=route_table)],
+        routes=ROUTES,
+        middleware=[Middleware(ObserveMiddleware, routes=ROUTES)],
         exception_handlers={
             DelphosError: _delphos_error,
             HTTPException: _http_error,

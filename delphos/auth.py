@@ -20,9 +20,9 @@ import time
 
 from delphos.db import keys as key_store
 from delphos.db.database import Database
-from delphos.db.repository import TenantRef
 from delphos.errors import ServiceUnavailable, Unauthorized
 from delphos.metrics import KEY_LOOKUPS
+from delphos.records import TenantRef
 
 log = logging.getLogger("delphos.auth")
 

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -18,6 +18,7 @@ from delphos.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+from delphos.records import MAX_ID_CHARS, id_problem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,15 +72,10 @@ def _parse_json(raw: bytes) -> Any:
         raise BadRequest("The request body is not valid JSON") from None
 
 
-async def read_json(request: Request, limit: int) -> Any:
-    """Parse the body as JSON, refusing (413) a body over `limit` bytes without reading it all."""
-    return _parse_json(await read_body(request, limit))
-
-
 async def read_model(request: Request, model: type[M], limit: int) -> M:
-    """`validate(model, await read_json(request, limit))` in one pass of pydantic's JSON
-    parser: the same answers, in a third of the time for a long consultation text (this is
-    on the cache-hit path of every request).
+    """The body (see `read_body`) validated as ``model`` in one pass of pydantic's JSON
+    parser: the same answers as json.loads then validation, in a third of the time for a
+    long consultation text (this is on the cache-hit path of every request).
     """
     raw = await read_body(request, limit)
     try:
@@ -109,7 +105,6 @@ def _validation_failed(errors: list[ErrorDetails]) -> ValidationFailed:
     return ValidationFailed(f"Invalid request: check {names}", fields=fields)
 
 
-MAX_ID_CHARS = 255
 # ASCII digits only: int() also takes "", "+5", " 5", "5_0" and non-ASCII digits, none of
 # which is the `integer` the document promises. 19 digits hold any cursor (< 2**63).
 _QUERY_INT = re.compile(r"[0-9]{1,19}")
@@ -132,17 +127,38 @@ def path_id(request: Request, name: str = "consultation_id") -> str:
     """A path id, refused (422, field named) unless it could be a stored id: 1-255
     characters and no NUL, which PostgreSQL cannot even compare (a 500 otherwise)."""
     value: str = request.path_params[name]
-    if not 1 <= len(value) <= MAX_ID_CHARS:
-        message, kind = f"1-{MAX_ID_CHARS} characters", "length"
-    elif "\x00" in value:
-        message, kind = "must not contain NUL (U+0000) characters", "value_error"
-    else:
+    problem = id_problem(value)
+    if problem is None:
         return value
+    message, kind = problem
     raise ValidationFailed(
         f"{name} must be 1-{MAX_ID_CHARS} characters without NUL",
         fields=[{"field": name, "message": message, "type": kind}],
     )
 
 
-def error_response(exc: DelphosError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the field at fault (`body` for the whole)")
+    message: str
+    type: str = Field(description="Stable machine-readable kind of error")
+
+
+# Every error body: the document's `Error` (plus `fields`: `ValidationErrorBody`).
+class Error(BaseModel):
+    code: str = Field(description="Stable machine-readable code")
+    message: str = Field(description="Human-readable; never patient text")
+
+
+class ValidationErrorBody(Error):
+    fields: list[FieldError] = Field(description="Every field at fault")
+
+
+def error_body(exc: DelphosError) -> Error:
+    fields = exc.extra.get("fields")
+    if fields is None:
+        return Error(code=exc.code, message=exc.message)
+    return ValidationErrorBody(code=exc.code, message=exc.message, fields=fields)
+
+
+def error_response(exc: DelphosError, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(error_body(exc).model_dump(), status_code=exc.status_code, headers=headers)

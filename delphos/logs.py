@@ -57,7 +57,9 @@ _FRAME_FILTER = _NoWebSocketFrames()
 def quiet_text_leaking_loggers() -> None:
     for name in TEXT_LEAKING_LOGGERS:
         logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.WARNING:
+        # Its own level, not the effective one: lowering the root level later (a test's
+        # log capture, an embedding app) must not undo it.
+        if logger.level < logging.WARNING:
             logger.setLevel(logging.WARNING)
     # Filters survive uvicorn's logging.dictConfig (handlers do not); addFilter is
     # idempotent for the same object.

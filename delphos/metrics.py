@@ -26,9 +26,9 @@ from prometheus_client import (
 )
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from delphos.errors import Unauthorized
+from delphos.errors import InternalError, Unauthorized
+from delphos.routing import ApiRoute, Operation
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -104,4 +104,18 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-routes = [Route("/metrics", metrics, methods=["GET"])]
+routes = [
+    ApiRoute(
+        "/metrics",
+        metrics,
+        "GET",
+        Operation(
+            "metrics",
+            "Prometheus metrics (Bearer token if DELPHOS_METRICS_TOKEN is set)",
+            ok={"text/plain": {"schema": {"type": "string"}}},
+            ok_description="Prometheus text exposition format",
+            errors=(Unauthorized, InternalError),
+            secured=False,
+        ),
+    )
+]

@@ -1,16 +1,44 @@
-"""The common preamble of consultation-scoped endpoints: the caller's tenant (from its
-key) and a consultation id that could be stored (1-255 characters, no NUL)."""
+"""The common preamble of API handlers: the services they read from the app's state, the
+caller's tenant (from its key) and a consultation id that could be stored (1-255
+characters, no NUL).
+
+Handlers name the services they use as a Protocol (this one, or a feature's extension of
+it) rather than importing `delphos.state`, which builds every feature: so no feature
+package imports the module that imports it. delphos.app checks that `AppState` provides
+each of them.
+"""
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from starlette.requests import Request
 
-from delphos.db.repository import TenantRef
+from delphos.auth import Authenticator
+from delphos.db.database import Database
+from delphos.errors import (
+    InternalError,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
 from delphos.http import path_id
-from delphos.state import AppState
+from delphos.records import TenantRef
+from delphos.settings import Settings
 
 
-async def consultation_scope(request: Request) -> tuple[AppState, TenantRef, str]:
-    state: AppState = request.app.state.delphos
+class Services(Protocol):
+    settings: Settings
+    auth: Authenticator
+    db: Database
+
+
+# What every consultation-scoped read may answer besides its own success.
+SCOPED_ERRORS = (Unauthorized, NotFound, ValidationFailed, InternalError, ServiceUnavailable)
+
+
+async def consultation_scope(request: Request) -> tuple[Services, TenantRef, str]:
+    state: Services = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
     return state, tenant, path_id(request)

@@ -8,9 +8,10 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from delphos.engines.structured import StructuredOutput
-
 EngineName = Literal["local", "anthropic", "openai"]
+# DELPHOS_STRUCTURED_OUTPUT: ``auto`` asks and falls back to the prompt alone when the
+# server refuses; ``on`` asks and fails the note when it refuses; ``off`` never asks.
+StructuredOutput = Literal["auto", "on", "off"]
 
 
 class Settings(BaseSettings):

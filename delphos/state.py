@@ -10,11 +10,12 @@ from delphos.cache import build_cache
 from delphos.cache.store import NoteCache
 from delphos.db.database import Database, private_dir
 from delphos.db.recorder import NoteRecorder
-from delphos.db.repository import TenantRef, ensure_tenant, tenant_id_for
+from delphos.db.repository import ensure_tenant, tenant_id_for
 from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
 from delphos.live.state import LiveState
+from delphos.records import TenantRef
 from delphos.settings import Settings
 from delphos.soap.service import NoteService
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from delphos.engines.local_clean import clean, language_of
 from delphos.engines.local_person import about_patient
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 TEMPLATE_LEADS = ("denies", "reports", "nega", "refere")
 _TAG = re.compile(r"^\s*\[[^\]\n]{1,40}\]\s*", re.MULTILINE)

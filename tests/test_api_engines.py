@@ -27,7 +27,7 @@ import pytest
 
 from delphos.engines.local import LocalEngine
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
-from delphos.soap.note import SECTION_KEYS, SoapNote, text_hash
+from delphos.records import SECTION_KEYS, SoapNote, text_hash
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.db import aci_example
 from tests.fixtures.server import LiveServer, base_settings, live_server

@@ -26,8 +26,8 @@ from delphos.db import keys
 from delphos.db import repository as repo
 from delphos.db.migrate import upgrade
 from delphos.engines.anthropic_engine import AnthropicEngine
+from delphos.records import text_hash
 from delphos.settings import Settings
-from delphos.soap.note import text_hash
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.db import aci_example
 from tests.fixtures.server import Backend, LiveServer

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from delphos.cache import CacheHit, RedisCache, ResilientCache
-from delphos.soap.note import text_hash
+from delphos.records import text_hash
 from tests.fixtures.cache import make_entry
 from tests.redisserver import PrivateRedis
 

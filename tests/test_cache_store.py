@@ -12,8 +12,8 @@ from redis.asyncio import Redis
 
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
 from delphos.cache.redis_store import safe_redis_location
+from delphos.records import text_hash
 from delphos.settings import Settings
-from delphos.soap.note import text_hash
 from tests.fixtures.cache import CacheFactory, delete_prefix, make_entry
 
 MAX_DELTA = 5

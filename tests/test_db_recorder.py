@@ -19,9 +19,9 @@ import pytest
 
 from delphos.db import repository
 from delphos.db.database import Database
-from delphos.db.recorder import NoteRecorder, record_from_json, record_to_json
-from delphos.db.repository import NoteRecord
-from delphos.engines.base import Usage
+from delphos.db.recorder import NoteRecorder
+from delphos.db.spool import record_from_json, record_to_json
+from delphos.records import NoteRecord, Usage
 from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
 from tests.pgserver import free_port
 
@@ -39,7 +39,11 @@ async def down_db() -> AsyncIterator[Database]:
 
 def assert_no_patient_text(log_text: str, records: Iterable[NoteRecord]) -> None:
     for rec in records:
-        for fragment in (rec.source_text[:40], rec.note.subjective[:40], rec.note.plan[:40]):
+        for fragment in (
+            (rec.source_text or "")[:40],
+            rec.note.subjective[:40],
+            rec.note.plan[:40],
+        ):
             assert fragment not in log_text
 
 
@@ -54,7 +58,7 @@ async def test_note_is_written_at_once_when_the_database_is_up(
     assert recorder.backlog_size == 0
     assert spool_lines(tmp_path / "spool.jsonl") == []
     await recorder.aclose()
-    stored = await repository.get_note(db, tenant.id, "visit-1", rec.soap_hash)
+    stored = await repository.find_source(db, tenant.id, "visit-1", rec.soap_hash)
     assert stored is not None
 
 
@@ -105,7 +109,7 @@ async def test_unreadable_spool_lines_are_set_aside_not_lost(
     await wait_drained(recorder)
     await recorder.aclose()
 
-    assert await repository.get_note(db, tenant.id, "visit-1", good.soap_hash) is not None
+    assert await repository.find_source(db, tenant.id, "visit-1", good.soap_hash) is not None
     assert spool_lines(spool) == []
     assert spool_lines(recorder.rejected_path) == ['{"v": 1, "tenant_id": "trunc']
 
@@ -124,7 +128,7 @@ async def test_a_note_the_database_refuses_does_not_block_the_others(
 
     assert recorder.backlog_size == 0
     assert [record_from_json(line) for line in spool_lines(recorder.rejected_path)] == [orphan]
-    assert await repository.get_note(db, tenant.id, "visit-1", good.soap_hash) is not None
+    assert await repository.find_source(db, tenant.id, "visit-1", good.soap_hash) is not None
 
 
 async def test_recording_completes_when_the_caller_is_cancelled(
@@ -142,7 +146,7 @@ async def test_recording_completes_when_the_caller_is_cancelled(
         await request
     await recorder.aclose()  # waits for detached writes
 
-    assert await repository.get_note(db, tenant.id, "visit-1", rec.soap_hash) is not None
+    assert await repository.find_source(db, tenant.id, "visit-1", rec.soap_hash) is not None
 
 
 async def test_worker_processes_sharing_a_spool_path_keep_separate_files(

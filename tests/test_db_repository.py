@@ -10,7 +10,7 @@ import pytest
 
 from delphos.db import repository
 from delphos.db.database import Database
-from delphos.db.repository import TenantRef
+from delphos.records import TenantRef, Turn
 from tests.fixtures.db import RecordFactory, aci_example
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
@@ -99,32 +99,27 @@ async def test_replaying_an_older_note_does_not_move_updated_at_back(
     assert info.version_count == 2
 
 
-async def test_get_note_and_find_source_return_the_newest_version_with_that_hash(
+async def test_find_source_returns_the_newest_version_with_that_hash_and_its_text(
     db: Database, make_record: RecordFactory
 ) -> None:
     tenant = await repository.ensure_tenant(db, "clinic")
     first = make_record(tenant.id, "visit-1", 0, created_at=T0)
     other = make_record(tenant.id, "visit-1", 1, created_at=T0 + timedelta(minutes=1))
     # The same note again, generated later from a longer text.
-    longer_text = first.source_text + "\n[patient] thank you ."
+    longer_text = f"{first.source_text}\n[patient] thank you ."
     again = make_record(
         tenant.id, "visit-1", 0, created_at=T0 + timedelta(minutes=2), source_text=longer_text
     )
     for rec in (first, other, again):
         await repository.save_note(db, rec)
 
-    found = await repository.get_note(db, tenant.id, "visit-1", first.soap_hash)
-    assert found is not None
-    assert found.created_at == again.created_at
-    assert found.note == first.note
-
     source = await repository.find_source(db, tenant.id, "visit-1", first.soap_hash)
     assert source is not None
-    stored, text = source
-    assert stored.id == found.id
-    assert text == longer_text
+    found, text = source
+    assert found.created_at == again.created_at
+    assert found.note == first.note
+    assert text == found.source_text == longer_text
 
-    assert await repository.get_note(db, tenant.id, "visit-1", "0" * 64) is None
     assert await repository.find_source(db, tenant.id, "visit-1", "0" * 64) is None
 
 
@@ -137,17 +132,13 @@ async def test_other_tenants_see_nothing(db: Database, make_record: RecordFactor
         db,
         owner.id,
         "shared-id",
-        seq=0,
-        original_text="hello",
-        edited_text=None,
-        flags=[],
-        started_at=T0,
-        ended_at=None,
+        Turn(
+            seq=0, original_text="hello", edited_text=None, flags=(), started_at=T0, ended_at=None
+        ),
     )
 
     assert await repository.get_consultation(db, stranger.id, "shared-id") is None
     assert await repository.list_notes(db, stranger.id, "shared-id", limit=10, before_id=None) == []
-    assert await repository.get_note(db, stranger.id, "shared-id", rec.soap_hash) is None
     assert await repository.find_source(db, stranger.id, "shared-id", rec.soap_hash) is None
     assert await repository.list_turns(db, stranger.id, "shared-id") == []
 
@@ -195,12 +186,14 @@ async def _turn(
         db,
         tenant.id,
         "live-1",
-        seq=seq,
-        original_text=text,
-        edited_text=edited_text,
-        flags=flags,
-        started_at=T0 + timedelta(seconds=seq * 5),
-        ended_at=T0 + timedelta(seconds=seq * 5 + 4),
+        Turn(
+            seq=seq,
+            original_text=text,
+            edited_text=edited_text,
+            flags=tuple(flags),
+            started_at=T0 + timedelta(seconds=seq * 5),
+            ended_at=T0 + timedelta(seconds=seq * 5 + 4),
+        ),
     )
 
 

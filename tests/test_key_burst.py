@@ -15,7 +15,7 @@ import pytest
 
 from delphos.db import keys
 from delphos.db.database import Database
-from delphos.db.repository import TenantRef
+from delphos.records import TenantRef
 from tests.fixtures.server import Backend
 
 BURST = 300

@@ -33,7 +33,7 @@ import pytest
 
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.structured import response_format
-from delphos.soap.note import SECTION_KEYS
+from delphos.records import SECTION_KEYS
 from tests.test_api_contract import STREAM, check_order, parse_sse
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

@@ -23,12 +23,12 @@ from delphos.engines.base import (
     EngineError,
     EngineRejected,
     EngineUnavailable,
-    Usage,
 )
 from delphos.engines.factory import build_engine
 from delphos.engines.openai_engine import OpenAIEngine
 from delphos.engines.prompt import SYSTEM_PROMPT
 from delphos.engines.retry import RetryingEngine
+from delphos.records import Usage
 from delphos.settings import Settings
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.db import aci_example

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from delphos.engines.local import LocalEngine
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 from tests.local_faithful import assert_faithful
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"

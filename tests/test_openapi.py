@@ -34,12 +34,14 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from schemathesis import Case
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import WebSocketRoute
 
 from delphos import openapi, workspace
-from delphos.app import create_app
+from delphos.app import ROUTES, create_app
 from delphos.db.migrate import upgrade
+from delphos.routing import ApiRoute
 from delphos.settings import Settings
+from delphos.soap.schemas import SSE_EVENTS
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.cache import delete_prefix
 from tests.fixtures.db import _pg_migrated_database as pg_migrated_database
@@ -70,7 +72,8 @@ FUZZ_CONFIG = SchemathesisConfig.from_dict(
     }
 )
 
-schema = schemathesis.openapi.from_dict(openapi.document(), config=FUZZ_CONFIG)
+DOCUMENT = openapi.document(ROUTES)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=FUZZ_CONFIG)
 
 
 # --- a real uvicorn that synchronous clients (schemathesis) can call ----------------------
@@ -162,7 +165,7 @@ def test_the_served_document_is_valid_openapi_3_1(fuzz_server: LiveServer) -> No
     assert resp.status_code == 200
     assert resp.headers["content-type"] == "application/json"
     served = resp.json()
-    assert served == openapi.document(), "the fuzzed document is the one served"
+    assert served == DOCUMENT, "the fuzzed document is the one served"
     assert served["openapi"] == "3.1.0"
     errors = [str(e) for e in OpenAPIV31SpecValidator(served).iter_errors()]
     assert errors == []
@@ -178,15 +181,14 @@ def test_every_route_is_documented_and_every_documented_operation_is_routed(
             continue  # the workspace page and its files: not part of the API
         if isinstance(route, WebSocketRoute):
             # OpenAPI cannot describe a WebSocket; the document points to where it is.
-            assert route.path in openapi.document()["info"]["description"]
+            assert route.path in DOCUMENT["info"]["description"]
             continue
-        assert isinstance(route, Route), f"unexpected route type {type(route).__name__}"
+        # An API route carries its description; a plain Route would be left out of it.
+        assert isinstance(route, ApiRoute), f"{route!r} is not declared as an ApiRoute"
         assert route.methods is not None
         # HEAD is Starlette's automatic twin of GET.
         routed |= {(route.path, m.lower()) for m in route.methods if m != "HEAD"}
-    documented = {
-        (path, method) for path, item in openapi.document()["paths"].items() for method in item
-    }
+    documented = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item}
     assert routed == documented
 
 
@@ -195,7 +197,7 @@ def test_every_route_is_documented_and_every_documented_operation_is_routed(
 
 def _validator(name: str) -> jsonschema_rs.Validator:
     """A validator for one component schema, its `$ref`s resolved within the document."""
-    root = {"$ref": f"#/components/schemas/{name}", "components": openapi.document()["components"]}
+    root = {"$ref": f"#/components/schemas/{name}", "components": DOCUMENT["components"]}
     return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
 
 
@@ -203,20 +205,20 @@ def _assert_matches(name: str, payload: dict[str, Any]) -> None:
     errors = [e.message for e in _validator(name).iter_errors(payload)]
     assert errors == [], f"{name}: {errors}"
     # Nothing sent that the document does not name: the description cannot lag the code.
-    documented = openapi.document()["components"]["schemas"][name]["properties"]
+    documented = DOCUMENT["components"]["schemas"][name]["properties"]
     assert set(payload) == set(documented), name
 
 
-_PAYLOAD_SCHEMA = {name: model.__name__ for name, model in openapi.SSE_EVENTS}
+_PAYLOAD_SCHEMA = {name: model.__name__ for name, model in SSE_EVENTS}
 
 
 def _assert_events_match(events: list[tuple[str, dict[str, Any]]]) -> None:
     stream_validator = jsonschema_rs.Draft202012Validator(
         {
-            **openapi.document()["paths"][STREAM]["post"]["responses"]["200"]["content"][
-                "text/event-stream"
-            ]["schema"],
-            "components": openapi.document()["components"],
+            **DOCUMENT["paths"][STREAM]["post"]["responses"]["200"]["content"]["text/event-stream"][
+                "schema"
+            ],
+            "components": DOCUMENT["components"],
         }
     )
     for name, data in events:
@@ -299,12 +301,12 @@ def test_stored_notes_answer_as_documented(fuzz_server: LiveServer) -> None:
 def test_unrouted_paths_and_methods_answer_the_documented_errors(
     fuzz_server: LiveServer,
 ) -> None:
-    responses = openapi.document()["components"]["responses"]
+    responses = DOCUMENT["components"]["responses"]
 
     def schema_of(name: str) -> dict[str, Any]:
         return {
             **responses[name]["content"]["application/json"]["schema"],
-            "components": openapi.document()["components"],
+            "components": DOCUMENT["components"],
         }
 
     missing = httpx.get(f"{fuzz_server.url}/v1/nothing-here", timeout=10)
@@ -360,7 +362,7 @@ def test_engine_failures_answer_as_documented(
     scenario = (
         Scenario(status=500)
         if failure == "engine-down"
-        else Scenario(text=json.dumps(note.as_json()), stall_after=40)
+        else Scenario(text=json.dumps(note.sections()), stall_after=40)
     )
     fake_anthropic.push(scenario, scenario)
     with failing_engine_server(generation_timeout=timeout) as srv:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from delphos.soap.note import SECTION_KEYS, SectionKey, SoapNote
+from delphos.records import SECTION_KEYS, SectionKey, SoapNote
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
 ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 
 from delphos.engines.anthropic_engine import AnthropicEngine
+from delphos.records import SECTION_KEYS
 from delphos.settings import Settings
-from delphos.soap.note import SECTION_KEYS
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.server import LiveServer
 from tests.fixtures.services import IN_CI

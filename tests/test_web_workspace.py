@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from delphos.soap.note import SECTION_KEYS
+from delphos.records import SECTION_KEYS
 from tests.fakes.llm_server import FakeLLMServer, Scenario
 from tests.fixtures.browser import (
     Served,

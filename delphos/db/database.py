@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from delphos.logs import quiet_text_leaking_loggers
+
 logger = logging.getLogger(__name__)
 
 # Postgres connection attempts give up after this many seconds: when the database is down
@@ -117,7 +119,9 @@ class Database:
         backend = url.get_backend_name()
         if backend == "sqlite":
             secure_sqlite_file(url.render_as_string(hide_password=False))
-            _quiet_aiosqlite()
+            # aiosqlite logs every statement with its parameters (patient text) at DEBUG;
+            # also when the database is used without the app (the CLI, tests, embedding).
+            quiet_text_leaking_loggers()
             engine = create_async_engine(url)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             return engine
@@ -168,16 +172,6 @@ class Database:
 
     async def aclose(self) -> None:
         await self.engine.dispose()
-
-
-def _quiet_aiosqlite() -> None:
-    # aiosqlite logs every statement *with its parameters* (patient text) at DEBUG. Raise
-    # its logger to INFO so running Delphos with log_level=debug cannot leak notes. This
-    # is the one process-wide logging change this package makes.
-    aiosqlite_logger = logging.getLogger("aiosqlite")
-    # Its own level, not the effective one: lowering the root level later must not undo it.
-    if aiosqlite_logger.level < logging.INFO:
-        aiosqlite_logger.setLevel(logging.INFO)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

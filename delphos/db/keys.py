@@ -18,7 +18,8 @@ from sqlalchemy import or_, select, update
 
 from delphos.db.database import Database
 from delphos.db.models import ApiKey, Tenant, new_uuid, utcnow
-from delphos.db.repository import TenantRef, ensure_tenant
+from delphos.db.repository import ensure_tenant
+from delphos.records import TenantRef
 
 KEY_PREFIX = "dlp_"
 # Characters of the raw key kept for listings: "dlp_" plus 8 of the random part.

@@ -8,10 +8,9 @@ empties the spool. A spool left by a previous process is replayed by ``start()``
 Writes are idempotent (see ``repository.save_note``), so a write that timed out but did
 commit is harmlessly repeated.
 
-Usage from a request handler: call ``recorder.record_detached(record)`` and return. The
-write then runs in a task the recorder owns, so it completes even if the client
-disconnects and the request task is cancelled. ``await recorder.record(record)`` is for
-callers that want to wait; it never raises.
+``await recorder.record(record)`` returns once the note is durable (in the database, or
+fsync'd to the spool); it never raises. The write runs in a task the recorder owns, so it
+completes even if the caller is cancelled (a client that disconnects).
 
 Records the database refuses for good (a constraint violation, not an outage) would block
 the backlog forever; they are moved to ``<spool>.rejected`` (same format) for an operator
@@ -29,28 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
-import json
 import logging
 import os
 from collections import deque
-from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
-from delphos.db.repository import NoteRecord, check_external_id, save_note
-from delphos.engines.base import Usage
+from delphos.db.repository import check_external_id, save_note
+from delphos.db.spool import append_lines, claim, record_from_json, record_to_json, truncate
 from delphos.metrics import NOTE_BACKLOG
-from delphos.soap.note import SoapNote
+from delphos.records import NoteRecord
 
 logger = logging.getLogger(__name__)
 
-SPOOL_FORMAT = 1
-# Spool files per base path: one per concurrently running process (uvicorn workers).
-MAX_SPOOL_SLOTS = 64
 # Failures that retrying cannot fix: the record itself is unacceptable to the schema.
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     IntegrityError,
@@ -58,118 +50,6 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     TypeError,
 )
-
-
-def record_to_json(rec: NoteRecord) -> str:
-    return json.dumps(
-        {
-            "v": SPOOL_FORMAT,
-            "tenant_id": rec.tenant_id,
-            "tenant_name": rec.tenant_name,
-            "consultation_id": rec.consultation_id,
-            "note": rec.note.sections(),
-            "soap_hash": rec.soap_hash,
-            "text_hash": rec.text_hash,
-            "source_text": rec.source_text,
-            "word_count": rec.word_count,
-            "engine": rec.engine,
-            "model": rec.model,
-            "is_degraded": rec.is_degraded,
-            "latency_ms": rec.latency_ms,
-            "created_at": rec.created_at.isoformat(),
-            "usage": rec.usage.as_json() if rec.usage else None,
-            "evidence": rec.evidence,
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-
-
-def record_from_json(line: str) -> NoteRecord:
-    data: dict[str, Any] = json.loads(line)
-    if data.get("v") != SPOOL_FORMAT:
-        raise ValueError("unknown spool format")
-    created_at = datetime.fromisoformat(data["created_at"])
-    if created_at.tzinfo is None:
-        raise ValueError("spooled timestamp without a zone")
-    return NoteRecord(
-        tenant_id=str(data["tenant_id"]),
-        consultation_id=str(data["consultation_id"]),
-        note=SoapNote.from_sections(data["note"]),
-        soap_hash=str(data["soap_hash"]),
-        text_hash=str(data["text_hash"]),
-        source_text=str(data["source_text"]),
-        word_count=int(data["word_count"]),
-        engine=str(data["engine"]),
-        model=str(data["model"]),
-        is_degraded=bool(data["is_degraded"]),
-        latency_ms=int(data["latency_ms"]),
-        created_at=created_at,
-        tenant_name=str(data.get("tenant_name", "")),
-        # Absent in lines spooled before usage was recorded.
-        usage=_usage(data.get("usage")),
-        evidence=data.get("evidence"),
-    )
-
-
-def _usage(value: object) -> Usage | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise ValueError("spooled usage is not an object")
-    return Usage(int(value["input_tokens"]), int(value["output_tokens"]))
-
-
-def _open_private(path: Path, flags: int) -> int:
-    # 0600 from the first byte: the file holds patient text.
-    fd = os.open(path, flags | os.O_CLOEXEC, 0o600)
-    os.fchmod(fd, 0o600)
-    return fd
-
-
-def _append_lines(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-    try:
-        os.write(fd, "".join(line + "\n" for line in lines).encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _truncate(path: Path) -> None:
-    if not path.exists():
-        return
-    fd = _open_private(path, os.O_WRONLY | os.O_TRUNC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _slot_path(base: Path, slot: int) -> Path:
-    return base if slot == 0 else base.with_name(f"{base.stem}-{slot}{base.suffix}")
-
-
-def _try_lock(spool: Path) -> int | None:
-    """An open, exclusively flock'ed descriptor on ``<spool>.lock``, or None if taken."""
-    lock_path = spool.with_name(spool.name + ".lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = _open_private(lock_path, os.O_RDWR | os.O_CREAT)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        return None
-    return fd
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return []
-    return [line for line in data.decode("utf-8", errors="replace").splitlines() if line.strip()]
 
 
 class NoteRecorder:
@@ -221,7 +101,7 @@ class NoteRecorder:
 
     async def start(self) -> None:
         """Claim a spool slot and replay notes earlier processes could not write."""
-        self.spool_path, self._lock_fd, lines = await asyncio.to_thread(self._claim_spool)
+        self.spool_path, self._lock_fd, lines = await asyncio.to_thread(claim, self._base_path)
         bad: list[str] = []
         for line in lines:
             try:
@@ -232,7 +112,7 @@ class NoteRecorder:
                 continue
             self._queue(rec)
         if bad:
-            await asyncio.to_thread(_append_lines, self.rejected_path, bad)
+            await asyncio.to_thread(append_lines, self.rejected_path, bad)
             logger.error("note spool: %d unreadable line(s) moved to the rejected file", len(bad))
         if self._backlog:
             logger.warning(
@@ -241,62 +121,19 @@ class NoteRecorder:
             self._ensure_drain()
         elif bad:
             async with self._spool_lock:
-                await asyncio.to_thread(_truncate, self.spool_path)
-
-    def _claim_spool(self) -> tuple[Path, int, list[str]]:
-        """Lock the first free slot; take over the lines of slots no live process holds.
-
-        Each worker process of one server gets its own slot (``notes.jsonl``,
-        ``notes-1.jsonl``, …), so workers never truncate each other's notes, and a slot
-        left by a worker that is gone is replayed by whichever process starts next.
-        """
-        own: tuple[Path, int] | None = None
-        for slot in range(MAX_SPOOL_SLOTS):
-            path = _slot_path(self._base_path, slot)
-            fd = _try_lock(path)
-            if fd is not None:
-                own = (path, fd)
-                break
-        if own is None:
-            raise RuntimeError(f"all {MAX_SPOOL_SLOTS} note spool slots are in use")
-        own_path, own_fd = own
-        lines = _read_lines(own_path)
-        for slot in range(MAX_SPOOL_SLOTS):
-            path = _slot_path(self._base_path, slot)
-            if path == own_path or not path.exists():
-                continue
-            fd = _try_lock(path)
-            if fd is None:
-                continue  # a live process owns it
-            try:
-                orphan = _read_lines(path)
-                if orphan:
-                    # Copied (fsync'd) before the orphan is emptied: a crash in between
-                    # leaves duplicates, which the idempotent write absorbs.
-                    _append_lines(own_path, orphan)
-                    _truncate(path)
-                    lines.extend(orphan)
-            finally:
-                os.close(fd)
-        return own_path, own_fd, lines
-
-    def record_detached(self, rec: NoteRecord) -> asyncio.Task[None]:
-        """Persist or spool ``rec`` in a task the recorder keeps until it is done.
-
-        The request that produced the note may be cancelled; this task is not.
-        """
-        task = asyncio.get_running_loop().create_task(self._record(rec))
-        self._detached.add(task)
-        task.add_done_callback(self._detached.discard)
-        return task
+                await asyncio.to_thread(truncate, self.spool_path)
 
     async def record(self, rec: NoteRecord) -> None:
         """Persist ``rec`` now, or spool it for the background retry.
 
         Never raises because of the database or the spool. If the caller is cancelled
-        while waiting, the cancellation propagates but the write itself carries on.
+        while waiting, the cancellation propagates but the write itself carries on, in a
+        task the recorder keeps until it is done.
         """
-        await asyncio.shield(self.record_detached(rec))
+        task = asyncio.get_running_loop().create_task(self._record(rec))
+        self._detached.add(task)
+        task.add_done_callback(self._detached.discard)
+        await asyncio.shield(task)
 
     async def _record(self, rec: NoteRecord) -> None:
         try:
@@ -337,7 +174,7 @@ class NoteRecorder:
     async def _enqueue(self, rec: NoteRecord) -> None:
         async with self._spool_lock:
             self._queue(rec)
-            await asyncio.to_thread(_append_lines, self.spool_path, [record_to_json(rec)])
+            await asyncio.to_thread(append_lines, self.spool_path, [record_to_json(rec)])
         logger.warning("note queued for retry; backlog=%d", len(self._backlog))
         self._ensure_drain()
 
@@ -345,7 +182,7 @@ class NoteRecorder:
         logger.error(
             "note refused by the database (%s); moved to the rejected file", type(exc).__name__
         )
-        await asyncio.to_thread(_append_lines, self.rejected_path, [record_to_json(rec)])
+        await asyncio.to_thread(append_lines, self.rejected_path, [record_to_json(rec)])
 
     def _ensure_drain(self) -> None:
         if self._closed:
@@ -393,7 +230,7 @@ class NoteRecorder:
 
     async def _safe_truncate(self) -> None:
         try:
-            await asyncio.to_thread(_truncate, self.spool_path)
+            await asyncio.to_thread(truncate, self.spool_path)
         except OSError as exc:
             # Harmless: the lines are already in the database and replaying them is a no-op.
             logger.error("note spool could not be emptied (%s)", type(exc).__name__)

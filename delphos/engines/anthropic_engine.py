@@ -29,10 +29,11 @@ import anthropic
 import httpx2
 from anthropic.types import TextBlock
 
-from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable, Usage
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.retry import retry_after_seconds
 from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
+from delphos.records import Usage
 from delphos.settings import Settings
 
 log = logging.getLogger(__name__)

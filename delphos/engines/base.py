@@ -15,25 +15,9 @@ HTTP request at once.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Protocol
 
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Tokens a provider reported for a note: what the clinic is billed for (or, on its own
-    server, what the note cost in compute). Summed over every request a note took."""
-
-    input_tokens: int
-    output_tokens: int
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
-        )
-
-    def as_json(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+from delphos.records import Usage
 
 
 class EngineError(Exception):

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator
 
 from delphos.engines.base import EngineRejected
 from delphos.engines.local_note import build_note as _build_note
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 
 class LocalEngine:

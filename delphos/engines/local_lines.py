@@ -14,7 +14,7 @@ from delphos.engines.local_clean import Language
 from delphos.engines.local_cues import NO_CUES, TEST, CueReader, Section
 from delphos.engines.local_segment import Span
 from delphos.engines.local_select import Candidate, finish
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 _SENTENCE_END = ".!?…"
 _DIGITS = re.compile(r"\d+")

@@ -48,7 +48,7 @@ from delphos.engines.local_segment import (
     split_turns,
     trim,
 )
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 # How strongly the current phase claims a sentence: a cue of weight 3 for another
 # section wins over it, a weaker one does not.

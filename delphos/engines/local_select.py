@@ -18,7 +18,7 @@ from delphos.engines.local_clean import Language, clean
 from delphos.engines.local_cues import SECTIONS, Section
 from delphos.engines.local_person import about_patient
 from delphos.engines.local_yesno import third_person
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 # Share of the transcript's words the note may use (tuned on ACI-Bench train only).
 BUDGET_SHARE: Final = 0.36

@@ -24,7 +24,7 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable, Usage
+from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.retry import retry_after_seconds
 from delphos.engines.structured import (
@@ -32,6 +32,7 @@ from delphos.engines.structured import (
     refuses_structured_output,
     response_format,
 )
+from delphos.records import Usage
 from delphos.settings import Settings
 
 log = logging.getLogger(__name__)

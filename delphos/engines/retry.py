@@ -13,8 +13,9 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 
-from delphos.engines.base import Engine, EngineUnavailable, Usage
+from delphos.engines.base import Engine, EngineUnavailable
 from delphos.metrics import ENGINE_RETRIES
+from delphos.records import Usage
 
 log = logging.getLogger(__name__)
 

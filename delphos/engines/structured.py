@@ -27,9 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-# DELPHOS_STRUCTURED_OUTPUT: ``auto`` asks and falls back to the prompt alone when the
-# server refuses; ``on`` asks and fails the note when it refuses; ``off`` never asks.
-StructuredOutput = Literal["auto", "on", "off"]
+from delphos.settings import StructuredOutput
 
 Spelling = Literal["json_schema", "json_object", "none"]
 

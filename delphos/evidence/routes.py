@@ -8,13 +8,22 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import Response
 
+from delphos.errors import (
+    BadRequest,
+    InternalError,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    ValidationFailed,
+)
+from delphos.evidence.models import Evidence
 from delphos.evidence.verify import verify
 from delphos.http import read_model
-from delphos.soap.schemas import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
-from delphos.state import AppState
+from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
+from delphos.routing import ApiRoute, Operation, model_response
+from delphos.scope import Services
 
 Text = Annotated[str, NoNul]
 
@@ -40,11 +49,39 @@ class VerifyRequest(BaseModel):
 
 
 async def verify_note(request: Request) -> Response:
-    state: AppState = request.app.state.delphos
+    state: Services = request.app.state.delphos
     await state.auth.authenticate(request.headers.get("x-api-key"))
     body = await read_model(request, VerifyRequest, state.settings.max_body_bytes)
     evidence = await asyncio.to_thread(verify, body.accumulated_text, body.note.model_dump())
-    return JSONResponse(evidence.model_dump(mode="json"))
+    return model_response(evidence)
 
 
-routes = [Route("/v1/notes/verify", verify_note, methods=["POST"])]
+routes = [
+    ApiRoute(
+        "/v1/notes/verify",
+        verify_note,
+        "POST",
+        Operation(
+            "verifyNote",
+            "Check a note against its transcript (evidence and review flags)",
+            description=(
+                "Splits each section into statements and traces each to `accumulated_text`. "
+                "Offsets are Unicode code points (Python str indices): `start`/`end` of a "
+                "statement index its section's text, `evidence` spans index "
+                "`accumulated_text`. In JavaScript slice with "
+                "`Array.from(text).slice(start, end).join('')`."
+            ),
+            body=VerifyRequest,
+            ok=Evidence,
+            ok_description="The statements and the summary",
+            errors=(
+                BadRequest,
+                Unauthorized,
+                PayloadTooLarge,
+                ValidationFailed,
+                InternalError,
+                ServiceUnavailable,
+            ),
+        ),
+    )
+]

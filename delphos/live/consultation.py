@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from delphos.db import repository as repo
+from delphos.db.database import Database
 from delphos.engines.base import Engine
-from delphos.soap.schemas import MAX_TEXT_CHARS, SoapRequest
+from delphos.records import MAX_TEXT_CHARS, TenantRef, Turn
+from delphos.soap.schemas import SoapRequest
 from delphos.soap.service import NoteService
 
 log = logging.getLogger("delphos.live")
@@ -43,50 +45,25 @@ _SOAP_MESSAGE = {
 
 
 @dataclass
-class TurnRecord:
-    seq: int
-    original: str
-    edited: str | None
-    flags: tuple[str, ...]
-    started_at: Any
-    ended_at: Any
-
-    @property
-    def text(self) -> str:
-        return self.edited or self.original
-
-
-@dataclass
 class ConsultationLoop:
     notes: NoteService
-    db: Any  # delphos.db.database.Database
+    db: Database
     engine: Engine
-    tenant: repo.TenantRef
+    tenant: TenantRef
     consultation_id: str
     send: Send
     edit: bool = False
     prompt: str | None = None
-    turns: list[TurnRecord] = field(default_factory=list)
-    _queue: asyncio.Queue[TurnRecord | None] = field(default_factory=asyncio.Queue)
+    turns: list[Turn] = field(default_factory=list)
+    _queue: asyncio.Queue[Turn | None] = field(default_factory=asyncio.Queue)
     _worker: asyncio.Task[None] | None = None
     _soap_task: asyncio.Task[None] | None = None
     _soap_pending: str | None = None
-    soap_runs: int = 0
 
     async def start(self) -> None:
         """Continue an existing consultation: earlier sessions' turns count."""
         try:
-            for turn in await repo.list_turns(self.db, self.tenant.id, self.consultation_id):
-                self.turns.append(
-                    TurnRecord(
-                        seq=turn.seq,
-                        original=turn.original_text,
-                        edited=turn.edited_text,
-                        flags=turn.flags,
-                        started_at=turn.started_at,
-                        ended_at=turn.ended_at,
-                    )
-                )
+            self.turns.extend(await repo.list_turns(self.db, self.tenant.id, self.consultation_id))
         except Exception as exc:
             log.warning("could not load earlier turns: %s", type(exc).__name__)
         self._worker = asyncio.create_task(self._work(), name="delphos-live-turns")
@@ -94,7 +71,7 @@ class ConsultationLoop:
     def next_seq(self) -> int:
         return self.turns[-1].seq + 1 if self.turns else 0
 
-    def submit(self, record: TurnRecord) -> None:
+    def submit(self, record: Turn) -> None:
         """Queue a final turn; turns are processed in order, one at a time."""
         self._queue.put_nowait(record)
 
@@ -105,12 +82,6 @@ class ConsultationLoop:
             await self._worker
         while self._soap_task is not None and not self._soap_task.done():
             await self._soap_task
-
-    async def abandon(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
-        if self._soap_task is not None:
-            self._soap_task.cancel()
 
     # --- per turn ------------------------------------------------------------------------
 
@@ -124,30 +95,20 @@ class ConsultationLoop:
             except Exception as exc:  # one bad turn must not end the session
                 log.error("turn processing failed: %s", type(exc).__name__)
 
-    async def _process(self, record: TurnRecord) -> None:
+    async def _process(self, record: Turn) -> None:
         if self.edit:
-            record.edited = await self._edit(record.original)
+            record = replace(record, edited_text=await self._edit(record.original_text))
             await self.send(
                 {
                     "type": "turn_edited",
                     "turn_index": record.seq,
-                    "original_text": record.original,
-                    "edited_text": record.edited,
+                    "original_text": record.original_text,
+                    "edited_text": record.edited_text,
                 }
             )
         self.turns.append(record)
         try:
-            await repo.append_turn(
-                self.db,
-                self.tenant.id,
-                self.consultation_id,
-                seq=record.seq,
-                original_text=record.original,
-                edited_text=record.edited,
-                flags=list(record.flags),
-                started_at=record.started_at,
-                ended_at=record.ended_at,
-            )
+            await repo.append_turn(self.db, self.tenant.id, self.consultation_id, record)
         except Exception as exc:
             log.warning("could not store a transcript turn: %s", type(exc).__name__)
             await self.send(
@@ -171,7 +132,7 @@ class ConsultationLoop:
             return text
         return edited or text
 
-    async def _analyse(self, record: TurnRecord) -> None:
+    async def _analyse(self, record: Turn) -> None:
         assert self.prompt is not None
         user = self.prompt.replace("{{turn}}", record.text)
         try:
@@ -205,7 +166,6 @@ class ConsultationLoop:
     async def _soap_loop(self) -> None:
         while self._soap_pending is not None:
             text, self._soap_pending = self._soap_pending, None
-            self.soap_runs += 1
             request = SoapRequest(consultation_id=self.consultation_id, accumulated_text=text)
             try:
                 async for name, data in self.notes.events(self.tenant, request):

@@ -5,24 +5,30 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, Response
 
 from delphos.db import repository as repo
-from delphos.errors import NotFound
-from delphos.scope import consultation_scope
-from delphos.state import AppState
+from delphos.errors import InternalError, NotFound, ServiceUnavailable, Unauthorized
+from delphos.live.schemas import (
+    AudioList,
+    AudioRecording,
+    Transcript,
+    TranscriptionToken,
+    TranscriptTurn,
+)
+from delphos.live.state import LiveServices
+from delphos.routing import CONSULTATION_ID, ApiRoute, Operation, Param, model_response
+from delphos.scope import SCOPED_ERRORS, consultation_scope
 
 
 async def issue_token(request: Request) -> Response:
-    state: AppState = request.app.state.delphos
+    state: LiveServices = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
     issued = state.live.tokens.issue(tenant)
-    return JSONResponse(
-        {"token": issued.token, "expires_in": issued.expires_in},
+    return model_response(
+        TranscriptionToken(token=issued.token, expires_in=issued.expires_in),
         headers={"Cache-Control": "no-store"},
     )
 
@@ -32,19 +38,9 @@ async def transcript(request: Request) -> Response:
     if await repo.get_consultation(state.db, tenant.id, cid) is None:
         raise NotFound("No such consultation")
     turns = await repo.list_turns(state.db, tenant.id, cid)
-    items: list[dict[str, Any]] = [
-        {
-            "seq": t.seq,
-            "original_text": t.original_text,
-            "edited_text": t.edited_text,
-            "text": t.edited_text or t.original_text,
-            "flags": list(t.flags),
-            "started_at": t.started_at.isoformat(),
-            "ended_at": t.ended_at.isoformat() if t.ended_at else None,
-        }
-        for t in turns
-    ]
-    return JSONResponse({"consultation_id": cid, "turns": items})
+    return model_response(
+        Transcript(consultation_id=cid, turns=[TranscriptTurn.of(t) for t in turns])
+    )
 
 
 async def audio_list(request: Request) -> Response:
@@ -52,20 +48,8 @@ async def audio_list(request: Request) -> Response:
     if await repo.get_consultation(state.db, tenant.id, cid) is None:
         raise NotFound("No such consultation")
     rows = await repo.list_audio(state.db, tenant.id, cid)
-    return JSONResponse(
-        {
-            "consultation_id": cid,
-            "items": [
-                {
-                    "id": a.id,
-                    "sample_rate": a.sample_rate,
-                    "duration_ms": a.duration_ms,
-                    "bytes": a.nbytes,
-                    "created_at": a.created_at.isoformat(),
-                }
-                for a in rows
-            ],
-        }
+    return model_response(
+        AudioList(consultation_id=cid, items=[AudioRecording.of(a) for a in rows])
     )
 
 
@@ -81,9 +65,68 @@ async def audio_file(request: Request) -> Response:
     raise NotFound("No such recording")
 
 
+_WAV = {"schema": {"type": "string", "contentMediaType": "audio/wav"}}
+_TEXT = {"schema": {"type": "string"}}
+
 routes = [
-    Route("/v1/transcription/token", issue_token, methods=["POST"]),
-    Route("/v1/consultations/{consultation_id}/transcript", transcript, methods=["GET"]),
-    Route("/v1/consultations/{consultation_id}/audio", audio_list, methods=["GET"]),
-    Route("/v1/consultations/{consultation_id}/audio/{audio_id}", audio_file, methods=["GET"]),
+    ApiRoute(
+        "/v1/transcription/token",
+        issue_token,
+        "POST",
+        Operation(
+            "issueTranscriptionToken",
+            "A short-lived, single-use token for a browser's WebSocket",
+            ok=TranscriptionToken,
+            errors=(Unauthorized, InternalError, ServiceUnavailable),
+        ),
+    ),
+    ApiRoute(
+        "/v1/consultations/{consultation_id}/transcript",
+        transcript,
+        "GET",
+        Operation(
+            "getTranscript",
+            "The live transcript's turns, in order",
+            ok=Transcript,
+            params=(CONSULTATION_ID,),
+            errors=SCOPED_ERRORS,
+        ),
+    ),
+    ApiRoute(
+        "/v1/consultations/{consultation_id}/audio",
+        audio_list,
+        "GET",
+        Operation(
+            "listAudio",
+            "The consultation's stored recordings",
+            ok=AudioList,
+            params=(CONSULTATION_ID,),
+            errors=SCOPED_ERRORS,
+        ),
+    ),
+    ApiRoute(
+        "/v1/consultations/{consultation_id}/audio/{audio_id}",
+        audio_file,
+        "GET",
+        Operation(
+            "audioFile",
+            "One recording as 16-bit PCM WAV (Range requests are honoured)",
+            ok={"audio/wav": _WAV},
+            ok_description="The recording",
+            params=(
+                CONSULTATION_ID,
+                Param("audio_id", "path", {"type": "integer"}),
+                Param("Range", "header", {"type": "string"}),
+            ),
+            errors=SCOPED_ERRORS,
+            other_responses={
+                "206": {
+                    "description": "The requested byte range(s)",
+                    "content": {"audio/wav": _WAV, "multipart/byteranges": _TEXT},
+                },
+                "400": {"description": "Malformed Range header", "content": {"text/plain": _TEXT}},
+                "416": {"description": "Range not satisfiable", "content": {"text/plain": _TEXT}},
+            },
+        ),
+    ),
 ]

@@ -7,11 +7,14 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from delphos.cache.store import NoteCache
+from delphos.engines.base import Engine
 from delphos.live.tokens import TokenIssuer
+from delphos.scope import Services
 from delphos.settings import Settings
+from delphos.soap.service import NoteService
 from delphos.stt.transcriber import Transcriber
 
 log = logging.getLogger("delphos.live")
@@ -51,3 +54,11 @@ class LiveState:
             task.cancel()
         if self._transcriber is not None:
             self._transcriber.shutdown()
+
+
+class LiveServices(Services, Protocol):
+    """What the live handlers read from the app's state."""
+
+    live: LiveState
+    notes: NoteService
+    engine: Engine

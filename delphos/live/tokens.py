@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from delphos.cache.store import NoteCache
-from delphos.db.repository import TenantRef
+from delphos.records import TenantRef
 
 
 @dataclass(frozen=True, slots=True)

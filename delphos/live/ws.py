@@ -25,10 +25,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from delphos.db import repository as repo
 from delphos.errors import DelphosError
-from delphos.live.consultation import ConsultationLoop, TurnRecord
+from delphos.live.consultation import ConsultationLoop
+from delphos.live.state import LiveServices
 from delphos.metrics import STT_LAG_DROPS, STT_SESSIONS, STT_SESSIONS_TOTAL
+from delphos.records import MAX_ID_CHARS, TenantRef, id_problem
 from delphos.settings import Settings
-from delphos.state import AppState
 from delphos.stt.audio import InvalidAudio, check_sample_rate
 from delphos.stt.session import Lagging, SessionClosed, Transcript, TranscriptionSession
 from delphos.stt.transcriber import Transcriber
@@ -80,8 +81,8 @@ def _bool(params: Any, name: str) -> bool:
 
 def parse_params(params: Any, settings: Settings) -> LiveParams:
     cid = params.get("consultation_id")
-    if cid is not None and (not 1 <= len(cid) <= 255 or "\x00" in cid):
-        raise BadParameter("consultation_id must be 1-255 characters without NUL")
+    if cid is not None and id_problem(cid) is not None:
+        raise BadParameter(f"consultation_id must be 1-{MAX_ID_CHARS} characters without NUL")
     language = params.get("language") or None
     if language is not None and not (2 <= len(language) <= 8 and language.isalpha()):
         raise BadParameter("language must be a language code such as en or pt")
@@ -151,7 +152,7 @@ def transcription_message(event: Transcript) -> dict[str, Any]:
     }
 
 
-async def _authenticate(ws: WebSocket, state: AppState) -> repo.TenantRef | None:
+async def _authenticate(ws: WebSocket, state: LiveServices) -> TenantRef | None:
     key = ws.headers.get("x-api-key")
     if key:
         return await state.auth.authenticate(key)
@@ -162,7 +163,7 @@ async def _authenticate(ws: WebSocket, state: AppState) -> repo.TenantRef | None
 
 
 async def transcribe(ws: WebSocket) -> None:
-    state: AppState = ws.app.state.delphos
+    state: LiveServices = ws.app.state.delphos
     await ws.accept()
     channel = Channel(ws)
     # Authentication and parameters first: no audio is looked at before both pass.
@@ -201,10 +202,10 @@ async def transcribe(ws: WebSocket) -> None:
 
 async def _run_session(
     ws: WebSocket,
-    state: AppState,
+    state: LiveServices,
     channel: Channel,
     speech: Transcriber,
-    tenant: repo.TenantRef,
+    tenant: TenantRef,
     params: LiveParams,
 ) -> None:
     session = TranscriptionSession(
@@ -247,16 +248,7 @@ async def _run_session(
                 # An empty final clears the client's preview; it is not a turn.
                 await channel.send(transcription_message(event))
                 if event.is_final and event.text.strip() and loop is not None:
-                    loop.submit(
-                        TurnRecord(
-                            seq=first_seq + event.turn_index,
-                            original=event.text,
-                            edited=None,
-                            flags=tuple(event.flags),
-                            started_at=event.started_at,
-                            ended_at=event.ended_at,
-                        )
-                    )
+                    loop.submit(event.as_turn(first_seq + event.turn_index))
             elif isinstance(event, Lagging):
                 STT_LAG_DROPS.inc(event.dropped_interims)
                 await channel.send(
@@ -322,11 +314,11 @@ async def _run_session(
 
 
 async def _end(
-    state: AppState,
+    state: LiveServices,
     channel: Channel,
     session: TranscriptionSession,
     loop: ConsultationLoop | None,
-    tenant: repo.TenantRef,
+    tenant: TenantRef,
     params: LiveParams,
     *,
     stopped: bool,
@@ -354,7 +346,7 @@ async def _end(
 
 
 async def _save_audio(
-    state: AppState, session: TranscriptionSession, tenant: repo.TenantRef, params: LiveParams
+    state: LiveServices, session: TranscriptionSession, tenant: TenantRef, params: LiveParams
 ) -> bool:
     if not state.settings.audio_retention or session.recorded_seconds <= 0:
         return False

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 
 from delphos.engines.base import EngineRejected
-from delphos.soap.note import SoapNote
+from delphos.records import SoapNote
 
 
 class BlankEngine:

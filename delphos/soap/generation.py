@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from delphos.engines.base import Engine, EngineError, Usage
+from delphos.engines.base import Engine, EngineError
 from delphos.evidence import evidence_json
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
-from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
+from delphos.records import SECTION_KEYS, SHORT, SectionKey, SoapNote, Usage
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
 log = logging.getLogger("delphos.generation")
@@ -89,7 +89,7 @@ def soap_payload(
 ) -> dict[str, Any]:
     """The final `soap` event / JSON answer: the one place its shape is written."""
     return {
-        **note.as_json(),
+        **note.sections(),
         "completeness": {"s": True, "o": True, "a": True, "p": True},
         "soap_hash": note.soap_hash,
         "cached": cached,
@@ -248,7 +248,7 @@ class Generation:
                 usage=self._usage,
             )
             payload = self._soap_payload(result)
-            payload["evidence"] = await evidence_json(self._text, note.as_json())
+            payload["evidence"] = await evidence_json(self._text, note.sections())
             # Durable first, then the answer: a client that has `soap` can read the note
             # back, and a crash after it cannot lose it. Shielded: the note is finished
             # even if every client has gone.

@@ -27,7 +27,7 @@ import re
 from _json import scanstring as _c_scanstring  # the C decoder behind json.loads; typed
 from typing import Final
 
-from delphos.soap.note import SECTION_KEYS, SHORT, SectionKey, SoapNote
+from delphos.records import SECTION_KEYS, SHORT, SectionKey, SoapNote
 
 
 class SoapOutputError(ValueError):

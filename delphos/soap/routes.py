@@ -11,20 +11,36 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
+from delphos.errors import (
+    BadRequest,
+    InternalError,
+    ParseError,
+    PayloadTooLarge,
+    ProcessingError,
+    ProcessingTimeout,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from delphos.http import read_model
 from delphos.metrics import STREAMS_IN_FLIGHT
+from delphos.routing import ApiRoute, Operation
+from delphos.scope import Services
 from delphos.soap.generation import error_payload
-from delphos.soap.schemas import SoapRequest
-from delphos.soap.service import Answer
-from delphos.state import AppState
+from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
+from delphos.soap.service import Answer, NoteService
+
+
+class NoteServices(Services, Protocol):
+    notes: NoteService
 
 
 def one_line(json_text: str) -> str:
@@ -51,8 +67,8 @@ def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
 _CACHE_HIT_STATUS = _encode_bytes("status", {"type": "cache_hit"})
 
 
-async def _prepare(request: Request) -> tuple[AppState, Any, SoapRequest]:
-    state: AppState = request.app.state.delphos
+async def _prepare(request: Request) -> tuple[NoteServices, Any, SoapRequest]:
+    state: NoteServices = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
     body = await read_model(request, SoapRequest, state.settings.max_body_bytes)
     return state, tenant, body
@@ -141,7 +157,55 @@ async def soap_json(request: Request) -> Response:
     return JSONResponse(await state.notes.note(tenant, body))
 
 
+# Refused before any work (key, then body), or the engine's failure as JSON.
+_NOTE_ERRORS = (
+    BadRequest,
+    Unauthorized,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationFailed,
+    InternalError,
+    ProcessingError,
+    ParseError,
+    ServiceUnavailable,
+    ProcessingTimeout,
+)
+_BODY = (
+    "A JSON object, sent as application/json (or with no Content-Type); any other "
+    "declared type is refused with 415"
+)
+
 routes = [
-    Route("/v1/consultation/progressive-soap/stream", soap_stream, methods=["POST"]),
-    Route("/v1/consultation/progressive-soap", soap_json, methods=["POST"]),
+    ApiRoute(
+        "/v1/consultation/progressive-soap/stream",
+        soap_stream,
+        "POST",
+        Operation(
+            "progressiveSoapStream",
+            "Progressive SOAP note (SSE)",
+            body=SoapRequest,
+            body_description=_BODY,
+            ok=SoapEvent,
+            ok_description=(
+                'A stream of events; with "stream": false, the final note as JSON (engine '
+                "failures are then 502/504 instead of an `error` event)"
+            ),
+            events=SSE_EVENTS,
+            errors=_NOTE_ERRORS,
+        ),
+    ),
+    ApiRoute(
+        "/v1/consultation/progressive-soap",
+        soap_json,
+        "POST",
+        Operation(
+            "progressiveSoap",
+            "SOAP note (JSON)",
+            body=SoapRequest,
+            body_description=_BODY + "; `stream` is ignored (the answer is always JSON)",
+            ok=SoapEvent,
+            ok_description="The final note (the same object as the `soap` event)",
+            errors=_NOTE_ERRORS,
+        ),
+    ),
 ]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -14,34 +13,14 @@ from pydantic import (
 )
 
 from delphos.evidence.models import Evidence
-
-MAX_TEXT_CHARS = 100_000
-
-# No NUL (U+0000) in text we store: PostgreSQL cannot hold it, so it is refused (422, field
-# named) on every backend instead of accepted and then never persisted. Documented as
-# `not: {pattern}`: a `pattern` spanning the whole 100,000 characters is costly to fuzz.
-NO_NUL_SCHEMA: dict[str, Any] = {"not": {"pattern": "\\x00"}}
-
-
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL (U+0000) characters")
-    return value
-
-
-NoNul = AfterValidator(_no_nul)
+from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, ConsultationId, NoNul
 
 
 class SoapRequest(BaseModel):
     # Unknown fields are ignored: clients written for DELPHOS may send more than we use.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
-    consultation_id: Annotated[str, NoNul] = Field(
-        min_length=1,
-        max_length=255,
-        description="External consultation identifier",
-        json_schema_extra=NO_NUL_SCHEMA,
-    )
+    consultation_id: ConsultationId = Field(description="External consultation identifier")
     # null is accepted and coerced to "" (the DELPHOS contract); the schema says so.
     accumulated_text: Annotated[
         str,
@@ -124,7 +103,10 @@ class ErrorEvent(BaseModel):
     degraded: bool
 
 
-class ErrorBody(BaseModel):
-    code: str
-    message: str
-    fields: list[dict[str, Any]] | None = None
+# (SSE event name, payload schema) in stream order.
+SSE_EVENTS: tuple[tuple[str, type[BaseModel]], ...] = (
+    ("status", StatusEvent),
+    ("partial", PartialEvent),
+    ("soap", SoapEvent),
+    ("error", ErrorEvent),
+)

@@ -27,7 +27,7 @@ from delphos.cache.delta import normalise_words, word_delta
 from delphos.cache.store import CacheEntry, NoteCache, with_cached_flag
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
-from delphos.db.repository import NoteRecord, TenantRef, find_source
+from delphos.db.repository import find_source
 from delphos.engines.base import Engine
 from delphos.errors import (
     DelphosError,
@@ -38,10 +38,10 @@ from delphos.errors import (
 )
 from delphos.evidence import evidence_json
 from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
+from delphos.records import NoteRecord, SoapNote, TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
 from delphos.soap.generation import Event, Fallback, Generation, GenerationResult, soap_payload
-from delphos.soap.note import SoapNote, text_hash
 from delphos.soap.relay import ABANDONED, TERMINAL, Relay, remote_events
 from delphos.soap.schemas import SoapRequest
 
@@ -218,7 +218,7 @@ class NoteService:
         payload["evidence"] = (
             stored.evidence
             if stored.evidence is not None
-            else await evidence_json(source_text, stored.note.as_json())
+            else await evidence_json(source_text, stored.note.sections())
         )
         await self._cache.store(
             tenant.id,

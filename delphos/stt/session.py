@@ -26,12 +26,12 @@ import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from delphos.records import Turn
 from delphos.settings import Settings
 from delphos.stt.audio import (
     TARGET_RATE,
@@ -100,6 +100,17 @@ class Transcript:
             "end_s": round(self.end_s, 3),
             "flags": list(self.flags),
         }
+
+    def as_turn(self, seq: int) -> Turn:
+        """A final transcript as turn ``seq`` of its consultation (not yet edited)."""
+        return Turn(
+            seq=seq,
+            original_text=self.text,
+            edited_text=None,
+            flags=self.flags,
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,9 +291,6 @@ class TranscriptionSession:
     def audio_wav_bytes(self) -> bytes:
         """The kept session audio as a 16 kHz mono 16-bit WAV file."""
         return wav_bytes(np.frombuffer(bytes(self._audio), dtype="<i2").astype(np.int16))
-
-    def write_wav(self, path: Path) -> None:
-        path.write_bytes(self.audio_wav_bytes())
 
     # --- processing -----------------------------------------------------------------------
 

@@ -1,0 +1,136 @@
+"""Note versions: written once per generation, read back newest first."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, inspect, select
+from sqlalchemy.orm import defer
+
+from delphos.db.database import Database
+from delphos.db.models import Consultation, NoteVersion, Tenant, utcnow
+from delphos.db.repository._sql import consultation_is, insert, upsert_consultation
+from delphos.records import NoteRecord, SoapNote, Usage
+
+
+def note_record(row: NoteVersion, tenant_id: str, external_id: str) -> NoteRecord:
+    """The domain record of a stored row (its source text only when it was loaded)."""
+    loaded_source = "source_text" not in inspect(row).unloaded
+    return NoteRecord(
+        id=row.id,
+        tenant_id=tenant_id,
+        consultation_id=external_id,
+        note=SoapNote(
+            subjective=row.subjective,
+            objective=row.objective,
+            assessment=row.assessment,
+            plan=row.plan,
+        ),
+        soap_hash=row.soap_hash,
+        text_hash=row.text_hash,
+        word_count=row.word_count,
+        engine=row.engine,
+        model=row.model,
+        is_degraded=row.is_degraded,
+        latency_ms=row.latency_ms,
+        created_at=row.created_at,
+        usage=(
+            Usage(row.input_tokens, row.output_tokens)
+            if row.input_tokens is not None and row.output_tokens is not None
+            else None
+        ),
+        evidence=row.evidence,
+        source_text=row.source_text if loaded_source else None,
+    )
+
+
+def versions(tenant_id: str, external_id: str, *, with_source: bool = False) -> Select[NoteVersion]:
+    stmt = (
+        select(NoteVersion)
+        .join(Consultation, Consultation.id == NoteVersion.consultation_id)
+        .where(consultation_is(tenant_id, external_id))
+    )
+    if not with_source:
+        # Source texts can be long; the history lists never show them.
+        stmt = stmt.options(defer(NoteVersion.source_text))
+    return stmt
+
+
+async def save_note(db: Database, record: NoteRecord) -> None:
+    """Store one note version and touch its consultation.
+
+    Writing the same record twice (same consultation, hashes and ``created_at``) stores it
+    once, so a retry after an ambiguous failure (timeout after commit) is harmless.
+    """
+    if record.source_text is None:
+        raise ValueError("a note is stored with the text it was made from")
+    async with db.session() as session:
+        if record.tenant_name:
+            await session.execute(
+                insert(db, Tenant)
+                .values(id=record.tenant_id, name=record.tenant_name, created_at=utcnow())
+                .on_conflict_do_nothing()
+            )
+        consultation_pk = await upsert_consultation(
+            db, session, record.tenant_id, record.consultation_id, record.created_at
+        )
+        await session.execute(
+            insert(db, NoteVersion)
+            .values(
+                consultation_id=consultation_pk,
+                **record.note.sections(),
+                soap_hash=record.soap_hash,
+                text_hash=record.text_hash,
+                source_text=record.source_text,
+                word_count=record.word_count,
+                engine=record.engine,
+                model=record.model,
+                is_degraded=record.is_degraded,
+                latency_ms=record.latency_ms,
+                created_at=record.created_at,
+                input_tokens=record.usage.input_tokens if record.usage else None,
+                output_tokens=record.usage.output_tokens if record.usage else None,
+                evidence=record.evidence,
+            )
+            .on_conflict_do_nothing(
+                index_elements=[
+                    NoteVersion.consultation_id,
+                    NoteVersion.soap_hash,
+                    NoteVersion.text_hash,
+                    NoteVersion.created_at,
+                ]
+            )
+        )
+
+
+async def list_notes(
+    db: Database, tenant_id: str, external_id: str, *, limit: int, before_id: int | None
+) -> list[NoteRecord]:
+    """Versions newest first, without their source text; pass the last id of a page as
+    ``before_id`` for the next."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    stmt = versions(tenant_id, external_id)
+    if before_id is not None:
+        stmt = stmt.where(NoteVersion.id < before_id)
+    stmt = stmt.order_by(NoteVersion.id.desc()).limit(limit)
+    async with db.session() as session:
+        rows: Sequence[NoteVersion] = (await session.execute(stmt)).scalars().all()
+    return [note_record(row, tenant_id, external_id) for row in rows]
+
+
+async def find_source(
+    db: Database, tenant_id: str, external_id: str, soap_hash: str
+) -> tuple[NoteRecord, str] | None:
+    """The newest version with ``soap_hash`` and the text it was generated from."""
+    stmt = (
+        versions(tenant_id, external_id, with_source=True)
+        .where(NoteVersion.soap_hash == soap_hash)
+        .order_by(NoteVersion.id.desc())
+        .limit(1)
+    )
+    async with db.session() as session:
+        row: NoteVersion | None = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None:
+        return None
+    return note_record(row, tenant_id, external_id), row.source_text
