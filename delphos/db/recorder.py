@@ -117,7 +117,7 @@ def _usage(value: object) -> Usage | None:
         return None
     if not isinstance(value, dict):
         raise ValueError("spooled usage is not an object")
-    return Usage(int(value["input_tokens"]), int(value["output_tokens"]))
+    return Usage.from_json(value)
 
 
 def _open_private(path: Path, flags: int) -> int:

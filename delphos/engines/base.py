@@ -14,26 +14,69 @@ HTTP request at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
+
+
+def _plus(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens a provider reported for a note: what the clinic is billed for (or, on its own
-    server, what the note cost in compute). Summed over every request a note took."""
+    server, what the note cost in compute). Summed over every request a note took.
+
+    ``input_tokens`` is every prompt token, cached or not. The two cache counts are the
+    parts of it that the provider wrote to its prompt cache (billed above the base rate by
+    Anthropic) or read from it (billed at a fraction); ``None`` when it reported none.
+    """
 
     input_tokens: int
     output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            _plus(self.cache_creation_input_tokens, other.cache_creation_input_tokens),
+            _plus(self.cache_read_input_tokens, other.cache_read_input_tokens),
         )
 
     def as_json(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        # The cache counts only when reported: notes without caching keep the shape they
+        # always had.
+        data = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        if self.cache_creation_input_tokens is not None:
+            data["cache_creation_input_tokens"] = self.cache_creation_input_tokens
+        if self.cache_read_input_tokens is not None:
+            data["cache_read_input_tokens"] = self.cache_read_input_tokens
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Usage:
+        """The inverse of :meth:`as_json` (spooled notes); ``ValueError`` if malformed."""
+
+        def count(key: str) -> int | None:
+            value = data.get(key)
+            if value is None:
+                return None
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"usage.{key} is not a token count")
+            return value
+
+        input_tokens, output_tokens = count("input_tokens"), count("output_tokens")
+        if input_tokens is None or output_tokens is None:
+            raise ValueError("usage lacks input_tokens or output_tokens")
+        return cls(
+            input_tokens,
+            output_tokens,
+            count("cache_creation_input_tokens"),
+            count("cache_read_input_tokens"),
+        )
 
 
 class EngineError(Exception):
@@ -60,7 +103,7 @@ class Engine(Protocol):
     name: str  # "local" | "anthropic" | "openai"
     model: str
 
-    def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+    def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
         """Yield the deltas of the SOAP JSON object for ``transcript``, and the request's
         :class:`Usage` when the provider reports it."""
         ...

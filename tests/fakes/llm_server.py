@@ -27,9 +27,12 @@ Wire formats reproduced:
   ``stream_options.include_usage`` every chunk carries ``"usage": null`` and a last chunk
   with no choices carries the usage, as OpenAI sends it.
 
-Token usage is reported as the providers do (Anthropic: ``input_tokens`` in
-``message_start``, the final ``output_tokens`` in ``message_delta``), counted by a stand-in
-tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests to compare.
+Token usage is reported as the providers do (Anthropic: ``input_tokens`` and the cache
+counts in ``message_start``, the final ``output_tokens`` in ``message_delta``), counted by
+a stand-in tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests
+to compare. The Anthropic fake applies the documented prompt-cache rule
+(:mod:`tests.fakes.prompt_cache`: breakpoints, minimum length, 20-block look-back, TTL)
+and refuses more than four ``cache_control`` marks or an empty text block, as the API does.
 A server can be told to refuse structured output (``refuses``) the way providers whose
 model lacks it do: a 400 naming the parameter.
 
@@ -49,6 +52,8 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
+
+from tests.fakes.prompt_cache import PromptCache, TooManyBreakpoints
 
 Provider = Literal["anthropic", "openai"]
 # What a fake can be told to refuse with a 400: OpenAI ``response_format`` types
@@ -141,8 +146,15 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
 
 @dataclass(frozen=True)
 class ReportedUsage:
-    input_tokens: int
+    input_tokens: int  # Anthropic: only those after the last cached position
     output_tokens: int
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every prompt token, cached or not."""
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
 
 
 @dataclass
@@ -177,6 +189,8 @@ class FakeLLMServer:
         self.request_headers: list[dict[str, str]] = []  # lower-cased names
         self.usages: list[ReportedUsage] = []  # usage reported, one per finished response
         self.refuses: set[Refusable] = set()
+        # Anthropic's prompt cache; tests and benchmarks may swap in one with their clock.
+        self.prompt_cache = PromptCache()
         self._queue: collections.deque[Scenario] = collections.deque()
         self._disconnects = 0
         self._completed = 0
@@ -258,6 +272,7 @@ class FakeLLMServer:
             self.request_headers = []
             self.usages = []
             self.refuses = set()
+            self.prompt_cache = PromptCache()
             self._disconnects = 0
             self._completed = 0
 
@@ -397,6 +412,21 @@ class FakeLLMServer:
             return "rejected"
         model = str(body.get("model", ""))
         usage = ReportedUsage(_prompt_tokens(body), count_tokens(scenario.text))
+        if self.provider == "anthropic":
+            # Looked up and written as the response begins (a failed request caches
+            # nothing), which is when the API makes an entry available.
+            try:
+                cached = self.prompt_cache.apply(body)
+            except TooManyBreakpoints as exc:
+                message = f"A maximum of 4 blocks with cache_control may be provided. Found {exc}."
+                await self._send_error(writer, 400, serial, prompt=prompt, message=message)
+                return "rejected"
+            usage = ReportedUsage(
+                cached.input_tokens,
+                usage.output_tokens,
+                cached.cache_creation_input_tokens,
+                cached.cache_read_input_tokens,
+            )
         if body.get("stream") is True:
             options = body.get("stream_options")
             with_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -494,7 +524,7 @@ class FakeLLMServer:
                 "content": [{"type": "text", "text": scenario.text}],
                 "stop_reason": "end_turn",
                 "stop_sequence": None,
-                "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
+                "usage": _anthropic_usage(usage, usage.output_tokens),
             }
         else:
             payload = {
@@ -618,7 +648,7 @@ class _AnthropicEvents:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": 1},
+            "usage": _anthropic_usage(self.usage, 1),
         }
         return [
             self._event("message_start", {"type": "message_start", "message": message}),
@@ -776,7 +806,34 @@ def _anthropic_rejection(headers: dict[str, str], body: dict[str, Any]) -> int |
     version = headers.get("anthropic-version", "")
     if version >= _ANTHROPIC_NO_SAMPLING_VERSION and any(p in body for p in _SAMPLING_PARAMS):
         return 400
+    if _has_empty_text_block(body):
+        return 400
     return None
+
+
+def _anthropic_usage(usage: ReportedUsage, output_tokens: int) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "output_tokens": output_tokens,
+    }
+
+
+def _has_empty_text_block(body: dict[str, Any]) -> bool:
+    """The API refuses a text block without non-blank text (in system or messages)."""
+    system = body.get("system")
+    lists = [system] if isinstance(system, list) else []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and isinstance(message.get("content"), list):
+            lists.append(message["content"])
+    return any(
+        isinstance(block, dict)
+        and block.get("type") == "text"
+        and not str(block.get("text", "")).strip()
+        for blocks in lists
+        for block in blocks
+    )
 
 
 def _last_user_text(body: dict[str, Any]) -> str:
