@@ -158,7 +158,9 @@ async def test_request_carries_model_limits_prompt_and_stream_flag(
         assert body["temperature"] == llm.settings.temperature
         assert headers["authorization"] == f"Bearer {API_KEY}"
     assert message["role"] == "user"
-    assert consultation.transcript in message["content"]
+    content = message["content"]
+    text = content if isinstance(content, str) else "".join(b["text"] for b in content)
+    assert text == user_message(consultation.transcript)
 
 
 async def test_output_that_is_not_json_streams_through_unchanged(llm: Harness) -> None:
@@ -768,11 +770,11 @@ def test_the_pieces_of_a_transcript_begin_every_longer_transcript() -> None:
     # What makes the previous request a cache hit: cutting is decided from the text
     # before each cut alone. Turn by turn through a real dialogue, and sentence by
     # sentence through running notes without line breaks.
-    source, _ = aci_example(9)
-    turns = source.split("\n")
-    notes = " ".join(turns).replace("[doctor] ", "").replace("[patient] ", "")
-    sentences = notes.split(". ")
-    for units, sep in ((turns, "\n"), (sentences, ". ")):
+    turns = aci_example(9)[0].split("\n")
+    spoken = aci_example(0)[0].replace("[doctor] ", "").replace("[patient] ", "")
+    notes = spoken.replace("\n", " ")
+    sentences = [f"{sentence}." for sentence in notes.split(". ")]
+    for units, sep in ((turns, "\n"), (sentences, " ")):
         previous: list[str] = []
         for n in range(1, len(units) + 1):
             text = sep.join(units[:n])
@@ -781,7 +783,7 @@ def test_the_pieces_of_a_transcript_begin_every_longer_transcript() -> None:
             assert pieces[: len(previous)] == previous
             assert all(piece.strip() for piece in pieces)
             previous = pieces
-        assert len(previous) > 5  # the premise: the text was cut
+        assert len(previous) > 3  # the premise: the text was cut
 
 
 def test_the_cache_marks_never_exceed_what_the_api_accepts() -> None:

@@ -14,15 +14,16 @@ Anthropic's rule, as its prompt-caching documentation states it:
   block boundaries before it, **20 blocks** at most (the marked block included), and
   reads the longest byte-identical prefix it finds;
 - an entry lives 5 minutes (``ttl`` "5m", the default) from its last use, and each read
-  renews it. Writes are billed at 1.25× the base input price, reads at 0.1×.
+  renews it. Writes are billed at 1.25x the base input price, reads at 0.1x.
 
 The message is cut into sealed pieces at turn boundaries (:func:`~delphos.engines.prompt.
 prompt_pieces`): the pieces of the previous request recur byte for byte in the next one.
 Marked here: the last sealed piece (the next request, up to 19 pieces longer, finds it
-in its look-back) and up to three anchors at every :data:`ANCHOR_STRIDE`-th piece,
-positions that never move, so that a request which grew by more than 19 pieces since
-the last one still reaches an entry: the newest anchor at or after it lies within 20
-blocks of it. The open tail (last turn and closing tag) is never marked.
+in its look-back), the one before it (the last turn may be extended or revised), and up
+to two anchors at every :data:`ANCHOR_STRIDE`-th piece, positions that never move, so
+that a request which grew by more than 19 pieces since the last one still reaches an
+entry: the newest anchor at or after it lies within 20 blocks of it. The closing tag
+(and any unsealed remainder) is never marked.
 """
 
 from __future__ import annotations
@@ -39,14 +40,16 @@ ANCHOR_STRIDE = 16
 
 
 def marked(stable: int) -> list[int]:
-    """Indexes, among ``stable`` stable pieces, of those that carry ``cache_control``:
-    the anchors (every ``ANCHOR_STRIDE``-th piece) before the last, newest first kept,
-    then the last piece; at most :data:`MAX_BREAKPOINTS`."""
+    """Indexes, among ``stable`` stable pieces, of those that carry ``cache_control``: up
+    to two anchors (every ``ANCHOR_STRIDE``-th piece, the newest), the piece before the
+    last (so that a last turn the client extends or revises costs only itself) and the
+    last; at most :data:`MAX_BREAKPOINTS`, in order."""
     if stable == 0:
         return []
     last = stable - 1
-    anchors = list(range(ANCHOR_STRIDE - 1, last, ANCHOR_STRIDE))
-    return [*anchors[-(MAX_BREAKPOINTS - 1) :], last]
+    tail = [i for i in (last - 1, last) if i >= 0]
+    anchors = [i for i in range(ANCHOR_STRIDE - 1, last - 1, ANCHOR_STRIDE)]
+    return [*anchors[-(MAX_BREAKPOINTS - len(tail)) :], *tail]
 
 
 def user_content(transcript: str, *, cache: bool) -> str | list[TextBlockParam]:

@@ -43,7 +43,10 @@ MIN_PIECE_CHARS = 80
 # once the open piece is this long.
 LONG_PIECE_CHARS = 1000
 
-_NEWLINE_OR_SENTENCE = re.compile(r"\n|[.?!] ")
+# A turn boundary is a line break; in running text, a sentence's end. Pieces are cut
+# *before* the separator (each piece but the first starts with its "\n" or " "), so that
+# the end of the text, where the next turn will be appended, is a boundary too.
+_BOUNDARY = re.compile(r"\n|(?<=[.?!]) ")
 
 
 def user_message(transcript: str) -> str:
@@ -53,19 +56,24 @@ def user_message(transcript: str) -> str:
 def sealed_pieces(transcript: str) -> tuple[list[str], str]:
     """The transcript as sealed pieces and an open tail (their concatenation is the text).
 
-    Cuts fall after a line break (a turn boundary), or after a sentence's ``. `` once the
-    open piece is :data:`LONG_PIECE_CHARS` long; a piece is sealed only when it holds
+    Cuts fall before a line break (a turn boundary) or, once the open piece is
+    :data:`LONG_PIECE_CHARS` long, before the space after a sentence; the end of the text
+    is a cut too, judged as a line break if the text has any (turns are appended after a
+    line break), as a sentence otherwise. A piece is sealed only when it holds
     :data:`MIN_PIECE_CHARS` and some non-blank text. Each cut is decided from the text
     before it alone, scanning from the start, so **the pieces of a text are the first
-    pieces of every longer text that starts with it**: the previous request's pieces
-    recur byte for byte in the next request. The last line stays in the tail (a live
-    client may still be revising it). Linear in the length of the text.
+    pieces of every longer text made by appending turns (or sentences) to it**: the
+    previous request's pieces recur byte for byte in the next request. A last turn that
+    the client later extends or revises costs only its own piece. Linear in the length.
     """
     pieces: list[str] = []
     start = 0
-    for match in _NEWLINE_OR_SENTENCE.finditer(transcript):
-        end = match.end()
-        if match.group() != "\n" and end - start < LONG_PIECE_CHARS:
+    size = len(transcript)
+    running_text = "\n" not in transcript
+    ends = (m.start() for m in _BOUNDARY.finditer(transcript))
+    for end in (*ends, size):
+        at_sentence = transcript[end] == " " if end < size else running_text
+        if at_sentence and end - start < LONG_PIECE_CHARS:
             continue
         piece = transcript[start:end]
         if len(piece) >= MIN_PIECE_CHARS and not piece.isspace():
