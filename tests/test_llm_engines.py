@@ -30,7 +30,7 @@ from delphos.engines.openai_engine import OpenAIEngine
 from delphos.engines.prompt import CLOSING, SYSTEM_PROMPT, sealed_pieces, user_message
 from delphos.engines.retry import RetryingEngine
 from delphos.settings import Settings
-from tests.fakes.llm_server import FakeLLMServer, Scenario
+from tests.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
 from tests.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
 from tests.fixtures.db import aci_example
 
@@ -158,9 +158,7 @@ async def test_request_carries_model_limits_prompt_and_stream_flag(
         assert body["temperature"] == llm.settings.temperature
         assert headers["authorization"] == f"Bearer {API_KEY}"
     assert message["role"] == "user"
-    content = message["content"]
-    text = content if isinstance(content, str) else "".join(b["text"] for b in content)
-    assert text == user_message(consultation.transcript)
+    assert last_user_text(body) == user_message(consultation.transcript)
 
 
 async def test_output_that_is_not_json_streams_through_unchanged(llm: Harness) -> None:
@@ -708,7 +706,7 @@ async def test_the_next_note_of_a_growing_consultation_reads_the_transcript_from
 
     before, after = fake_anthropic.requests
     # The model reads the same message it always did, now cut into blocks.
-    assert "".join(b["text"] for b in user_blocks(after)) == user_message(longer)
+    assert last_user_text(after) == user_message(longer)
     # Byte-identical prefix: the system prompt, then every block of the first request
     # but its open tail (the last turn, which the client may still revise).
     assert before["system"] == after["system"] == SYSTEM_PROMPT

@@ -392,7 +392,7 @@ class FakeLLMServer:
             if exchange.generation == self._generation:
                 self.requests.append(body)
                 self.request_headers.append(request.headers)
-        prompt = _last_user_text(body)
+        prompt = last_user_text(body)
 
         if self.provider == "anthropic":
             rejection = _anthropic_rejection(request.headers, body)
@@ -836,7 +836,8 @@ def _has_empty_text_block(body: dict[str, Any]) -> bool:
     )
 
 
-def _last_user_text(body: dict[str, Any]) -> str:
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of a request's last message, however its content is cut into blocks."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return ""
