@@ -795,7 +795,7 @@ def test_the_cache_marks_never_exceed_what_the_api_accepts() -> None:
     assert "".join(b["text"] for b in blocks) == user_message(huge)
 
 
-async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_one(
+async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_one_and_is_cached(
     fake_openai: FakeLLMServer,
 ) -> None:
     # OpenAI-compatible servers cache stable prefixes themselves: keep ours stable.
@@ -803,10 +803,19 @@ async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_
     fake_openai.default = Scenario(text="{}")
     shorter, longer = visit(9, 60), visit(9, 63)
     try:
-        await collect(engine.stream(shorter))
-        await collect(engine.stream(longer))
+        first = await collect_all(engine.stream(shorter))
+        second = await collect_all(engine.stream(longer))
     finally:
         await engine.aclose()
+    # The server's own prefix cache served the second prompt, and the note says so.
+    assert first[-1] == Usage(fake_openai.usages[0].prompt_tokens, 1)
+    assert second[-1] == Usage(
+        fake_openai.usages[1].prompt_tokens,
+        1,
+        cache_read_input_tokens=fake_openai.usages[1].cache_read_input_tokens,
+    )
+    assert isinstance(second[-1], Usage)
+    assert second[-1].cache_read_input_tokens is not None
     before, after = (json.dumps(body["messages"]) for body in fake_openai.requests)
     # The first request up to its closing tag is where the second one starts.
     stable = before[: before.rindex(json.dumps(CLOSING)[1:-1])]

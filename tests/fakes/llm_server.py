@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
-from tests.fakes.prompt_cache import PromptCache, TooManyBreakpoints
+from tests.fakes.prompt_cache import PrefixCache, PromptCache, TooManyBreakpoints
 
 Provider = Literal["anthropic", "openai"]
 # What a fake can be told to refuse with a 400: OpenAI ``response_format`` types
@@ -132,6 +132,15 @@ def count_tokens(text: str) -> int:
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:
+    parts = _prompt_parts(body)
+    return count_tokens("".join(parts)) + 4 * len(parts)  # plus each message's framing
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    return "\x00".join(_prompt_parts(body))
+
+
+def _prompt_parts(body: dict[str, Any]) -> list[str]:
     parts: list[str] = []
     system = body.get("system")
     if isinstance(system, str):
@@ -141,12 +150,14 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
             content = message.get("content")
             if isinstance(content, str):
                 parts.append(content)
-    return count_tokens("".join(parts)) + 4 * len(parts)  # plus each message's framing
+    return parts
 
 
 @dataclass(frozen=True)
 class ReportedUsage:
-    input_tokens: int  # Anthropic: only those after the last cached position
+    # The prompt tokens neither read from nor written to a cache (Anthropic's meaning of
+    # input_tokens; on the OpenAI wire, prompt_tokens is the whole prompt_tokens below).
+    input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int = 0
     cache_read_input_tokens: int = 0
@@ -191,6 +202,8 @@ class FakeLLMServer:
         self.refuses: set[Refusable] = set()
         # Anthropic's prompt cache; tests and benchmarks may swap in one with their clock.
         self.prompt_cache = PromptCache()
+        # OpenAI's automatic prefix caching.
+        self.prefix_cache = PrefixCache()
         self._queue: collections.deque[Scenario] = collections.deque()
         self._disconnects = 0
         self._completed = 0
@@ -273,6 +286,7 @@ class FakeLLMServer:
             self.usages = []
             self.refuses = set()
             self.prompt_cache = PromptCache()
+            self.prefix_cache = PrefixCache()
             self._disconnects = 0
             self._completed = 0
 
@@ -427,6 +441,10 @@ class FakeLLMServer:
                 cached.cache_creation_input_tokens,
                 cached.cache_read_input_tokens,
             )
+        else:
+            # ``input_tokens`` here too: the prompt tokens not read from the cache.
+            hit = self.prefix_cache.apply(model, _prompt_text(body))
+            usage = ReportedUsage(usage.input_tokens - hit, usage.output_tokens, 0, hit)
         if body.get("stream") is True:
             options = body.get("stream_options")
             with_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -544,11 +562,7 @@ class FakeLLMServer:
                         "finish_reason": "stop",
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": usage.input_tokens,
-                    "completion_tokens": usage.output_tokens,
-                    "total_tokens": usage.input_tokens + usage.output_tokens,
-                },
+                "usage": _openai_usage(usage),
             }
         data = json.dumps(payload).encode()
         headers = {"content-type": "application/json", "content-length": str(len(data))}
@@ -707,7 +721,7 @@ class _OpenAIChunks:
         self.created = int(time.time())
         self.usage = usage  # None: the client did not ask for it
 
-    def _data(self, choices: list[dict[str, Any]], usage: dict[str, int] | None) -> bytes:
+    def _data(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
         data: dict[str, Any] = {
             "id": f"chatcmpl-fake{self.serial:06d}",
             "object": "chat.completion.chunk",
@@ -733,13 +747,7 @@ class _OpenAIChunks:
     def closing(self) -> list[bytes]:
         frames = [self._chunk({}, "stop")]
         if self.usage is not None:
-            usage = self.usage
-            totals = {
-                "prompt_tokens": usage.input_tokens,
-                "completion_tokens": usage.output_tokens,
-                "total_tokens": usage.input_tokens + usage.output_tokens,
-            }
-            frames.append(self._data([], totals))
+            frames.append(self._data([], _openai_usage(self.usage)))
         return [*frames, b"data: [DONE]\n\n"]
 
     def error(self, kind: str | None, quoted: str) -> bytes:
@@ -809,6 +817,15 @@ def _anthropic_rejection(headers: dict[str, str], body: dict[str, Any]) -> int |
     if _has_empty_text_block(body):
         return 400
     return None
+
+
+def _openai_usage(usage: ReportedUsage) -> dict[str, Any]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.prompt_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_input_tokens},
+    }
 
 
 def _anthropic_usage(usage: ReportedUsage, output_tokens: int) -> dict[str, int]:

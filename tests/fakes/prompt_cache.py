@@ -171,3 +171,47 @@ class PromptCache:
                     self._entries[block.key] = (now + block.ttl, block.ttl)
                     written = max(written, block.end)
         return CacheUsage(total - written, written - read, read)
+
+
+# OpenAI's automatic prompt caching: prompts from 1,024 tokens, hits in 128-token steps.
+OPENAI_MIN_CACHED = 1024
+OPENAI_CACHE_STEP = 128
+
+
+class PrefixCache:
+    """OpenAI-style automatic caching, no marks: the longest prefix a prompt shares with a
+    recent one under the same model, reported as ``prompt_tokens_details.cached_tokens``."""
+
+    def __init__(self, keep: int = 64) -> None:
+        self._recent: list[tuple[str, str]] = []  # (model, prompt text), newest last
+        self._keep = keep
+        self._lock = threading.Lock()
+
+    def apply(self, model: str, text: str) -> int:
+        """Cached tokens for this prompt (the fake's four characters a token); remembers it."""
+        with self._lock:
+            shared = max(
+                (_common_prefix(text, seen) for m, seen in self._recent if m == model), default=0
+            )
+            self._recent = [*self._recent[-(self._keep - 1) :], (model, text)]
+        tokens = shared // 4
+        if tokens < OPENAI_MIN_CACHED:
+            return 0
+        return (
+            OPENAI_MIN_CACHED
+            + (tokens - OPENAI_MIN_CACHED) // OPENAI_CACHE_STEP * OPENAI_CACHE_STEP
+        )
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return n
+    low, high = 0, n  # a[:low] == b[:low], a[:high] != b[:high]
+    while high - low > 1:
+        mid = (low + high) // 2
+        if a[:mid] == b[:mid]:
+            low = mid
+        else:
+            high = mid
+    return low
