@@ -85,6 +85,7 @@ class Tally:
     written: int = 0
     read: int = 0
     below_minimum: int = 0  # prompt tokens of requests shorter than the model's minimum
+    speech_seconds: float = 0.0  # simulated length of the visits replayed
     texts: list[str] = field(default_factory=list)  # what the model was sent (same notes)
     notes: list[str] = field(default_factory=list)
 
@@ -135,6 +136,9 @@ async def replay(
                 tally.notes.append("".join(d for d in deltas if isinstance(d, str)))
                 [usage] = [d for d in deltas if isinstance(d, Usage)]
                 tally.add(usage, minimum(MODEL))
+            tally.speech_seconds += sum(
+                max(1.0, len(turn.split()) / WORDS_PER_SECOND) for turn in turns
+            )
             clock.now += 3600  # the next patient: nothing of this visit is reused
     finally:
         await engine.aclose()
@@ -163,6 +167,7 @@ async def run_row(fake: FakeLLMServer, row: Row) -> dict[str, Any]:
         "every": row.every,
         "min_tokens": row.minimum,
         "requests": cached.requests,
+        "visit_minutes": cached.speech_seconds / 60 / len(row.visits),
         "prompt_tokens": plain.prompt,
         "written": cached.written,
         "read": cached.read,
@@ -179,7 +184,7 @@ async def run_row(fake: FakeLLMServer, row: Row) -> dict[str, Any]:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     head = (
-        f"{'scenario':<44} {'every':>5} {'min':>5} {'reqs':>5} {'uncached':>10} "
+        f"{'scenario':<44} {'every':>5} {'min':>5} {'min/visit':>9} {'reqs':>5} {'uncached':>10} "
         f"{'cached':>9} {'ratio':>6} {'<min share':>10} {'ratio>=min':>10} same"
     )
     print(head)
@@ -187,7 +192,8 @@ def print_table(results: list[dict[str, Any]]) -> None:
     for r in results:
         above = "-" if r["ratio_above_min"] is None else f"{r['ratio_above_min']:.3f}"
         print(
-            f"{r['scenario']:<44} {r['every']:>5} {r['min_tokens']:>5} {r['requests']:>5} "
+            f"{r['scenario']:<44} {r['every']:>5} {r['min_tokens']:>5} "
+            f"{r['visit_minutes']:>9.1f} {r['requests']:>5} "
             f"{r['billed_uncached']:>10} {r['billed_cached']:>9} {r['ratio']:>6.3f} "
             f"{r['below_min_share']:>10.3f} {above:>10} {'yes' if r['same_notes'] else 'NO'}"
         )
@@ -211,7 +217,7 @@ async def main() -> int:
         Row("ACI valid, every turn (seed flow)", 1, documented, visits),
         Row("ACI valid, every 3 turns", 3, documented, visits),
         Row("ACI valid, every turn, 2,048-token minimum", 1, 2048, visits),
-        Row("3 dialogues back to back (~20 min), every turn", 1, documented, sessions),
+        Row("3 dialogues back to back, every turn", 1, documented, sessions),
         Row("3 dialogues back to back, every 3 turns", 3, documented, sessions),
     ]
     print(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from delphos.engines.anthropic_cache import user_content
 from delphos.engines.anthropic_engine import AnthropicEngine
 from delphos.engines.base import (
     Engine,
@@ -785,8 +786,6 @@ def test_the_pieces_of_a_transcript_begin_every_longer_transcript() -> None:
 
 
 def test_the_cache_marks_never_exceed_what_the_api_accepts() -> None:
-    from delphos.engines.anthropic_cache import user_content
-
     source, _ = aci_example(2)
     huge = "\n".join([source] * 12)[:100_000]
     blocks = user_content(huge, cache=True)
