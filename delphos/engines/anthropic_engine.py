@@ -36,7 +36,7 @@ from anthropic.types import Message, TextBlock
 from anthropic.types import Usage as AnthropicUsage
 
 from delphos.engines.anthropic_cache import user_content
-from delphos.engines.api_common import CONNECT_TIMEOUT, ApiErrors, complete
+from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable, Usage
 from delphos.engines.prompt import SYSTEM_PROMPT
 from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
@@ -70,20 +70,23 @@ _TYPE_LABELS = {
 _ERRORS = ApiErrors(
     provider="anthropic",
     labels={
-        400: "bad request",
+        **STATUS_LABELS,
         401: "authentication failed (check ANTHROPIC_API_KEY)",
         402: "billing problem",
-        403: "permission denied",
         404: "not found (check DELPHOS_ANTHROPIC_MODEL and DELPHOS_ANTHROPIC_BASE_URL)",
-        408: "request timed out",
-        409: "conflict",
-        413: "request too large",
-        429: "rate limited",
         529: "overloaded",
     },
     safe_id=re.compile(r"[A-Za-z0-9_-]{1,80}"),
     # Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed event.
     sdk_errors=(anthropic.AnthropicError, httpx2.HTTPError, json.JSONDecodeError),
+    rules=(
+        # A lambda: ``_from_status`` is defined below.
+        (anthropic.APIStatusError, lambda exc: _from_status(exc)),
+        ((anthropic.APITimeoutError, httpx2.TimeoutException), "request timed out"),
+        (anthropic.APIConnectionError, "connection failed"),
+        (httpx2.TransportError, "connection dropped mid-stream"),
+        (anthropic.CredentialsError, lambda _: EngineRejected("anthropic: no usable credentials")),
+    ),
 )
 
 
@@ -167,10 +170,10 @@ class AnthropicEngine:
                     )
                     rung += 1
                     continue
-                raise translate_error(exc) from None
+                raise _ERRORS.translate(exc) from None
             except _ERRORS.sdk_errors as exc:
                 # ``from None``: the SDK's exception text embeds the response body.
-                raise translate_error(exc) from None
+                raise _ERRORS.translate(exc) from None
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
         call = self._client.messages.create(
@@ -179,25 +182,10 @@ class AnthropicEngine:
             system=system,
             messages=[{"role": "user", "content": user}],
         )
-        return await complete(call, _text, _ERRORS, translate_error)
+        return await complete(call, _text, _ERRORS)
 
     async def aclose(self) -> None:
         await self._client.close()
-
-
-def translate_error(exc: BaseException) -> EngineError:
-    """Our exception for an SDK failure; its message is written here, never copied."""
-    if isinstance(exc, anthropic.APIStatusError):
-        return _from_status(exc)
-    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-        return EngineUnavailable("anthropic: request timed out")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return EngineUnavailable("anthropic: connection failed")
-    if isinstance(exc, httpx2.TransportError):
-        return EngineUnavailable("anthropic: connection dropped mid-stream")
-    if isinstance(exc, anthropic.CredentialsError):
-        return EngineRejected("anthropic: no usable credentials")
-    return EngineUnavailable(f"anthropic: unexpected response ({type(exc).__name__})")
 
 
 def _from_status(exc: anthropic.APIStatusError) -> EngineError:

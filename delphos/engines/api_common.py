@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.retry import retry_after_seconds
@@ -29,20 +29,49 @@ CONNECT_TIMEOUT = 10.0
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 
+# What an HTTP status means whoever answered it; providers add their own (the variable
+# to check on a 401 or 404, Anthropic's 402 and 529, OpenAI's 422).
+STATUS_LABELS: Mapping[int, str] = {
+    400: "bad request",
+    403: "permission denied",
+    408: "request timed out",
+    409: "conflict",
+    413: "request too large",
+    429: "rate limited",
+}
+
+
 def is_transient(status: int) -> bool:
     """Whether a failed request with this HTTP status is worth sending again."""
     return status >= 500 or status in _TRANSIENT_STATUSES
 
 
+# Which SDK exceptions (first match wins) become which error: a label for a transient
+# failure (``EngineUnavailable("<provider>: <label>")``), or a function of the exception.
+Rule = tuple[
+    type[BaseException] | tuple[type[BaseException], ...], str | Callable[[Any], EngineError]
+]
+
+
 @dataclass(frozen=True)
 class ApiErrors:
     """How one provider's failures read: its name, its status labels, the shape of its
-    request ids, and everything its SDK raises."""
+    request ids, everything its SDK raises, and how each kind translates."""
 
     provider: str
     labels: Mapping[int, str]
     safe_id: re.Pattern[str]
     sdk_errors: tuple[type[BaseException], ...]
+    rules: tuple[Rule, ...]
+
+    def translate(self, exc: BaseException) -> EngineError:
+        """Our exception for an SDK failure; its message is written here, never copied."""
+        for kinds, outcome in self.rules:
+            if isinstance(exc, kinds):
+                if isinstance(outcome, str):
+                    return EngineUnavailable(f"{self.provider}: {outcome}")
+                return outcome(exc)
+        return EngineUnavailable(f"{self.provider}: unexpected response ({type(exc).__name__})")
 
     def request(self, request_id: str | None) -> str:
         """``", request <id>"`` when the provider's id looks like one (it is logged)."""
@@ -65,12 +94,7 @@ class ApiErrors:
         return error
 
 
-async def complete(
-    call: Awaitable[T],
-    answer: Callable[[T], str],
-    errors: ApiErrors,
-    translate: Callable[[BaseException], EngineError],
-) -> str:
+async def complete(call: Awaitable[T], answer: Callable[[T], str], errors: ApiErrors) -> str:
     """One non-streamed request: its answer's text, or our error for the SDK's failure.
 
     ``from None``: the SDK's exception (and so its text, which embeds the response body)
@@ -79,5 +103,5 @@ async def complete(
     try:
         result = await call
     except errors.sdk_errors as exc:
-        raise translate(exc) from None
+        raise errors.translate(exc) from None
     return answer(result)

@@ -31,8 +31,8 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.api_common import CONNECT_TIMEOUT, ApiErrors, complete
-from delphos.engines.base import EngineError, EngineUnavailable, Usage
+from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
+from delphos.engines.base import EngineError, Usage
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.structured import (
     ladder,
@@ -48,19 +48,24 @@ BASE_URL_ENV = "DELPHOS_OPENAI_BASE_URL"
 _ERRORS = ApiErrors(
     provider="openai",
     labels={
-        400: "bad request",
+        **STATUS_LABELS,
         401: "authentication failed (check DELPHOS_OPENAI_API_KEY)",
-        403: "permission denied",
         404: "not found (check DELPHOS_OPENAI_MODEL and DELPHOS_OPENAI_BASE_URL)",
-        408: "request timed out",
-        409: "conflict",
-        413: "request too large",
         422: "request not accepted",
-        429: "rate limited",
     },
     safe_id=re.compile(r"[A-Za-z0-9_.-]{1,80}"),
     # Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed event.
     sdk_errors=(openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError),
+    rules=(
+        # A lambda: ``_from_status`` is defined below.
+        (openai.APIStatusError, lambda exc: _from_status(exc)),
+        ((openai.APITimeoutError, httpx2.TimeoutException), "request timed out"),
+        # The SDK raises this for a refused connection and one dropped mid-stream alike.
+        (openai.APIConnectionError, "connection failed or dropped"),
+        # A ``data: {"error": ...}`` event inside a stream that had started with a 200.
+        (openai.APIError, "error event mid-stream"),
+        (httpx2.TransportError, "connection dropped mid-stream"),
+    ),
 )
 
 
@@ -109,7 +114,7 @@ class OpenAIEngine:
                         yield usage_of(chunk.usage)
         except _ERRORS.sdk_errors as exc:
             # ``from None``: the SDK's exception text embeds the response body.
-            raise translate_error(exc) from None
+            raise _ERRORS.translate(exc) from None
 
     async def _open(
         self, messages: list[ChatCompletionMessageParam]
@@ -163,28 +168,10 @@ class OpenAIEngine:
             max_tokens=max_tokens,
             temperature=self._temperature,
         )
-        return await complete(call, _text, _ERRORS, translate_error)
+        return await complete(call, _text, _ERRORS)
 
     async def aclose(self) -> None:
         await self._client.close()
-
-
-def translate_error(exc: BaseException) -> EngineError:
-    """Our exception for an SDK failure; its message is written here, never copied."""
-    if isinstance(exc, openai.APIStatusError):
-        return _from_status(exc)
-    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-        return EngineUnavailable("openai: request timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        # The openai SDK raises this for a refused connection and for one dropped
-        # mid-stream alike.
-        return EngineUnavailable("openai: connection failed or dropped")
-    if isinstance(exc, openai.APIError):
-        # A ``data: {"error": ...}`` event inside a stream that had started with a 200.
-        return EngineUnavailable("openai: error event mid-stream")
-    if isinstance(exc, httpx2.TransportError):
-        return EngineUnavailable("openai: connection dropped mid-stream")
-    return EngineUnavailable(f"openai: unexpected response ({type(exc).__name__})")
 
 
 def _from_status(exc: openai.APIStatusError) -> EngineError:
