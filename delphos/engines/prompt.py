@@ -86,7 +86,7 @@ def prompt_pieces(transcript: str) -> tuple[list[str], str]:
     """The user message as stable pieces (the instruction, then the transcript's sealed
     pieces) and the open last piece (the transcript's tail and the closing tag).
 
-    ``"".join(stable) + last == user_message(transcript)``: the model reads the same
+    ``"".join(stable) + last == user_message(transcript)``: the message carries the same
     text whether or not it is cut.
     """
     sealed, tail = sealed_pieces(transcript)
