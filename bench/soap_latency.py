@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ class StampingEngine:
         self.last_delta = 0.0
         self._next = 0
 
-    async def stream(self, transcript: str) -> AsyncIterator[str]:
+    async def stream(self, transcript: str) -> AsyncGenerator[str, None]:
         text = self._notes[self._next % len(self._notes)]
         self._next += 1
         for offset in range(0, len(text), 24):

@@ -108,21 +108,42 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def _plus(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
+
+
 @dataclass(frozen=True, slots=True)
 class Usage:
     """Tokens a provider reported for a note: what the clinic is billed for (or, on its own
-    server, what the note cost in compute). Summed over every request a note took."""
+    server, what the note cost in compute). Summed over every request a note took.
+
+    ``input_tokens`` is every prompt token, cached or not. The two cache counts are the
+    parts of it that the provider wrote to its prompt cache (billed above the base rate by
+    Anthropic) or read from it (billed at a fraction); ``None`` when it reported none.
+    """
 
     input_tokens: int
     output_tokens: int
+    cache_creation_input_tokens: int | None = None
+    cache_read_input_tokens: int | None = None
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
-            self.input_tokens + other.input_tokens, self.output_tokens + other.output_tokens
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            _plus(self.cache_creation_input_tokens, other.cache_creation_input_tokens),
+            _plus(self.cache_read_input_tokens, other.cache_read_input_tokens),
         )
 
     def as_json(self) -> dict[str, int]:
-        return {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        # The cache counts only when reported: notes without caching keep the shape they
+        # always had.
+        data = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
+        if self.cache_creation_input_tokens is not None:
+            data["cache_creation_input_tokens"] = self.cache_creation_input_tokens
+        if self.cache_read_input_tokens is not None:
+            data["cache_read_input_tokens"] = self.cache_read_input_tokens
+        return data
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import pytest
 from delphos.engines.local import LocalEngine
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.records import SECTION_KEYS, SoapNote, text_hash
-from tests.fakes.llm_server import FakeLLMServer, Scenario
+from tests.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
 from tests.fixtures.db import aci_example
 from tests.fixtures.server import LiveServer, base_settings, live_server
 from tests.local_faithful import assert_faithful
@@ -138,8 +138,8 @@ class Upstream:
         """(system prompt, user message) of the ``index``-th upstream request."""
         body = self.fake.requests[index]
         if self.provider == "anthropic":
-            [message] = body["messages"]
-            return str(body["system"]), str(message["content"])
+            # The user message arrives cut into blocks (for the prompt cache).
+            return str(body["system"]), last_user_text(body)
         system, message = body["messages"]
         assert system["role"] == "system"
         return str(system["content"]), str(message["content"])
@@ -392,9 +392,14 @@ async def test_the_note_carries_the_tokens_the_provider_billed(
     billed = upstream.fake.usages
     assert len(billed) == 2
     expected = {
-        "input_tokens": sum(u.input_tokens for u in billed),
+        "input_tokens": sum(u.prompt_tokens for u in billed),
         "output_tokens": sum(u.output_tokens for u in billed),
     }
+    # The retry read the prompt the first attempt left in the provider's cache.
+    for key in ("cache_creation_input_tokens", "cache_read_input_tokens"):
+        if total := sum(getattr(u, key) for u in billed):
+            expected[key] = total
+    assert "cache_read_input_tokens" in expected
     assert soap["usage"] == expected
     assert again["cached"] is True
     assert again["usage"] == expected, "a cache hit shows what the note cost"

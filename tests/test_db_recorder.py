@@ -178,8 +178,15 @@ async def test_worker_processes_sharing_a_spool_path_keep_separate_files(
     assert [spool_lines(r.spool_path) for r in (first, second)] == [[], []]
 
 
-def test_spooled_notes_keep_their_token_usage(make_record: RecordFactory) -> None:
-    record = dataclasses.replace(make_record("t", "c-usage"), usage=Usage(1200, 340))
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(1200, 340),
+        Usage(1200, 340, cache_creation_input_tokens=90, cache_read_input_tokens=900),
+    ],
+)
+def test_spooled_notes_keep_their_token_usage(make_record: RecordFactory, usage: Usage) -> None:
+    record = dataclasses.replace(make_record("t", "c-usage"), usage=usage)
     assert record_from_json(record_to_json(record)) == record
 
 

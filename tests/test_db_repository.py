@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ import pytest
 
 from delphos.db import repository
 from delphos.db.database import Database
-from delphos.records import TenantRef, Turn
+from delphos.records import TenantRef, Turn, Usage
 from tests.fixtures.db import RecordFactory, aci_example
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
@@ -44,6 +45,27 @@ async def test_saved_note_reads_back_exactly(db: Database, make_record: RecordFa
     assert latest.latency_ms == rec.latency_ms
     assert latest.created_at == T0
     assert latest.created_at.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(1800, 340, cache_creation_input_tokens=120, cache_read_input_tokens=1500),
+        Usage(900, 80),
+    ],
+    ids=["prompt-cache", "no-cache-counts"],
+)
+async def test_a_notes_token_usage_reads_back_with_its_cache_counts(
+    db: Database, make_record: RecordFactory, usage: Usage
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    rec = dataclasses.replace(make_record(tenant.id, "visit-1", 0, created_at=T0), usage=usage)
+    await repository.save_note(db, rec)
+
+    info = await repository.get_consultation(db, tenant.id, "visit-1")
+    assert info is not None
+    assert info.latest is not None
+    assert info.latest.usage == usage
 
 
 async def test_history_is_newest_first_and_pages_by_cursor(

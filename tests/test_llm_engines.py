@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from delphos.engines.anthropic_cache import user_content
 from delphos.engines.anthropic_engine import AnthropicEngine
 from delphos.engines.base import (
     Engine,
@@ -26,11 +27,12 @@ from delphos.engines.base import (
 )
 from delphos.engines.factory import build_engine
 from delphos.engines.openai_engine import OpenAIEngine
-from delphos.engines.prompt import SYSTEM_PROMPT
+from delphos.engines.prompt import CLOSING, SYSTEM_PROMPT, sealed_pieces, user_message
 from delphos.engines.retry import RetryingEngine
 from delphos.records import Usage
 from delphos.settings import Settings
-from tests.fakes.llm_server import FakeLLMServer, Scenario
+from tests.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
+from tests.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
 from tests.fixtures.db import aci_example
 
 API_KEY = "sk-test-not-a-real-key"
@@ -157,7 +159,7 @@ async def test_request_carries_model_limits_prompt_and_stream_flag(
         assert body["temperature"] == llm.settings.temperature
         assert headers["authorization"] == f"Bearer {API_KEY}"
     assert message["role"] == "user"
-    assert consultation.transcript in message["content"]
+    assert last_user_text(body) == user_message(consultation.transcript)
 
 
 async def test_output_that_is_not_json_streams_through_unchanged(llm: Harness) -> None:
@@ -586,11 +588,16 @@ async def test_the_providers_usage_follows_the_text(
     items = await collect_all(llm.engine.stream(consultation.transcript))
 
     [reported] = llm.fake.usages
-    assert items[-1] == Usage(reported.input_tokens, reported.output_tokens)
+    assert items[-1] == Usage(
+        reported.prompt_tokens,
+        reported.output_tokens,
+        reported.cache_creation_input_tokens or None,
+        reported.cache_read_input_tokens or None,
+    )
     assert "".join(i for i in items if isinstance(i, str)) == consultation.note_json
     assert sum(isinstance(i, Usage) for i in items) == 1
     # The prompt (system prompt and transcript) is most of what a note costs.
-    assert reported.input_tokens > len(consultation.transcript) // 8
+    assert reported.prompt_tokens > len(consultation.transcript) // 8
 
 
 async def test_openai_server_refusing_json_schema_gets_llama_cpp_python_spelling_from_then_on(
@@ -661,3 +668,155 @@ async def test_structured_output_off_never_asks(llm: Harness) -> None:
         await engine.aclose()
     [body] = llm.fake.requests
     assert asked_schema(llm.provider, body) is None
+
+
+# --- a growing consultation: the prompt prefix is stable and cached ---------------------------
+
+
+def visit(index: int, turns: int | None = None) -> str:
+    """The first ``turns`` turns of a real ACI-bench dialogue (all of them by default)."""
+    source, _ = aci_example(index)
+    return "\n".join(source.split("\n")[:turns])
+
+
+def user_blocks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    [message] = body["messages"]
+    blocks: list[dict[str, Any]] = message["content"]
+    return blocks
+
+
+def unmarked(blocks: list[dict[str, Any]]) -> list[str]:
+    """The blocks as the cache keys them: their bytes without the ``cache_control`` mark."""
+    return [
+        json.dumps({k: v for k, v in block.items() if k != "cache_control"}, sort_keys=True)
+        for block in blocks
+    ]
+
+
+async def test_the_next_note_of_a_growing_consultation_reads_the_transcript_from_the_cache(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    shorter, longer = visit(9, 60), visit(9, 63)  # three more turns were spoken
+    try:
+        first = [d async for d in engine.stream(shorter) if isinstance(d, Usage)]
+        second = [d async for d in engine.stream(longer) if isinstance(d, Usage)]
+    finally:
+        await engine.aclose()
+
+    before, after = fake_anthropic.requests
+    # The model reads the same message it always did, now cut into blocks.
+    assert last_user_text(after) == user_message(longer)
+    # Byte-identical prefix: the system prompt, then every block of the first request
+    # but its open tail (the last turn, which the client may still revise).
+    assert before["system"] == after["system"] == SYSTEM_PROMPT
+    sealed = unmarked(user_blocks(before))[:-1]
+    assert unmarked(user_blocks(after))[: len(sealed)] == sealed
+    marks = [b for b in user_blocks(after) if "cache_control" in b]
+    assert 1 <= len(marks) <= MAX_BREAKPOINTS
+    # The first note wrote the transcript to the cache; the second read all of it back
+    # and wrote only what the new turns sealed.
+    [written] = first
+    [read] = second
+    assert written.cache_read_input_tokens is None
+    assert written.cache_creation_input_tokens is not None
+    assert read.cache_read_input_tokens == written.cache_creation_input_tokens
+    assert read.cache_creation_input_tokens is not None
+    assert read.cache_creation_input_tokens < read.input_tokens // 10
+    # Our input_tokens is still every prompt token, as the fake counted them.
+    assert [u.input_tokens for u in first + second] == [
+        u.prompt_tokens for u in fake_anthropic.usages
+    ]
+
+
+async def test_a_consultation_that_grew_by_many_turns_still_reads_the_earlier_transcript(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # More new pieces than the API looks back over from the last mark: an anchor mark,
+    # at a position that never moves, has to reach the previous request's entry.
+    engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    shorter, longer = visit(2, 45), visit(2)
+    try:
+        first = [d async for d in engine.stream(shorter) if isinstance(d, Usage)]
+        second = [d async for d in engine.stream(longer) if isinstance(d, Usage)]
+    finally:
+        await engine.aclose()
+
+    new_pieces = len(sealed_pieces(longer)[0]) - len(sealed_pieces(shorter)[0])
+    assert new_pieces > LOOKBACK_BLOCKS  # the premise
+    assert first[0].cache_creation_input_tokens is not None
+    assert second[0].cache_read_input_tokens is not None
+    assert second[0].cache_read_input_tokens >= first[0].cache_creation_input_tokens // 2
+
+
+async def test_a_short_consultation_is_sent_uncached_without_error(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # Below the model's minimum cacheable length the marks are ignored: no cache counts.
+    engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    try:
+        for turns in (4, 6):
+            items = await collect_all(engine.stream(visit(0, turns)))
+            assert items[-1] == Usage(fake_anthropic.usages[-1].prompt_tokens, 1)
+    finally:
+        await engine.aclose()
+
+
+def test_the_pieces_of_a_transcript_begin_every_longer_transcript() -> None:
+    # What makes the previous request a cache hit: cutting is decided from the text
+    # before each cut alone. Turn by turn through a real dialogue, and sentence by
+    # sentence through running notes without line breaks.
+    turns = aci_example(9)[0].split("\n")
+    spoken = aci_example(0)[0].replace("[doctor] ", "").replace("[patient] ", "")
+    notes = spoken.replace("\n", " ")
+    sentences = [f"{sentence}." for sentence in notes.split(". ")]
+    for units, sep in ((turns, "\n"), (sentences, " ")):
+        previous: list[str] = []
+        for n in range(1, len(units) + 1):
+            text = sep.join(units[:n])
+            pieces, tail = sealed_pieces(text)
+            assert "".join(pieces) + tail == text
+            assert pieces[: len(previous)] == previous
+            assert all(piece.strip() for piece in pieces)
+            previous = pieces
+        assert len(previous) > 3  # the premise: the text was cut
+
+
+def test_the_cache_marks_never_exceed_what_the_api_accepts() -> None:
+    source, _ = aci_example(2)
+    huge = "\n".join([source] * 12)[:100_000]
+    blocks = user_content(huge, cache=True)
+    assert isinstance(blocks, list)
+    assert len([b for b in blocks if "cache_control" in b]) == MAX_BREAKPOINTS
+    assert "".join(b["text"] for b in blocks) == user_message(huge)
+
+
+async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_one_and_is_cached(
+    fake_openai: FakeLLMServer,
+) -> None:
+    # OpenAI-compatible servers cache stable prefixes themselves: keep ours stable.
+    engine = make_engine("openai", fake_openai.base_url)
+    fake_openai.default = Scenario(text="{}")
+    shorter, longer = visit(9, 60), visit(9, 63)
+    try:
+        first = await collect_all(engine.stream(shorter))
+        second = await collect_all(engine.stream(longer))
+    finally:
+        await engine.aclose()
+    # The server's own prefix cache served the second prompt, and the note says so.
+    assert first[-1] == Usage(fake_openai.usages[0].prompt_tokens, 1)
+    assert second[-1] == Usage(
+        fake_openai.usages[1].prompt_tokens,
+        1,
+        cache_read_input_tokens=fake_openai.usages[1].cache_read_input_tokens,
+    )
+    assert isinstance(second[-1], Usage)
+    assert second[-1].cache_read_input_tokens is not None
+    before, after = (json.dumps(body["messages"]) for body in fake_openai.requests)
+    # The first request up to its closing tag is where the second one starts.
+    stable = before[: before.rindex(json.dumps(CLOSING)[1:-1])]
+    assert after.startswith(stable)
+    assert len(stable) > len(json.dumps(SYSTEM_PROMPT)) + len(shorter)

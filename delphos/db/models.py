@@ -160,6 +160,10 @@ class NoteVersion(Base):
     # Tokens the LLM provider reported for the note; NULL when no LLM was called.
     input_tokens: Mapped[int | None] = mapped_column(Integer)
     output_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The parts of input_tokens the provider wrote to / read from its prompt cache; NULL
+    # when it reported none.
+    cache_creation_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    cache_read_input_tokens: Mapped[int | None] = mapped_column(Integer)
     # The note's evidence object (delphos.evidence); null for notes stored before it.
     evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 

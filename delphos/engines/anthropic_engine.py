@@ -12,6 +12,11 @@ or gateway refuses structured outputs (an error naming them) and
 the prompt alone; the pipeline then stops reading at the object's closing brace and
 retries once when no object formed.
 
+The prompt is laid out for Anthropic's prompt cache (see
+:mod:`delphos.engines.anthropic_cache`): a consultation regenerated as it grows reads the
+transcript it already sent from the cache, and :class:`~delphos.engines.base.Usage`
+carries the tokens written to and read from it.
+
 No ``temperature`` is sent. The SDK 2.x removed the sampling parameters and sends
 ``anthropic-version: 2026-10-21``, under which the API answers 400 to any of them.
 """
@@ -22,16 +27,18 @@ import json
 import logging
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
 import httpx2
-from anthropic.types import TextBlock
+from anthropic.types import Message, TextBlock
+from anthropic.types import Usage as AnthropicUsage
 
+from delphos.engines.anthropic_cache import user_content
+from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
-from delphos.engines.prompt import SYSTEM_PROMPT, user_message
-from delphos.engines.retry import retry_after_seconds
+from delphos.engines.prompt import SYSTEM_PROMPT
 from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
 from delphos.records import Usage
 from delphos.settings import Settings
@@ -39,10 +46,6 @@ from delphos.settings import Settings
 log = logging.getLogger(__name__)
 
 API_KEY_ENV = "ANTHROPIC_API_KEY"
-
-# A dead host should fail fast into a retry; the read timeout is the generation deadline,
-# which the pipeline enforces over the whole stream anyway.
-_CONNECT_TIMEOUT = 10.0
 
 # Error types (``error.type`` in error bodies and in a mid-stream ``event: error``) that a
 # later attempt will not fix. Unknown types count as transient: a retry costs little.
@@ -57,19 +60,6 @@ _PERMANENT_TYPES = frozenset(
     }
 )
 
-_STATUS_LABELS = {
-    400: "bad request",
-    401: "authentication failed (check ANTHROPIC_API_KEY)",
-    402: "billing problem",
-    403: "permission denied",
-    404: "not found (check DELPHOS_ANTHROPIC_MODEL and DELPHOS_ANTHROPIC_BASE_URL)",
-    408: "request timed out",
-    409: "conflict",
-    413: "request too large",
-    429: "rate limited",
-    529: "overloaded",
-}
-_TRANSIENT_STATUSES = frozenset({408, 409, 429})
 
 _TYPE_LABELS = {
     "overloaded_error": "overloaded",
@@ -78,16 +68,35 @@ _TYPE_LABELS = {
     "timeout_error": "timed out",
 }
 
-# Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed SSE event.
-_SDK_ERRORS = (anthropic.AnthropicError, httpx2.HTTPError, json.JSONDecodeError)
-
-_SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,80}")
+_ERRORS = ApiErrors(
+    provider="anthropic",
+    labels={
+        **STATUS_LABELS,
+        401: "authentication failed (check ANTHROPIC_API_KEY)",
+        402: "billing problem",
+        404: "not found (check DELPHOS_ANTHROPIC_MODEL and DELPHOS_ANTHROPIC_BASE_URL)",
+        529: "overloaded",
+    },
+    safe_id=re.compile(r"[A-Za-z0-9_-]{1,80}"),
+    # Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed event.
+    sdk_errors=(anthropic.AnthropicError, httpx2.HTTPError, json.JSONDecodeError),
+    rules=(
+        # A lambda: ``_from_status`` is defined below.
+        (anthropic.APIStatusError, lambda exc: _from_status(exc)),
+        ((anthropic.APITimeoutError, httpx2.TimeoutException), "request timed out"),
+        (anthropic.APIConnectionError, "connection failed"),
+        (httpx2.TransportError, "connection dropped mid-stream"),
+        (anthropic.CredentialsError, lambda _: EngineRejected("anthropic: no usable credentials")),
+    ),
+)
 
 
 class AnthropicEngine:
     name = "anthropic"
 
-    def __init__(self, settings: Settings, *, api_key: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, api_key: str | None = None, prompt_cache: bool = True
+    ) -> None:
         # Passed explicitly so the SDK does not go on to look for profiles or workload
         # identity on disk: the key comes from the variable the SDK documents, or nowhere.
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
@@ -107,17 +116,21 @@ class AnthropicEngine:
         self._ladder = ladders[settings.structured_output]
         self._rung = 0
         self._max_tokens = settings.max_tokens
+        # Off only to measure what caching saves (bench/llm_cost.py): the same text, sent
+        # as one string without cache marks.
+        self._prompt_cache = prompt_cache
         self._client = anthropic.AsyncAnthropic(
             api_key=key,
             base_url=settings.anthropic_base_url,
             max_retries=0,
             timeout=anthropic.Timeout(
                 settings.generation_timeout,
-                connect=min(_CONNECT_TIMEOUT, settings.generation_timeout),
+                connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
             ),
         )
 
-    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+    async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
+        content = user_content(transcript, cache=self._prompt_cache)
         rung = self._rung
         opened = False
         while True:
@@ -132,7 +145,7 @@ class AnthropicEngine:
                     model=self.model,
                     max_tokens=self._max_tokens,
                     system=SYSTEM_PROMPT,
-                    messages=[{"role": "user", "content": user_message(transcript)}],
+                    messages=[{"role": "user", "content": content}],
                     **extra,
                 ) as stream:
                     opened = True
@@ -143,8 +156,7 @@ class AnthropicEngine:
                     async for text in stream.text_stream:
                         if text:
                             yield text
-                    usage = stream.current_message_snapshot.usage
-                    yield Usage(usage.input_tokens, usage.output_tokens)
+                    yield usage_of(stream.current_message_snapshot.usage)
                 return
             except anthropic.APIStatusError as exc:
                 # Only a refusal of the request itself (never once text has streamed).
@@ -159,62 +171,50 @@ class AnthropicEngine:
                     )
                     rung += 1
                     continue
-                raise translate_error(exc) from None
-            except _SDK_ERRORS as exc:
+                raise _ERRORS.translate(exc) from None
+            except _ERRORS.sdk_errors as exc:
                 # ``from None``: the SDK's exception text embeds the response body.
-                raise translate_error(exc) from None
+                raise _ERRORS.translate(exc) from None
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:
-        try:
-            message = await self._client.messages.create(
-                model=self.model,
-                max_tokens=max_tokens,
-                system=system,
-                messages=[{"role": "user", "content": user}],
-            )
-        except _SDK_ERRORS as exc:
-            raise translate_error(exc) from None
-        return "".join(block.text for block in message.content if isinstance(block, TextBlock))
+        call = self._client.messages.create(
+            model=self.model,
+            max_tokens=max_tokens,
+            system=system,
+            messages=[{"role": "user", "content": user}],
+        )
+        return await complete(call, _text, _ERRORS)
 
     async def aclose(self) -> None:
         await self._client.close()
 
 
-def translate_error(exc: BaseException) -> EngineError:
-    """Our exception for an SDK failure; its message is written here, never copied."""
-    if isinstance(exc, anthropic.APIStatusError):
-        return _from_status(exc)
-    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
-        return EngineUnavailable("anthropic: request timed out")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return EngineUnavailable("anthropic: connection failed")
-    if isinstance(exc, httpx2.TransportError):
-        return EngineUnavailable("anthropic: connection dropped mid-stream")
-    if isinstance(exc, anthropic.CredentialsError):
-        return EngineRejected("anthropic: no usable credentials")
-    return EngineUnavailable(f"anthropic: unexpected response ({type(exc).__name__})")
-
-
 def _from_status(exc: anthropic.APIStatusError) -> EngineError:
-    status = exc.status_code
+    if exc.status_code >= 400:
+        return _ERRORS.from_status(exc.status_code, exc.request_id, exc.response.headers)
+    # An ``event: error`` inside a stream that had started with a 200: its type says
+    # whether another attempt could succeed.
     kind = exc.type
-    request = f", request {exc.request_id}" if _is_safe_id(exc.request_id) else ""
-    error: EngineError
-    if status < 400:
-        # An ``event: error`` inside a stream that had started with a 200.
-        label = _TYPE_LABELS.get(kind or "", "error")
-        message = f"anthropic: {label} mid-stream ({kind or 'unknown'}{request})"
-        if kind in _PERMANENT_TYPES:
-            return EngineRejected(message)
-        return EngineUnavailable(message)
-    label = _STATUS_LABELS.get(status, "server error" if status >= 500 else "request rejected")
-    message = f"anthropic: {label} ({status}{request})"
-    if status >= 500 or status in _TRANSIENT_STATUSES:
-        error = EngineUnavailable(message)
-        error.retry_after = retry_after_seconds(exc.response.headers)
-        return error
-    return EngineRejected(message)
+    label = _TYPE_LABELS.get(kind or "", "error")
+    request = _ERRORS.request(exc.request_id)
+    message = f"anthropic: {label} mid-stream ({kind or 'unknown'}{request})"
+    if kind in _PERMANENT_TYPES:
+        return EngineRejected(message)
+    return EngineUnavailable(message)
 
 
-def _is_safe_id(value: str | None) -> bool:
-    return value is not None and _SAFE_ID.fullmatch(value) is not None
+def usage_of(usage: AnthropicUsage) -> Usage:
+    """Our :class:`Usage` from the API's: its ``input_tokens`` counts only the tokens after
+    the last cache entry, ours every prompt token (the cache counts are parts of it)."""
+    written = usage.cache_creation_input_tokens or 0
+    read = usage.cache_read_input_tokens or 0
+    return Usage(
+        usage.input_tokens + written + read,
+        usage.output_tokens,
+        cache_creation_input_tokens=written or None,
+        cache_read_input_tokens=read or None,
+    )
+
+
+def _text(message: Message) -> str:
+    return "".join(block.text for block in message.content if isinstance(block, TextBlock))

@@ -14,7 +14,7 @@ HTTP request at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from delphos.records import Usage
@@ -44,7 +44,7 @@ class Engine(Protocol):
     name: str  # "local" | "anthropic" | "openai"
     model: str
 
-    def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+    def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
         """Yield the deltas of the SOAP JSON object for ``transcript``, and the request's
         :class:`Usage` when the provider reports it."""
         ...

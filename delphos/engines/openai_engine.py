@@ -8,6 +8,12 @@ The note is asked for as structured output (see :mod:`delphos.engines.structured
 with ``stream_options.include_usage`` so the server reports the tokens the note cost in a
 last chunk without choices.
 
+The prompt keeps its stable part first and the transcript last (see
+:mod:`delphos.engines.prompt`), so servers that cache prompt prefixes by themselves (vLLM
+with prefix caching, llama.cpp's slot cache, OpenAI from 1,024 tokens) reuse the previous
+request's work; when the server reports cached tokens (``prompt_tokens_details.
+cached_tokens``) the note's usage carries them as ``cache_read_input_tokens``.
+
 SDK retries are off (``max_retries=0``): :class:`~delphos.engines.retry.RetryingEngine`
 owns retrying, because only it knows whether text already reached the clinician.
 """
@@ -17,16 +23,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx2
 import openai
-from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
+from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
+from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
+from delphos.engines.base import EngineError
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
-from delphos.engines.retry import retry_after_seconds
 from delphos.engines.structured import (
     ladder,
     refuses_structured_output,
@@ -39,27 +46,28 @@ log = logging.getLogger(__name__)
 
 BASE_URL_ENV = "DELPHOS_OPENAI_BASE_URL"
 
-# A dead host should fail fast into a retry; the read timeout is the generation deadline,
-# which the pipeline enforces over the whole stream anyway.
-_CONNECT_TIMEOUT = 10.0
-
-_STATUS_LABELS = {
-    400: "bad request",
-    401: "authentication failed (check DELPHOS_OPENAI_API_KEY)",
-    403: "permission denied",
-    404: "not found (check DELPHOS_OPENAI_MODEL and DELPHOS_OPENAI_BASE_URL)",
-    408: "request timed out",
-    409: "conflict",
-    413: "request too large",
-    422: "request not accepted",
-    429: "rate limited",
-}
-_TRANSIENT_STATUSES = frozenset({408, 409, 429})
-
-# Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed SSE event.
-_SDK_ERRORS = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
-
-_SAFE_ID = re.compile(r"[A-Za-z0-9_.-]{1,80}")
+_ERRORS = ApiErrors(
+    provider="openai",
+    labels={
+        **STATUS_LABELS,
+        401: "authentication failed (check DELPHOS_OPENAI_API_KEY)",
+        404: "not found (check DELPHOS_OPENAI_MODEL and DELPHOS_OPENAI_BASE_URL)",
+        422: "request not accepted",
+    },
+    safe_id=re.compile(r"[A-Za-z0-9_.-]{1,80}"),
+    # Everything the SDK and its HTTP client raise; JSONDecodeError is a malformed event.
+    sdk_errors=(openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError),
+    rules=(
+        # A lambda: ``_from_status`` is defined below.
+        (openai.APIStatusError, lambda exc: _from_status(exc)),
+        ((openai.APITimeoutError, httpx2.TimeoutException), "request timed out"),
+        # The SDK raises this for a refused connection and one dropped mid-stream alike.
+        (openai.APIConnectionError, "connection failed or dropped"),
+        # A ``data: {"error": ...}`` event inside a stream that had started with a 200.
+        (openai.APIError, "error event mid-stream"),
+        (httpx2.TransportError, "connection dropped mid-stream"),
+    ),
+)
 
 
 class OpenAIEngine:
@@ -85,11 +93,11 @@ class OpenAIEngine:
             max_retries=0,
             timeout=openai.Timeout(
                 settings.generation_timeout,
-                connect=min(_CONNECT_TIMEOUT, settings.generation_timeout),
+                connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
             ),
         )
 
-    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+    async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": user_message(transcript)},
@@ -104,10 +112,10 @@ class OpenAIEngine:
                     if chunk.choices and (text := chunk.choices[0].delta.content):
                         yield text
                     if chunk.usage is not None:
-                        yield Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-        except _SDK_ERRORS as exc:
+                        yield usage_of(chunk.usage)
+        except _ERRORS.sdk_errors as exc:
             # ``from None``: the SDK's exception text embeds the response body.
-            raise translate_error(exc) from None
+            raise _ERRORS.translate(exc) from None
 
     async def _open(
         self, messages: list[ChatCompletionMessageParam]
@@ -155,52 +163,33 @@ class OpenAIEngine:
             {"role": "system", "content": system},
             {"role": "user", "content": user},
         ]
-        try:
-            completion = await self._client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                max_tokens=max_tokens,
-                temperature=self._temperature,
-            )
-        except _SDK_ERRORS as exc:
-            raise translate_error(exc) from None
-        if not completion.choices:
-            return ""
-        return completion.choices[0].message.content or ""
+        call = self._client.chat.completions.create(
+            model=self.model,
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=self._temperature,
+        )
+        return await complete(call, _text, _ERRORS)
 
     async def aclose(self) -> None:
         await self._client.close()
 
 
-def translate_error(exc: BaseException) -> EngineError:
-    """Our exception for an SDK failure; its message is written here, never copied."""
-    if isinstance(exc, openai.APIStatusError):
-        return _from_status(exc)
-    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
-        return EngineUnavailable("openai: request timed out")
-    if isinstance(exc, openai.APIConnectionError):
-        # The openai SDK raises this for a refused connection and for one dropped
-        # mid-stream alike.
-        return EngineUnavailable("openai: connection failed or dropped")
-    if isinstance(exc, openai.APIError):
-        # A ``data: {"error": ...}`` event inside a stream that had started with a 200.
-        return EngineUnavailable("openai: error event mid-stream")
-    if isinstance(exc, httpx2.TransportError):
-        return EngineUnavailable("openai: connection dropped mid-stream")
-    return EngineUnavailable(f"openai: unexpected response ({type(exc).__name__})")
-
-
 def _from_status(exc: openai.APIStatusError) -> EngineError:
-    status = exc.status_code
-    request = f", request {exc.request_id}" if _is_safe_id(exc.request_id) else ""
-    label = _STATUS_LABELS.get(status, "server error" if status >= 500 else "request rejected")
-    message = f"openai: {label} ({status}{request})"
-    if status >= 500 or status in _TRANSIENT_STATUSES:
-        error = EngineUnavailable(message)
-        error.retry_after = retry_after_seconds(exc.response.headers)
-        return error
-    return EngineRejected(message)
+    return _ERRORS.from_status(exc.status_code, exc.request_id, exc.response.headers)
 
 
-def _is_safe_id(value: str | None) -> bool:
-    return value is not None and _SAFE_ID.fullmatch(value) is not None
+def usage_of(usage: CompletionUsage) -> Usage:
+    """Our :class:`Usage` from the server's: ``prompt_tokens`` already counts the cached
+    ones, which servers that say so report as ``prompt_tokens_details.cached_tokens``."""
+    details = usage.prompt_tokens_details
+    cached = details.cached_tokens if details is not None else None
+    return Usage(
+        usage.prompt_tokens, usage.completion_tokens, cache_read_input_tokens=cached or None
+    )
+
+
+def _text(completion: ChatCompletion) -> str:
+    if not completion.choices:
+        return ""
+    return completion.choices[0].message.content or ""

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from contextlib import aclosing
 
 from delphos.engines.base import Engine, EngineUnavailable
 from delphos.metrics import ENGINE_RETRIES
@@ -38,20 +38,6 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         if seconds >= 0:
             return seconds
     return None
-
-
-@asynccontextmanager
-async def _closing(
-    deltas: AsyncIterator[str | Usage],
-) -> AsyncIterator[AsyncIterator[str | Usage]]:
-    """``contextlib.aclosing`` for the protocol's ``AsyncIterator`` (engines return async
-    generators, which have ``aclose``; the protocol type does not say so)."""
-    try:
-        yield deltas
-    finally:
-        aclose = getattr(deltas, "aclose", None)
-        if aclose is not None:
-            await aclose()
 
 
 class RetryingEngine:
@@ -105,14 +91,14 @@ class RetryingEngine:
         ENGINE_RETRIES.inc()
         await self._sleep(delay)
 
-    async def stream(self, transcript: str) -> AsyncIterator[str | Usage]:
+    async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
         retry = 0
         while True:
             started = False
             try:
                 # When our caller closes us, the inner stream (and its upstream HTTP
                 # response) is closed at once, not whenever the GC gets to it.
-                async with _closing(self.inner.stream(transcript)) as deltas:
+                async with aclosing(self.inner.stream(transcript)) as deltas:
                     async for delta in deltas:
                         # Only text shows: a usage report alone started nothing.
                         started = started or isinstance(delta, str)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from delphos.engines.base import EngineRejected
 from delphos.records import SoapNote
@@ -13,7 +13,7 @@ class BlankEngine:
     name = "none"
     model = "none"
 
-    async def stream(self, transcript: str) -> AsyncIterator[str]:
+    async def stream(self, transcript: str) -> AsyncGenerator[str, None]:
         yield json.dumps(SoapNote().sections())
 
     async def complete(self, system: str, user: str, max_tokens: int = 1024) -> str:

@@ -301,7 +301,7 @@ class Generation:
         stream = self._engine.stream(self._text)
         try:
             # Closing the generator closes the engine's upstream request (its `async with`).
-            async with aclosing(stream) as deltas:  # type: ignore[type-var]
+            async with aclosing(stream) as deltas:
                 async for delta in deltas:
                     if isinstance(delta, Usage):
                         self._count(delta)

@@ -51,8 +51,20 @@ class SoapRequest(BaseModel):
 
 
 class Usage(BaseModel):
-    input_tokens: int = Field(ge=0)
+    input_tokens: int = Field(ge=0, description="Every prompt token, cached or not")
     output_tokens: int = Field(ge=0)
+    cache_creation_input_tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description="Of input_tokens, those written to the provider's prompt cache "
+        "(present only when the provider reported some)",
+    )
+    cache_read_input_tokens: int | None = Field(
+        default=None,
+        ge=0,
+        description="Of input_tokens, those read from the provider's prompt cache "
+        "(present only when the provider reported some)",
+    )
 
 
 class Completeness(BaseModel):

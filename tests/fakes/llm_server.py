@@ -27,9 +27,12 @@ Wire formats reproduced:
   ``stream_options.include_usage`` every chunk carries ``"usage": null`` and a last chunk
   with no choices carries the usage, as OpenAI sends it.
 
-Token usage is reported as the providers do (Anthropic: ``input_tokens`` in
-``message_start``, the final ``output_tokens`` in ``message_delta``), counted by a stand-in
-tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests to compare.
+Token usage is reported as the providers do (Anthropic: ``input_tokens`` and the cache
+counts in ``message_start``, the final ``output_tokens`` in ``message_delta``), counted by
+a stand-in tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests
+to compare. The Anthropic fake applies the documented prompt-cache rule
+(:mod:`tests.fakes.prompt_cache`: breakpoints, minimum length, 20-block look-back, TTL)
+and refuses more than four ``cache_control`` marks or an empty text block, as the API does.
 A server can be told to refuse structured output (``refuses``) the way providers whose
 model lacks it do: a 400 naming the parameter.
 
@@ -49,6 +52,8 @@ import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
+
+from tests.fakes.prompt_cache import PrefixCache, PromptCache, TooManyBreakpoints
 
 Provider = Literal["anthropic", "openai"]
 # What a fake can be told to refuse with a 400: OpenAI ``response_format`` types
@@ -127,6 +132,15 @@ def count_tokens(text: str) -> int:
 
 
 def _prompt_tokens(body: dict[str, Any]) -> int:
+    parts = _prompt_parts(body)
+    return count_tokens("".join(parts)) + 4 * len(parts)  # plus each message's framing
+
+
+def _prompt_text(body: dict[str, Any]) -> str:
+    return "\x00".join(_prompt_parts(body))
+
+
+def _prompt_parts(body: dict[str, Any]) -> list[str]:
     parts: list[str] = []
     system = body.get("system")
     if isinstance(system, str):
@@ -136,13 +150,22 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
             content = message.get("content")
             if isinstance(content, str):
                 parts.append(content)
-    return count_tokens("".join(parts)) + 4 * len(parts)  # plus each message's framing
+    return parts
 
 
 @dataclass(frozen=True)
 class ReportedUsage:
+    # The prompt tokens neither read from nor written to a cache (Anthropic's meaning of
+    # input_tokens; on the OpenAI wire, prompt_tokens is the whole prompt_tokens below).
     input_tokens: int
     output_tokens: int
+    cache_creation_input_tokens: int = 0
+    cache_read_input_tokens: int = 0
+
+    @property
+    def prompt_tokens(self) -> int:
+        """Every prompt token, cached or not."""
+        return self.input_tokens + self.cache_creation_input_tokens + self.cache_read_input_tokens
 
 
 @dataclass
@@ -177,6 +200,10 @@ class FakeLLMServer:
         self.request_headers: list[dict[str, str]] = []  # lower-cased names
         self.usages: list[ReportedUsage] = []  # usage reported, one per finished response
         self.refuses: set[Refusable] = set()
+        # Anthropic's prompt cache; tests and benchmarks may swap in one with their clock.
+        self.prompt_cache = PromptCache()
+        # OpenAI's automatic prefix caching.
+        self.prefix_cache = PrefixCache()
         self._queue: collections.deque[Scenario] = collections.deque()
         self._disconnects = 0
         self._completed = 0
@@ -258,6 +285,8 @@ class FakeLLMServer:
             self.request_headers = []
             self.usages = []
             self.refuses = set()
+            self.prompt_cache = PromptCache()
+            self.prefix_cache = PrefixCache()
             self._disconnects = 0
             self._completed = 0
 
@@ -377,7 +406,7 @@ class FakeLLMServer:
             if exchange.generation == self._generation:
                 self.requests.append(body)
                 self.request_headers.append(request.headers)
-        prompt = _last_user_text(body)
+        prompt = last_user_text(body)
 
         if self.provider == "anthropic":
             rejection = _anthropic_rejection(request.headers, body)
@@ -397,6 +426,25 @@ class FakeLLMServer:
             return "rejected"
         model = str(body.get("model", ""))
         usage = ReportedUsage(_prompt_tokens(body), count_tokens(scenario.text))
+        if self.provider == "anthropic":
+            # Looked up and written as the response begins (a failed request caches
+            # nothing), which is when the API makes an entry available.
+            try:
+                cached = self.prompt_cache.apply(body)
+            except TooManyBreakpoints as exc:
+                message = f"A maximum of 4 blocks with cache_control may be provided. Found {exc}."
+                await self._send_error(writer, 400, serial, prompt=prompt, message=message)
+                return "rejected"
+            usage = ReportedUsage(
+                cached.input_tokens,
+                usage.output_tokens,
+                cached.cache_creation_input_tokens,
+                cached.cache_read_input_tokens,
+            )
+        else:
+            # ``input_tokens`` here too: the prompt tokens not read from the cache.
+            hit = self.prefix_cache.apply(model, _prompt_text(body))
+            usage = ReportedUsage(usage.input_tokens - hit, usage.output_tokens, 0, hit)
         if body.get("stream") is True:
             options = body.get("stream_options")
             with_usage = isinstance(options, dict) and options.get("include_usage") is True
@@ -494,7 +542,7 @@ class FakeLLMServer:
                 "content": [{"type": "text", "text": scenario.text}],
                 "stop_reason": "end_turn",
                 "stop_sequence": None,
-                "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens},
+                "usage": _anthropic_usage(usage, usage.output_tokens),
             }
         else:
             payload = {
@@ -514,11 +562,7 @@ class FakeLLMServer:
                         "finish_reason": "stop",
                     }
                 ],
-                "usage": {
-                    "prompt_tokens": usage.input_tokens,
-                    "completion_tokens": usage.output_tokens,
-                    "total_tokens": usage.input_tokens + usage.output_tokens,
-                },
+                "usage": _openai_usage(usage),
             }
         data = json.dumps(payload).encode()
         headers = {"content-type": "application/json", "content-length": str(len(data))}
@@ -618,7 +662,7 @@ class _AnthropicEvents:
             "content": [],
             "stop_reason": None,
             "stop_sequence": None,
-            "usage": {"input_tokens": self.usage.input_tokens, "output_tokens": 1},
+            "usage": _anthropic_usage(self.usage, 1),
         }
         return [
             self._event("message_start", {"type": "message_start", "message": message}),
@@ -677,7 +721,7 @@ class _OpenAIChunks:
         self.created = int(time.time())
         self.usage = usage  # None: the client did not ask for it
 
-    def _data(self, choices: list[dict[str, Any]], usage: dict[str, int] | None) -> bytes:
+    def _data(self, choices: list[dict[str, Any]], usage: dict[str, Any] | None) -> bytes:
         data: dict[str, Any] = {
             "id": f"chatcmpl-fake{self.serial:06d}",
             "object": "chat.completion.chunk",
@@ -703,13 +747,7 @@ class _OpenAIChunks:
     def closing(self) -> list[bytes]:
         frames = [self._chunk({}, "stop")]
         if self.usage is not None:
-            usage = self.usage
-            totals = {
-                "prompt_tokens": usage.input_tokens,
-                "completion_tokens": usage.output_tokens,
-                "total_tokens": usage.input_tokens + usage.output_tokens,
-            }
-            frames.append(self._data([], totals))
+            frames.append(self._data([], _openai_usage(self.usage)))
         return [*frames, b"data: [DONE]\n\n"]
 
     def error(self, kind: str | None, quoted: str) -> bytes:
@@ -776,10 +814,47 @@ def _anthropic_rejection(headers: dict[str, str], body: dict[str, Any]) -> int |
     version = headers.get("anthropic-version", "")
     if version >= _ANTHROPIC_NO_SAMPLING_VERSION and any(p in body for p in _SAMPLING_PARAMS):
         return 400
+    if _has_empty_text_block(body):
+        return 400
     return None
 
 
-def _last_user_text(body: dict[str, Any]) -> str:
+def _openai_usage(usage: ReportedUsage) -> dict[str, Any]:
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.prompt_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cache_read_input_tokens},
+    }
+
+
+def _anthropic_usage(usage: ReportedUsage, output_tokens: int) -> dict[str, int]:
+    return {
+        "input_tokens": usage.input_tokens,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens,
+        "cache_read_input_tokens": usage.cache_read_input_tokens,
+        "output_tokens": output_tokens,
+    }
+
+
+def _has_empty_text_block(body: dict[str, Any]) -> bool:
+    """The API refuses a text block without non-blank text (in system or messages)."""
+    system = body.get("system")
+    lists = [system] if isinstance(system, list) else []
+    for message in body.get("messages") or []:
+        if isinstance(message, dict) and isinstance(message.get("content"), list):
+            lists.append(message["content"])
+    return any(
+        isinstance(block, dict)
+        and block.get("type") == "text"
+        and not str(block.get("text", "")).strip()
+        for blocks in lists
+        for block in blocks
+    )
+
+
+def last_user_text(body: dict[str, Any]) -> str:
+    """The text of a request's last message, however its content is cut into blocks."""
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         return ""

@@ -35,7 +35,12 @@ def note_record(row: NoteVersion, tenant_id: str, external_id: str) -> NoteRecor
         latency_ms=row.latency_ms,
         created_at=row.created_at,
         usage=(
-            Usage(row.input_tokens, row.output_tokens)
+            Usage(
+                row.input_tokens,
+                row.output_tokens,
+                row.cache_creation_input_tokens,
+                row.cache_read_input_tokens,
+            )
             if row.input_tokens is not None and row.output_tokens is not None
             else None
         ),
@@ -90,6 +95,12 @@ async def save_note(db: Database, record: NoteRecord) -> None:
                 created_at=record.created_at,
                 input_tokens=record.usage.input_tokens if record.usage else None,
                 output_tokens=record.usage.output_tokens if record.usage else None,
+                cache_creation_input_tokens=(
+                    record.usage.cache_creation_input_tokens if record.usage else None
+                ),
+                cache_read_input_tokens=(
+                    record.usage.cache_read_input_tokens if record.usage else None
+                ),
                 evidence=record.evidence,
             )
             .on_conflict_do_nothing(
