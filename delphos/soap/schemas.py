@@ -58,12 +58,14 @@ class Usage(BaseModel):
         ge=0,
         description="Of input_tokens, those written to the provider's prompt cache "
         "(present only when the provider reported some)",
+        exclude_if=lambda v: v is None,
     )
     cache_read_input_tokens: int | None = Field(
         default=None,
         ge=0,
         description="Of input_tokens, those read from the provider's prompt cache "
         "(present only when the provider reported some)",
+        exclude_if=lambda v: v is None,
     )
 
 
