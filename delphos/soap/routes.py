@@ -24,18 +24,8 @@ from delphos.metrics import STREAMS_IN_FLIGHT
 from delphos.soap.generation import error_payload
 from delphos.soap.schemas import SoapRequest
 from delphos.soap.service import Answer
+from delphos.sse import event_bytes, one_line
 from delphos.state import AppState
-
-
-def one_line(json_text: str) -> str:
-    r"""JSON text safe as ONE `data:` line for every client.
-
-    json.dumps never emits a raw newline, but leaves U+2028/U+2029 raw, and JavaScript
-    regexes treat those as line terminators: the DELPHOS clients' `^data:\s*(.+)$` would
-    cut the event there. Escaped, they decode to the same characters."""
-    if "\u2028" in json_text or "\u2029" in json_text:
-        return json_text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return json_text
 
 
 def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
@@ -43,12 +33,10 @@ def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
     return ServerSentEvent(data=data_line, event=name, sep="\n")
 
 
-def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
-    """The same framing as `_encode`, for answers known in full up front."""
-    return f"event: {name}\ndata: {one_line(json.dumps(data, ensure_ascii=False))}\n\n".encode()
-
-
-_CACHE_HIT_STATUS = _encode_bytes("status", {"type": "cache_hit"})
+# A hit's answer is this, the `soap` event's one-line JSON as the cache holds it, and the
+# event's end: one write, no streaming machinery, no decode or re-encode of the note.
+_CACHE_HIT_HEAD = event_bytes("status", {"type": "cache_hit"}) + b"event: soap\ndata: "
+_CACHE_HIT_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 async def _prepare(request: Request) -> tuple[AppState, Any, SoapRequest]:
@@ -65,16 +53,10 @@ async def soap_stream(request: Request) -> Response:
 
     answer = await state.notes.answer(tenant, body)
     if answer.cached_json is not None:
-        # A cache hit is two events known at once: one write, no streaming machinery, and
-        # the note's JSON written as the cache holds it (one line: JSON text never
-        # contains a raw newline).
         return Response(
-            _CACHE_HIT_STATUS
-            + b"event: soap\ndata: "
-            + one_line(answer.cached_json).encode()
-            + b"\n\n",
+            _CACHE_HIT_HEAD + answer.cached_json + b"\n\n",
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            headers=_CACHE_HIT_HEADERS,
         )
 
     shutdown = anyio.Event()
