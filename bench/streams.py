@@ -418,8 +418,29 @@ class Batch:
     load: str
 
 
-def batch(port: int, pid: int, count: int, ramp: float, log: Path | None, base: int) -> Batch:
+def batch(
+    port: int, pid: int, count: int, ramp: float, log: Path | None, base: int, spy: str | None
+) -> Batch:
     texts = dialogues()
+    profiler = None
+    if spy:
+        # The worker's profile over the batch (py-spy, pip-installable): where time goes.
+        profiler = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "-p",
+                str(pid),
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                f"{spy}-{count}.txt",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     rss_before = rss_mb(pid)
     peak = rss_before
     cpu_before = cpu_seconds(pid)
@@ -435,6 +456,9 @@ def batch(port: int, pid: int, count: int, ramp: float, log: Path | None, base: 
 
     seen = asyncio.run(sample_and_run())
     seconds = time.monotonic() - started
+    if profiler is not None:
+        profiler.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+        profiler.wait(60)
     cpu = (cpu_seconds(pid) - cpu_before) / seconds
     peak = max(peak, rss_mb(pid))
     errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
@@ -486,6 +510,9 @@ def main() -> int:
     parser.add_argument("--engine", choices=["openai", "local"], default="openai")
     parser.add_argument("--rate", type=float, default=50.0, help="deltas per second per stream")
     parser.add_argument("--ramp", type=float, default=5.0, help="seconds to start all streams")
+    parser.add_argument(
+        "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.streams.split(",")]
     os.environ.setdefault("PYTHONPATH", str(ROOT))
@@ -502,7 +529,7 @@ def main() -> int:
             if args.engine == "local":
                 with delphos_server(tmp, "local", None) as (port, pid):
                     asyncio.run(run_clients(port, 2, 0.0, ["warm-up text"]))
-                    results.append(batch(port, pid, count, args.ramp, None, 0))
+                    results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
             else:
                 with (
                     fake_llm(tmp, args.rate) as (url, log),
@@ -511,7 +538,7 @@ def main() -> int:
                     # Warm-up: one stream (imports, first connection), not counted.
                     asyncio.run(run_clients(port, 1, 0.0, ["warm-up"]))
                     log.write_text("")
-                    results.append(batch(port, pid, count, args.ramp, log, base))
+                    results.append(batch(port, pid, count, args.ramp, log, base, args.spy))
             r = results[-1]
             print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
 
