@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
 import anyio
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -24,14 +23,8 @@ from delphos.metrics import STREAMS_IN_FLIGHT
 from delphos.soap.generation import error_payload
 from delphos.soap.schemas import SoapRequest
 from delphos.soap.service import Answer
-from delphos.sse import event_bytes, one_line
+from delphos.sse import event_bytes
 from delphos.state import AppState
-
-
-def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
-    data_line = one_line(json.dumps(data, ensure_ascii=False))
-    return ServerSentEvent(data=data_line, event=name, sep="\n")
-
 
 # A hit's answer is this, the `soap` event's one-line JSON as the cache holds it, and the
 # event's end: one write, no streaming machinery, no decode or re-encode of the note.
@@ -61,7 +54,7 @@ async def soap_stream(request: Request) -> Response:
 
     shutdown = anyio.Event()
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[bytes]:
         STREAMS_IN_FLIGHT.inc()
         try:
             async for event in _relay(answer, shutdown):
@@ -80,42 +73,47 @@ async def soap_stream(request: Request) -> Response:
     )
 
 
-async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
-    """The run's events as SSE, ended with a retryable error if the server shuts down."""
+async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
+    """The run's events as SSE bytes (encoded once, here: sse-starlette writes bytes as
+    they are), ended with a retryable error if the server shuts down."""
     partial_sent = False
-    async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
-        iterator = aiter(stream)
-        while True:
-            step = asyncio.ensure_future(anext(iterator))
-            stop = asyncio.ensure_future(shutdown.wait())
-            try:
-                await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stop.cancel()
-                if not step.done():
-                    # Shutdown, or the client left (we are cancelled): stop reading the
-                    # run now, so a departure reaches the engine at once.
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await step
-            if step.cancelled():
-                # The server is shutting down: end the stream the contract's way, with
-                # an error the client knows to retry, not a cut connection.
-                yield _encode(
-                    "error",
-                    error_payload(
-                        "PROCESSING_ERROR",
-                        "The server is restarting; retry the request",
-                        degraded=partial_sent,
-                    ),
-                )
-                return
-            try:
-                name, data = step.result()
-            except StopAsyncIteration:
-                return
-            partial_sent |= name == "partial"
-            yield _encode(name, data)
+    # One shutdown watcher for the whole stream, not one per event: a stream has a
+    # `partial` every quarter second (and more at section ends) for hundreds of streams.
+    stop = asyncio.ensure_future(shutdown.wait())
+    try:
+        async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
+            iterator = aiter(stream)
+            while True:
+                step = asyncio.ensure_future(anext(iterator))
+                try:
+                    await asyncio.wait((step, stop), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not step.done():
+                        # Shutdown, or the client left (we are cancelled): stop reading the
+                        # run now, so a departure reaches the engine at once.
+                        step.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                            await step
+                if step.cancelled():
+                    # The server is shutting down: end the stream the contract's way, with
+                    # an error the client knows to retry, not a cut connection.
+                    yield event_bytes(
+                        "error",
+                        error_payload(
+                            "PROCESSING_ERROR",
+                            "The server is restarting; retry the request",
+                            degraded=partial_sent,
+                        ),
+                    )
+                    return
+                try:
+                    name, data = step.result()
+                except StopAsyncIteration:
+                    return
+                partial_sent |= name == "partial"
+                yield event_bytes(name, data)
+    finally:
+        stop.cancel()
 
 
 async def soap_json(request: Request) -> Response:
