@@ -192,7 +192,8 @@ class RedisCache:
         text: str,
         max_delta: int,
     ) -> CacheHit | None:
-        entry = _split_entry(await self._redis.get(self.entry_key(tenant_id, consultation_id)))
+        raw: bytes | None = await self._redis.get(self.entry_key(tenant_id, consultation_id))  # type: ignore[assignment]  # a bytes client
+        entry = _split_entry(raw)
         if entry is None:
             return None
         soap_hash, cached_text, payload = entry
