@@ -361,7 +361,7 @@ class Generation:
                         continue
                     done = parser.completeness()
                     now = loop.time()
-                    first_text = parser.started and not self._partial_sent
+                    first_text = not self._partial_sent and parser.started
                     if done != last_done or first_text or now - last_emit >= self._interval:
                         send()
                     else:
