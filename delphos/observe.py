@@ -2,13 +2,19 @@
 the request counter by route template.
 
 A pure ASGI middleware: it wraps ``send`` only, so SSE streams pass through unbuffered.
+It runs on every request, cache hits included, so it does no per-request work it can do
+once: ids are a per-process random prefix plus a counter (unique, unguessable across
+workers, no 16 random bytes per request), the route comes from the router's match rather
+than a second matching pass, and the counter's labelled children are kept.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-import uuid
+import secrets
 
+from prometheus_client.metrics import Counter
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -16,12 +22,16 @@ from delphos.logs import request_id
 from delphos.metrics import HTTP_REQUESTS
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 # A caller's id is kept when it is short and plain (it goes into logs and a header).
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _route_template(routes: list[BaseRoute], scope: Scope) -> str:
     """The matched route's path template: ids in the path never become label values."""
+    route = scope.get("route")  # set by the router on the match it made
+    if route is not None:
+        return str(getattr(route, "path", "other"))
     for route in routes:
         match, _ = route.matches(scope)
         if match is Match.FULL:
@@ -33,21 +43,35 @@ class ObserveMiddleware:
     def __init__(self, app: ASGIApp, routes: list[BaseRoute]) -> None:
         self._app = app
         self._routes = routes
+        self._prefix = secrets.token_hex(8)
+        self._serial = itertools.count(1)
+        # (route, method, status) -> the counter's child: `labels()` takes a lock and
+        # builds a key on every call.
+        self._counters: dict[tuple[str, str, int], Counter] = {}
+
+    def _count(self, scope: Scope, status: int) -> None:
+        key = (_route_template(self._routes, scope), scope["method"], status)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = self._counters[key] = HTTP_REQUESTS.labels(key[0], key[1], str(status))
+        counter.inc()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self._app(scope, receive, send)
             return
-        sent_id = dict(scope.get("headers", [])).get(REQUEST_ID_HEADER.encode(), b"")
-        given = sent_id.decode("latin-1")
-        rid = given if _CLIENT_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = ""
+        for name, value in scope.get("headers", ()):
+            if name == _REQUEST_ID_KEY:
+                given = value.decode("latin-1")
+                if _CLIENT_ID.fullmatch(given):
+                    rid = given
+                break
+        if not rid:
+            rid = f"{self._prefix}{next(self._serial):x}"
         token = request_id.set(rid)
         is_http = scope["type"] == "http"
         started = False
-
-        def count(status: int) -> None:
-            route = _route_template(self._routes, scope)
-            HTTP_REQUESTS.labels(route, scope["method"], str(status)).inc()
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
@@ -55,9 +79,9 @@ class ObserveMiddleware:
                 # Counted as the answer starts: a client reading /metrics right after its
                 # response (maybe on another worker) already sees it.
                 started = True
-                count(message["status"])
-                headers = list(message.get("headers", []))
-                headers.append((REQUEST_ID_HEADER.encode(), rid.encode()))
+                self._count(scope, message["status"])
+                headers = list(message.get("headers", ()))
+                headers.append((_REQUEST_ID_KEY, rid.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -66,4 +90,4 @@ class ObserveMiddleware:
         finally:
             request_id.reset(token)
             if is_http and not started:
-                count(500)  # failed before any answer (uvicorn answers 500)
+                self._count(scope, 500)  # failed before any answer (uvicorn answers 500)

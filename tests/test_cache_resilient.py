@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 import pytest
 
 from delphos.cache import CacheHit, RedisCache, ResilientCache
-from delphos.records import text_hash
 from tests.fixtures.cache import make_entry
 from tests.redisserver import PrivateRedis
 
@@ -36,7 +35,7 @@ async def resilient(private_redis: PrivateRedis) -> AsyncIterator[ResilientCache
 
 async def lookup(cache: ResilientCache, text: str) -> CacheHit | None:
     return await asyncio.wait_for(
-        cache.lookup(TENANT, CONSULTATION, text=text, text_hash=text_hash(text), max_delta=5),
+        cache.lookup(TENANT, CONSULTATION, text=text, max_delta=5),
         HANG_GUARD,
     )
 

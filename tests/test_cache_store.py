@@ -12,7 +12,6 @@ from redis.asyncio import Redis
 
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
 from delphos.cache.redis_store import safe_redis_location
-from delphos.records import text_hash
 from delphos.settings import Settings
 from tests.fixtures.cache import CacheFactory, delete_prefix, make_entry
 
@@ -29,9 +28,7 @@ async def lookup(
     consultation: str = CONSULTATION,
     max_delta: int = MAX_DELTA,
 ) -> CacheHit | None:
-    return await cache.lookup(
-        tenant, consultation, text=text, text_hash=text_hash(text), max_delta=max_delta
-    )
+    return await cache.lookup(tenant, consultation, text=text, max_delta=max_delta)
 
 
 def with_words(text: str, extra: list[str]) -> str:
@@ -68,9 +65,7 @@ async def test_same_text_is_an_exact_hit(note_cache: NoteCache, visit: tuple[str
     entry = make_entry(*visit)
     await note_cache.store(TENANT, CONSULTATION, entry)
 
-    hit = await note_cache.lookup(
-        TENANT, CONSULTATION, text=visit[0], text_hash=entry.text_hash, max_delta=MAX_DELTA
-    )
+    hit = await note_cache.lookup(TENANT, CONSULTATION, text=visit[0], max_delta=MAX_DELTA)
 
     assert hit is not None
     assert (hit.reason, hit.delta_words) == ("exact", 0)
@@ -106,8 +101,7 @@ async def test_fewer_than_five_new_words_reuse_the_note(
     hit = await note_cache.lookup(
         TENANT,
         CONSULTATION,
-        text=(grown := with_words(visit[0], next_words[:4])),
-        text_hash=text_hash(grown),
+        text=with_words(visit[0], next_words[:4]),
         max_delta=MAX_DELTA,
     )
 
@@ -122,9 +116,7 @@ async def test_respacing_is_a_delta_hit_of_zero_words(
     await note_cache.store(TENANT, CONSULTATION, make_entry(*visit))
     respaced = visit[0].replace("\n", "\n\n").replace(" . ", " .  ")
 
-    hit = await note_cache.lookup(
-        TENANT, CONSULTATION, text=respaced, text_hash=text_hash(respaced), max_delta=MAX_DELTA
-    )
+    hit = await note_cache.lookup(TENANT, CONSULTATION, text=respaced, max_delta=MAX_DELTA)
 
     assert hit is not None
     assert (hit.reason, hit.delta_words) == ("delta", 0)
@@ -346,7 +338,7 @@ async def test_least_recently_used_entry_is_evicted_first(
     assert len(cache) == 2
 
 
-async def test_redis_exact_hit_does_not_need_the_text(
+async def test_redis_keeps_each_note_with_its_text_under_one_key_that_expires(
     redis_server_url: str, visit: tuple[str, str], next_words: list[str]
 ) -> None:
     prefix = f"delphos-test-{uuid.uuid4().hex}"
@@ -354,13 +346,15 @@ async def test_redis_exact_hit_does_not_need_the_text(
     raw = Redis.from_url(redis_server_url, decode_responses=True)
     try:
         await cache.store(TENANT, CONSULTATION, make_entry(*visit))
-        key = cache.note_key(TENANT, CONSULTATION)
-        assert 0 < await raw.pttl(key) <= 60_000
-        assert 0 < await raw.pttl(cache.text_key(TENANT, CONSULTATION)) <= 60_000
-        # Without the text only the exact path can still answer.
-        await raw.delete(cache.text_key(TENANT, CONSULTATION))
+        assert [key async for key in raw.scan_iter(match=f"{prefix}:*")] == [
+            cache.entry_key(TENANT, CONSULTATION)
+        ]
+        assert 0 < await raw.pttl(cache.entry_key(TENANT, CONSULTATION)) <= 60_000
+        # The same key answers the exact text and a text a word longer.
         assert await lookup(cache, visit[0]) is not None
-        assert await lookup(cache, with_words(visit[0], next_words[:1])) is None
+        assert await lookup(cache, with_words(visit[0], next_words[:1])) is not None
+        await raw.delete(cache.entry_key(TENANT, CONSULTATION))
+        assert await lookup(cache, visit[0]) is None
     finally:
         await raw.aclose()
         await cache.aclose()

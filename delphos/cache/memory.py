@@ -33,7 +33,7 @@ class _Stored:
     # Kept as JSON, like in Redis: callers get a fresh dict on every hit (mutating it
     # cannot change the cache) and a payload that cannot be serialised fails at store time
     # on both backends alike.
-    payload_json: str
+    payload_json: bytes
 
 
 class MemoryCache:
@@ -59,7 +59,6 @@ class MemoryCache:
         consultation_id: str,
         *,
         text: str,
-        text_hash: str,
         max_delta: int,
     ) -> CacheHit | None:
         key = (tenant_id, consultation_id)
@@ -70,7 +69,7 @@ class MemoryCache:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
-        if stored.text_hash == text_hash:
+        if stored.text == text:
             return CacheHit(
                 payload_json=stored.payload_json,
                 soap_hash=stored.soap_hash,

@@ -2,14 +2,15 @@
 
 Layout, under a configurable prefix (tests use their own):
 
-- ``{prefix}:note:{tenant}:{sha256(consultation)}`` — a string: the text hash (64 hex),
-  the soap hash (64 hex), then the payload JSON. The tenant is percent-encoded (readable,
-  and no ``:`` inside can make two keys collide); the consultation id is hashed because
-  it is an arbitrary string of up to 255 characters.
-- ``{prefix}:text:{tenant}:{sha256(consultation)}`` — the text the note was made from.
-  The exact-match path (the hot one: a client repeating its text) is ONE plain GET that
-  never transfers the text, the cheapest read redis-py does; only a differing hash costs
-  a second round trip (MGET of both keys, so the pair is read at one instant).
+- ``{prefix}:entry:{tenant}:{sha256(consultation)}`` — one value, bytes: the text hash
+  (64 hex), the soap hash (64 hex), the byte length of the text (10 digits), the text the
+  note was made from (UTF-8), then the payload as one-line UTF-8 JSON, ready to be written
+  out as a hit's `soap` event. The tenant is percent-encoded (readable, and no ``:``
+  inside can make two keys collide); the consultation id is hashed because it is an
+  arbitrary string of up to 255 characters. Every lookup is ONE plain GET (the cheapest
+  read redis-py does: an MGET of two keys costs more than a SHA-256); the request's text
+  is compared with the stored one as bytes, so a hit never hashes it, and note and text
+  are always read as the pair they were written as.
 - ``{prefix}:lock:{sha256(name)}`` — ``SET NX PX`` locks released by compare-and-delete.
 - ``{prefix}:events:{sha256(stream)}`` — a Redis Stream of one generation's events
   (fields ``n`` name, ``d`` JSON data), so a worker that did not win the generation lock
@@ -63,6 +64,7 @@ end
 return 0
 """
 
+_KEY_MEMO_SIZE = 4096
 _HASH_CHARS = 64  # a SHA-256 in hex: the text hash and the soap hash lead every note value
 
 
@@ -77,18 +79,28 @@ def safe_redis_location(url: str) -> str:
 
 
 def _text(value: bytes | str | None) -> str | None:
-    # The client decodes responses; bytes only appear if that setting is ever changed.
+    # The client answers bytes (the hit path never decodes a note); ids and texts are UTF-8.
     if isinstance(value, bytes):
         return value.decode("utf-8")
     return value
 
 
-def _split_note(value: bytes | str | None) -> tuple[str, str, str] | None:
-    """(text hash, soap hash, payload JSON) of a stored note value, or None."""
-    note = _text(value)
-    if note is None or len(note) <= 2 * _HASH_CHARS:
+_LENGTH_DIGITS = 10
+_TEXT_AT = 2 * _HASH_CHARS + _LENGTH_DIGITS
+
+
+def _split_entry(value: bytes | None) -> tuple[bytes, bytes, bytes] | None:
+    """(soap hash, text, payload JSON) of a stored entry, all bytes as Redis answered
+    them, or None for no entry (or one this layout cannot read)."""
+    if value is None or len(value) <= _TEXT_AT:
         return None
-    return note[:_HASH_CHARS], note[_HASH_CHARS : 2 * _HASH_CHARS], note[2 * _HASH_CHARS :]
+    length = value[2 * _HASH_CHARS : _TEXT_AT]
+    if not length.isdigit():
+        return None
+    end = _TEXT_AT + int(length)
+    if len(value) <= end:
+        return None
+    return value[_HASH_CHARS : 2 * _HASH_CHARS], value[_TEXT_AT:end], value[end:]
 
 
 def _digest(value: str) -> str:
@@ -99,7 +111,7 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def _stream_entries(reply: Any) -> list[tuple[str, dict[str, str]]]:
+def _stream_entries(reply: Any) -> list[tuple[str, dict[Any, Any]]]:
     """The (id, fields) pairs of a one-stream XREAD reply (RESP2 list or RESP3 map)."""
     if not reply:
         return []
@@ -111,6 +123,12 @@ def _stream_entries(reply: Any) -> list[tuple[str, dict[str, str]]]:
     else:
         entries = reply[0][1]
     return [(_text(entry_id) or "", fields) for entry_id, fields in entries]
+
+
+def _field(fields: dict[Any, Any], name: str) -> str | None:
+    """A stream entry's field, whichever way the client keyed it (bytes or text)."""
+    value = fields.get(name.encode())
+    return _text(value if value is not None else fields.get(name))
 
 
 class RedisCache:
@@ -130,7 +148,9 @@ class RedisCache:
         # stall every request for seconds while Redis is down.
         self._redis: Redis = Redis.from_url(
             url,
-            decode_responses=True,
+            # Bytes: a cache hit goes from the socket to the response without a decode
+            # and re-encode of the note (hundreds of microseconds on a long one).
+            decode_responses=False,
             # No per-operation socket timeout: redis-py would wrap every write in
             # asyncio.wait_for (a task per command, on the cache-hit path). The resilient
             # wrapper's deadline bounds each whole operation instead; used bare (tests),
@@ -139,6 +159,7 @@ class RedisCache:
             socket_connect_timeout=timeout,
             retry=Retry(NoBackoff(), 1),
         )
+        self._key_memo: dict[tuple[str, str], str] = {}
         self._unlock_script = self._redis.register_script(_UNLOCK_LUA)
         self._extend_script = self._redis.register_script(_EXTEND_LUA)
 
@@ -146,11 +167,17 @@ class RedisCache:
     def location(self) -> str:
         return self._location
 
-    def note_key(self, tenant_id: str, consultation_id: str) -> str:
-        return f"{self._prefix}:note:{quote(tenant_id, safe='')}:{_digest(consultation_id)}"
-
-    def text_key(self, tenant_id: str, consultation_id: str) -> str:
-        return f"{self._prefix}:text:{quote(tenant_id, safe='')}:{_digest(consultation_id)}"
+    def entry_key(self, tenant_id: str, consultation_id: str) -> str:
+        """The consultation's one cache key; the last few thousand are kept, as a repeated
+        request (the hit path) would otherwise percent-encode and hash the same ids again."""
+        ids = (tenant_id, consultation_id)
+        key = self._key_memo.get(ids)
+        if key is None:
+            key = f"{self._prefix}:entry:{quote(tenant_id, safe='')}:{_digest(consultation_id)}"
+            if len(self._key_memo) >= _KEY_MEMO_SIZE:
+                self._key_memo.clear()  # simpler than LRU, and as good for a working set
+            self._key_memo[ids] = key
+        return key
 
     def lock_key(self, name: str) -> str:
         # Hashed: callers build names from ids, and a key name must never carry anything
@@ -163,37 +190,20 @@ class RedisCache:
         consultation_id: str,
         *,
         text: str,
-        text_hash: str,
         max_delta: int,
     ) -> CacheHit | None:
-        key = self.note_key(tenant_id, consultation_id)
-        note = _split_note(await self._redis.get(key))
-        if note is None:
+        raw: bytes | None = await self._redis.get(self.entry_key(tenant_id, consultation_id))  # type: ignore[assignment]  # a bytes client
+        entry = _split_entry(raw)
+        if entry is None:
             return None
-        cached_hash, soap_hash, payload = note
-        if cached_hash == text_hash:
+        soap_hash, cached_text, payload = entry
+        if cached_text == text.encode():
             return CacheHit(
-                payload_json=payload, soap_hash=soap_hash, reason="exact", delta_words=0
-            )
-        if max_delta <= 0:
-            return None
-        # Both keys in one command: a note stored by another worker between the two round
-        # trips must not pair one note's payload with another's text.
-        raw_note, raw_text = await self._redis.mget(
-            [key, self.text_key(tenant_id, consultation_id)]
-        )
-        note = _split_note(raw_note)
-        cached_text = _text(raw_text)
-        if note is None or cached_text is None:
-            return None
-        cached_hash, soap_hash, payload = note
-        if cached_hash == text_hash:
-            return CacheHit(
-                payload_json=payload, soap_hash=soap_hash, reason="exact", delta_words=0
+                payload_json=payload, soap_hash=soap_hash.decode(), reason="exact", delta_words=0
             )
         return decide(
-            cached_text=cached_text,
-            cached_soap_hash=soap_hash,
+            cached_text=cached_text.decode(),
+            cached_soap_hash=soap_hash.decode(),
             raw_payload=payload,
             text=text,
             max_delta=max_delta,
@@ -202,13 +212,18 @@ class RedisCache:
     async def store(self, tenant_id: str, consultation_id: str, entry: CacheEntry) -> None:
         if len(entry.text_hash) != _HASH_CHARS or len(entry.soap_hash) != _HASH_CHARS:
             raise ValueError("text_hash and soap_hash must be SHA-256 hex digests")
-        note = entry.text_hash + entry.soap_hash + encode_payload(entry.payload)
-        # MULTI/EXEC in one round trip: readers never see a half-written entry, and the
-        # time to live restarts with every write.
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.note_key(tenant_id, consultation_id), note, px=self._ttl_ms)
-            pipe.set(self.text_key(tenant_id, consultation_id), entry.text, px=self._ttl_ms)
-            await pipe.execute()
+        text = entry.text.encode()
+        value = b"".join(
+            (
+                (entry.text_hash + entry.soap_hash).encode(),
+                b"%010d" % len(text),
+                text,
+                encode_payload(entry.payload),
+            )
+        )
+        # One key, one SET: readers never see a note without its text, and the time to
+        # live restarts with every write.
+        await self._redis.set(self.entry_key(tenant_id, consultation_id), value, px=self._ttl_ms)
 
     async def try_lock(self, name: str, ttl_seconds: float) -> str | None:
         token = secrets.token_hex(16)
@@ -255,8 +270,8 @@ class RedisCache:
         reply = await self._redis.xread({key: after}, block=block_ms if block_ms > 0 else None)
         events: list[StreamEvent] = []
         for entry_id, fields in _stream_entries(reply):
-            name = _text(fields.get("n"))
-            raw = _text(fields.get("d"))
+            name = _field(fields, "n")
+            raw = _field(fields, "d")
             if name is None or raw is None:
                 continue
             events.append(StreamEvent(id=entry_id, name=name, data=decode_payload(raw)))

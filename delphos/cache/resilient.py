@@ -1,7 +1,8 @@
 """Redis as an optimisation, never as a dependency: a Redis outage degrades to misses.
 
 Every operation on the wrapped :class:`RedisCache` is bounded by a deadline and its Redis
-errors are absorbed:
+errors are absorbed (the deadline is kept by one shared watchdog timer, not a timer per call:
+see :class:`Deadlines`):
 
 - ``lookup`` -> None (a miss: the note is generated as if nothing were cached),
 - ``store`` -> dropped,
@@ -41,6 +42,65 @@ T = TypeVar("T")
 _REDIS_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError)
 
 
+class _Running:
+    __slots__ = ("expired", "expires_at", "task")
+
+    def __init__(self, task: asyncio.Task[Any], expires_at: float) -> None:
+        self.task = task
+        self.expires_at = expires_at
+        self.expired = False
+
+
+class Deadlines:
+    """Bounds operations by a deadline with ONE periodic timer for all of them.
+
+    ``asyncio.timeout`` arms and disarms a timer per call (a heap push, a cancelled handle
+    for the loop to sift out): on the cache-hit path, a measurable part of a request. Here
+    a call costs two dictionary operations; a sweep every quarter deadline, only while calls
+    are running, cancels those past it, which then raise TimeoutError as with
+    ``asyncio.timeout`` (an operation is cut between 1 and 1.25 deadlines after it began).
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._running: dict[object, _Running] = {}
+        # The pending sweep and its loop (a cache outliving one event loop, as in tests,
+        # must not wait for a sweep that a closed loop will never run).
+        self._sweep: asyncio.TimerHandle | None = None
+        self._sweep_loop: asyncio.AbstractEventLoop | None = None
+
+    async def run(self, operation: Callable[[], Awaitable[T]]) -> T:
+        task = asyncio.current_task()
+        if task is None:  # not inside a task (never in the app): nothing to cancel
+            return await operation()
+        loop = task.get_loop()
+        token = object()
+        entry = _Running(task, loop.time() + self.seconds)
+        self._running[token] = entry
+        if self._sweep is None or self._sweep_loop is not loop:
+            self._sweep_loop = loop
+            self._sweep = loop.call_later(self.seconds / 4, self._expire, loop)
+        try:
+            return await operation()
+        except asyncio.CancelledError:
+            # Our cancellation (and nobody else's): a timeout, as asyncio.timeout says it.
+            if entry.expired and task.uncancel() == 0:
+                raise TimeoutError from None
+            raise
+        finally:
+            del self._running[token]
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sweep = None
+        now = loop.time()
+        for entry in self._running.values():
+            if not entry.expired and entry.expires_at <= now and entry.task.get_loop() is loop:
+                entry.expired = True
+                entry.task.cancel()
+        if self._running:
+            self._sweep = loop.call_later(self.seconds / 4, self._expire, loop)
+
+
 class ResilientCache:
     def __init__(
         self,
@@ -57,6 +117,7 @@ class ResilientCache:
         # reconnect attempt each), so a hung Redis costs a request at most this long. The
         # client has no per-socket read timeout of its own (see RedisCache): this is it.
         self._deadline = deadline if deadline is not None else 2 * inner.timeout
+        self._deadlines = Deadlines(self._deadline)
         self._last_warning_at: float | None = None
         self._last_error: str | None = None  # exception class name while Redis is down
 
@@ -67,8 +128,7 @@ class ResilientCache:
 
     async def _call(self, operation: Callable[[], Awaitable[T]], fallback: T) -> T:
         try:
-            async with asyncio.timeout(self._deadline):
-                result = await operation()
+            result = await self._deadlines.run(operation)
         except _REDIS_FAILURES as exc:
             self._record_failure(exc)
             return fallback
@@ -95,13 +155,10 @@ class ResilientCache:
         consultation_id: str,
         *,
         text: str,
-        text_hash: str,
         max_delta: int,
     ) -> CacheHit | None:
         return await self._call(
-            lambda: self._inner.lookup(
-                tenant_id, consultation_id, text=text, text_hash=text_hash, max_delta=max_delta
-            ),
+            lambda: self._inner.lookup(tenant_id, consultation_id, text=text, max_delta=max_delta),
             None,
         )
 

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from delphos.cache.delta import normalise_words, word_delta
+from delphos.sse import json_line
 
 __all__ = [
     "CacheEntry",
@@ -23,7 +24,7 @@ __all__ = [
     "decide",
     "decode_payload",
     "encode_payload",
-    "with_cached_flag",
+    "hit_json",
 ]
 
 
@@ -39,9 +40,9 @@ class CacheEntry:
 
 @dataclass(frozen=True)
 class CacheHit:
-    # The stored payload as JSON text: a hit answered over SSE is written out as it is,
-    # never decoded and re-encoded (see ``with_cached_flag``).
-    payload_json: str
+    # The stored payload as UTF-8 JSON bytes, exactly as the cache holds them: a hit is
+    # written out as it is, never decoded and re-encoded (see ``hit_json``).
+    payload_json: bytes
     soap_hash: str
     reason: Literal["exact", "delta"]
     delta_words: int
@@ -79,7 +80,6 @@ class NoteCache(Protocol):
         consultation_id: str,
         *,
         text: str,
-        text_hash: str,
         max_delta: int,
     ) -> CacheHit | None:
         """The cached note if the text is the same or fewer than ``max_delta`` words off."""
@@ -126,40 +126,38 @@ class NoteCache(Protocol):
     async def aclose(self) -> None: ...
 
 
-def encode_payload(payload: dict[str, Any]) -> str:
-    """JSON of the payload as stored; "cached" is per-response and never stored."""
-    return json.dumps(
-        {key: value for key, value in payload.items() if key != "cached"},
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def encode_payload(payload: dict[str, Any]) -> bytes:
+    """The payload as stored: UTF-8 JSON, one line, ready to be an SSE `data:` line as it
+    is (the hit path only appends the "cached" flag). "cached" is per-response and never
+    stored."""
+    return json_line({key: value for key, value in payload.items() if key != "cached"})
 
 
-def decode_payload(raw: str) -> dict[str, Any]:
+def decode_payload(raw: str | bytes) -> dict[str, Any]:
     value = json.loads(raw)
     if not isinstance(value, dict):
         raise ValueError("stored note payload is not a JSON object")
     return value
 
 
-def with_cached_flag(payload_json: str) -> str:
+def hit_json(payload_json: bytes) -> bytes:
     """The stored payload's JSON with ``"cached": true`` added, without decoding it.
 
     ``encode_payload`` always writes one JSON object with no trailing whitespace, so the
     flag goes in before its closing brace.
     """
-    if not payload_json.endswith("}"):
+    if not payload_json.endswith(b"}"):
         raise ValueError("stored note payload is not a JSON object")
-    if payload_json == "{}":
-        return '{"cached":true}'
-    return payload_json[:-1] + ',"cached":true}'
+    if payload_json == b"{}":
+        return b'{"cached":true}'
+    return payload_json[:-1] + b',"cached":true}'
 
 
 def decide(
     *,
     cached_text: str,
     cached_soap_hash: str,
-    raw_payload: str,
+    raw_payload: bytes,
     text: str,
     max_delta: int,
 ) -> CacheHit | None:

@@ -35,6 +35,8 @@ from delphos.soap.parser import SoapOutputError, SoapStreamParser
 
 log = logging.getLogger("delphos.generation")
 
+_SHORT_KEYS = tuple(SHORT[k] for k in SECTION_KEYS)
+
 Event = tuple[str, dict[str, Any]]
 
 # Called with the finished `soap` payload; persists (durably) and caches it. Runs shielded
@@ -62,13 +64,24 @@ class _ParseFailed(Exception):
     """The engine's output never formed the SOAP object."""
 
 
-def partial_payload(parser: SoapStreamParser) -> dict[str, Any]:
-    sections = parser.sections()
-    done = parser.completeness()
-    return {
-        **{k: sections[k] for k in SECTION_KEYS},
-        "completeness": {SHORT[k]: done[k] for k in SECTION_KEYS},
-    }
+@dataclass(frozen=True, slots=True)
+class _Partial:
+    """A `partial` as kept for replay: how long each section was, and which were done.
+
+    Every partial is a snapshot of the whole note so far and each section's text only
+    grows (the parser's text is always a prefix of its final text), so a partial is the
+    latest texts cut to these lengths. Kept as dicts, a 2,000-character note streamed at
+    four partials a second held ~50 snapshots of it per stream until the stream ended."""
+
+    lengths: tuple[int, ...]
+    done: tuple[bool, ...]
+
+
+_Stored = Event | _Partial
+
+
+def _name(item: _Stored) -> str:
+    return "partial" if isinstance(item, _Partial) else item[0]
 
 
 def error_payload(code: str, message: str, *, degraded: bool) -> dict[str, Any]:
@@ -122,7 +135,9 @@ class Generation:
         self._soap_fields = soap_fields
         self._on_complete = on_complete
         self._fallback = fallback
-        self._events: list[Event] = [("status", {"type": "generating"})]
+        self._events: list[_Stored] = [("status", {"type": "generating"})]
+        # The sections as of the latest partial: every stored partial is a prefix of these.
+        self._texts: tuple[str, ...] = ("", "", "", "")
         self._changed = asyncio.Event()
         self._subscribers = 0
         self._finalizing = False
@@ -150,7 +165,7 @@ class Generation:
         # A task cancelled before its first step never runs `_run`'s finally: without this
         # its subscribers would wait forever. Every run ends with soap or error, and done.
         if not self.done.is_set():
-            if not any(name in ("soap", "error") for name, _ in self._events):
+            if not any(_name(item) in ("soap", "error") for item in self._events):
                 self._emit(
                     "error",
                     error_payload(
@@ -185,8 +200,9 @@ class Generation:
         try:
             while True:
                 while index < len(self._events):
-                    yield self._events[index]
+                    item = self._events[index]
                     index += 1
+                    yield ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
                 if self.done.is_set():
                     return
                 changed = self._changed
@@ -201,15 +217,43 @@ class Generation:
                 if self._task is not None:
                     self._task.cancel()
 
+    def _snapshot(self, partial: _Partial) -> dict[str, Any]:
+        """The `partial` event's data (a full-length cut is the text itself, not a copy)."""
+        cut: dict[str, Any] = {
+            key: text[:n]
+            for key, text, n in zip(SECTION_KEYS, self._texts, partial.lengths, strict=True)
+        }
+        return {**cut, "completeness": dict(zip(_SHORT_KEYS, partial.done, strict=True))}
+
+    def _emit_partial(self, parser: SoapStreamParser) -> None:
+        sections = parser.sections()
+        texts = tuple(sections[k] for k in SECTION_KEYS)
+        if not all(map(str.startswith, texts, self._texts)):
+            # A section restarted (a retry, a repeated key): the partials kept so far are
+            # not cuts of the new texts. Rare; they become plain events.
+            self._events = [
+                ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
+                for item in self._events
+            ]
+        self._texts = texts
+        done = parser.completeness()
+        self._append(
+            _Partial(lengths=tuple(map(len, texts)), done=tuple(done[k] for k in SECTION_KEYS))
+        )
+
     def _emit(self, name: str, data: dict[str, Any]) -> None:
+        self._append((name, data))
+
+    def _append(self, item: _Stored) -> None:
         elapsed = time.perf_counter() - self._started
-        if name == "partial" and not self._partial_sent:
-            TIME_TO_FIRST_PARTIAL.observe(elapsed)
-        elif name == "soap":
+        if isinstance(item, _Partial):
+            if not self._partial_sent:
+                TIME_TO_FIRST_PARTIAL.observe(elapsed)
+        elif item[0] == "soap":
             TIME_TO_SOAP.observe(elapsed)
-        elif name == "error":
-            GENERATIONS_FAILED.labels(data["code"]).inc()
-        self._events.append((name, data))
+        elif item[0] == "error":
+            GENERATIONS_FAILED.labels(item[1]["code"]).inc()
+        self._events.append(item)
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
@@ -294,7 +338,7 @@ class Generation:
             if trailing is not None:
                 trailing.cancel()
                 trailing = None
-            self._emit("partial", partial_payload(parser))
+            self._emit_partial(parser)
             self._partial_sent = True
             last_emit, last_done, unsent = loop.time(), parser.completeness(), False
 
@@ -317,7 +361,7 @@ class Generation:
                         continue
                     done = parser.completeness()
                     now = loop.time()
-                    first_text = parser.started and not self._partial_sent
+                    first_text = not self._partial_sent and parser.started
                     if done != last_done or first_text or now - last_emit >= self._interval:
                         send()
                     else:
@@ -372,7 +416,9 @@ class Generation:
         return SoapNote.from_sections(sections)
 
     def _fail(self, code: str, message: str) -> None:
-        if self.done.is_set() or any(name in ("soap", "error") for name, _ in self._events[-1:]):
+        if self.done.is_set() or any(
+            _name(item) in ("soap", "error") for item in self._events[-1:]
+        ):
             return
         self._emit("error", error_payload(code, message, degraded=self._partial_sent))
 

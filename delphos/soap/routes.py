@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any, Protocol
 
 import anyio
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -37,34 +36,17 @@ from delphos.scope import Services
 from delphos.soap.generation import error_payload
 from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
 from delphos.soap.service import Answer, NoteService
+from delphos.sse import event_bytes
 
 
 class NoteServices(Services, Protocol):
     notes: NoteService
 
 
-def one_line(json_text: str) -> str:
-    r"""JSON text safe as ONE `data:` line for every client.
-
-    json.dumps never emits a raw newline, but leaves U+2028/U+2029 raw, and JavaScript
-    regexes treat those as line terminators: the DELPHOS clients' `^data:\s*(.+)$` would
-    cut the event there. Escaped, they decode to the same characters."""
-    if "\u2028" in json_text or "\u2029" in json_text:
-        return json_text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return json_text
-
-
-def _encode(name: str, data: dict[str, Any]) -> ServerSentEvent:
-    data_line = one_line(json.dumps(data, ensure_ascii=False))
-    return ServerSentEvent(data=data_line, event=name, sep="\n")
-
-
-def _encode_bytes(name: str, data: dict[str, Any]) -> bytes:
-    """The same framing as `_encode`, for answers known in full up front."""
-    return f"event: {name}\ndata: {one_line(json.dumps(data, ensure_ascii=False))}\n\n".encode()
-
-
-_CACHE_HIT_STATUS = _encode_bytes("status", {"type": "cache_hit"})
+# A hit's answer is this, the `soap` event's one-line JSON as the cache holds it, and the
+# event's end: one write, no streaming machinery, no decode or re-encode of the note.
+_CACHE_HIT_HEAD = event_bytes("status", {"type": "cache_hit"}) + b"event: soap\ndata: "
+_CACHE_HIT_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 async def _prepare(request: Request) -> tuple[NoteServices, Any, SoapRequest]:
@@ -81,21 +63,15 @@ async def soap_stream(request: Request) -> Response:
 
     answer = await state.notes.answer(tenant, body)
     if answer.cached_json is not None:
-        # A cache hit is two events known at once: one write, no streaming machinery, and
-        # the note's JSON written as the cache holds it (one line: JSON text never
-        # contains a raw newline).
         return Response(
-            _CACHE_HIT_STATUS
-            + b"event: soap\ndata: "
-            + one_line(answer.cached_json).encode()
-            + b"\n\n",
+            _CACHE_HIT_HEAD + answer.cached_json + b"\n\n",
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+            headers=_CACHE_HIT_HEADERS,
         )
 
     shutdown = anyio.Event()
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
+    async def events() -> AsyncIterator[bytes]:
         STREAMS_IN_FLIGHT.inc()
         try:
             async for event in _relay(answer, shutdown):
@@ -114,42 +90,47 @@ async def soap_stream(request: Request) -> Response:
     )
 
 
-async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[ServerSentEvent]:
-    """The run's events as SSE, ended with a retryable error if the server shuts down."""
+async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
+    """The run's events as SSE bytes (encoded once, here: sse-starlette writes bytes as
+    they are), ended with a retryable error if the server shuts down."""
     partial_sent = False
-    async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
-        iterator = aiter(stream)
-        while True:
-            step = asyncio.ensure_future(anext(iterator))
-            stop = asyncio.ensure_future(shutdown.wait())
-            try:
-                await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                stop.cancel()
-                if not step.done():
-                    # Shutdown, or the client left (we are cancelled): stop reading the
-                    # run now, so a departure reaches the engine at once.
-                    step.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                        await step
-            if step.cancelled():
-                # The server is shutting down: end the stream the contract's way, with
-                # an error the client knows to retry, not a cut connection.
-                yield _encode(
-                    "error",
-                    error_payload(
-                        "PROCESSING_ERROR",
-                        "The server is restarting; retry the request",
-                        degraded=partial_sent,
-                    ),
-                )
-                return
-            try:
-                name, data = step.result()
-            except StopAsyncIteration:
-                return
-            partial_sent |= name == "partial"
-            yield _encode(name, data)
+    # One shutdown watcher for the whole stream, not one per event: a stream has a
+    # `partial` every quarter second (and more at section ends) for hundreds of streams.
+    stop = asyncio.ensure_future(shutdown.wait())
+    try:
+        async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
+            iterator = aiter(stream)
+            while True:
+                step = asyncio.ensure_future(anext(iterator))
+                try:
+                    await asyncio.wait((step, stop), return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    if not step.done():
+                        # Shutdown, or the client left (we are cancelled): stop reading the
+                        # run now, so a departure reaches the engine at once.
+                        step.cancel()
+                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                            await step
+                if step.cancelled():
+                    # The server is shutting down: end the stream the contract's way, with
+                    # an error the client knows to retry, not a cut connection.
+                    yield event_bytes(
+                        "error",
+                        error_payload(
+                            "PROCESSING_ERROR",
+                            "The server is restarting; retry the request",
+                            degraded=partial_sent,
+                        ),
+                    )
+                    return
+                try:
+                    name, data = step.result()
+                except StopAsyncIteration:
+                    return
+                partial_sent |= name == "partial"
+                yield event_bytes(name, data)
+    finally:
+        stop.cancel()
 
 
 async def soap_json(request: Request) -> Response:

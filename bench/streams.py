@@ -1,0 +1,599 @@
+"""What a streaming client waits for, under load: N concurrent SOAP streams on one worker.
+
+Run: ``.venv/bin/python bench/streams.py [--streams 100,500,1000,2000]``
+(``--engine local`` instead measures N streams of the local engine: errors, CPU, RSS).
+
+Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on Linux):
+
+- **fake LLM** (this file, ``fake`` sub-command): an OpenAI-compatible chat-completions
+  server speaking the real wire format (chunked ``data: {chat.completion.chunk}`` SSE
+  ending with usage and ``[DONE]``). Each request streams a real ACI-Bench reference note
+  (``../shared/eval``, divisions mapped to S, O, A&P) as the model's JSON SOAP output, at
+  ~50 tokens/s: one delta of 1-12 characters every 20 ms. It stamps the delta that carries
+  the note's first character and each delta that closes a section's string, at the moment
+  it is written to the socket.
+- **delphos**: the real app under uvicorn, one worker, engine ``openai`` pointed at the
+  fake through the official SDK, SQLite in a temporary directory, in-process cache.
+- **clients** (this process): N streams of distinct texts (no coalescing, no cache hits),
+  started over ``--ramp`` seconds, each stamping the arrival of the first `partial` with
+  text and of the first event (`partial` or `soap`) in which each section is complete.
+
+Reported per N: the delay fake-delta -> client event, p50/p99, for the first text and for
+section completions; the plan's completion, which usually arrives with the closing brace
+and hence as the `soap` event (after evidence and the durable write), is shown apart.
+Plus errors, the worker's CPU (cores) and RSS (before the batch -> peak), and how many
+LLM streams were open at once (the SDKs' default pool holds 1,000 connections, so beyond
+that streams queue for one). ``--py-spy PREFIX`` records the worker's profile per batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval" / "aci-bench"
+STREAM = "/v1/consultation/progressive-soap/stream"
+API_KEY = "bench-key-0123456789abcdef"
+MARKER = re.compile(r"bench-stream-(\d+)")
+SECTIONS = ("s", "o", "a", "p")
+KEYS = {"s": "subjective", "o": "objective", "a": "assessment", "p": "plan"}
+TARGET_MS = 10.0
+TARGET_RSS_MB = 100.0
+
+
+def now_ns() -> int:
+    return time.monotonic_ns()
+
+
+# --- the notes ------------------------------------------------------------------------------
+
+
+def _division(name: str) -> list[str]:
+    data = json.loads((EVAL / f"valid_{name}.json").read_text(encoding="utf-8"))["data"]
+    return [str(item["tgt"]).strip() for item in data]
+
+
+def reference_notes() -> list[dict[str, str]]:
+    """Each valid encounter's reference note as the four SOAP sections: subjective, the
+    exam and results as objective, and the assessment-and-plan division split at its first
+    paragraph break (assessment first, the plan after)."""
+    subjective = _division("subjective")
+    exam = _division("objective_exam")
+    results = _division("objective_results")
+    plan = _division("assessment_and_plan")
+    notes = []
+    for s, e, r, ap in zip(subjective, exam, results, plan, strict=True):
+        head, _, rest = ap.partition("\n\n")
+        notes.append(
+            {
+                "subjective": s,
+                "objective": "\n\n".join(part for part in (e, r) if part),
+                "assessment": head,
+                "plan": rest,
+            }
+        )
+    return notes
+
+
+def dialogues() -> list[str]:
+    data = json.loads((EVAL / "valid.json").read_text(encoding="utf-8"))["data"]
+    return [str(item["src"]) for item in data]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A note as the model's JSON output, with the offsets the fake stamps."""
+
+    text: str
+    first: int  # offset of the note's first character
+    closes: dict[str, int]  # section -> offset of its value's closing quote
+
+
+def model_output(note: dict[str, str]) -> Output:
+    parts = ["{"]
+    size = 1
+    closes: dict[str, int] = {}
+    first = -1
+    for index, short in enumerate(SECTIONS):
+        key = KEYS[short]
+        piece = ("" if index == 0 else ", ") + json.dumps(key) + ": "
+        value = json.dumps(note[key], ensure_ascii=False)
+        parts += [piece, value]
+        start = size + len(piece)
+        if first < 0 and len(value) > 2:
+            first = start + 1
+        closes[short] = start + len(value) - 1
+        size = start + len(value)
+    parts.append("}")
+    return Output("".join(parts), first, closes)
+
+
+# --- the fake LLM (its own process) ---------------------------------------------------------
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+_CHUNK_HEAD = (
+    b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,'
+    b'"model":"bench","system_fingerprint":"fp_bench","choices":[{"index":0,"delta":'
+)
+
+
+def _sse_delta(delta: str) -> bytes:
+    body = b'{"content":' + json.dumps(delta).encode() + b'},"logprobs":null,"finish_reason":null}]'
+    return _chunk(_CHUNK_HEAD + body + b',"usage":null}\n\n')
+
+
+async def _serve_fake(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    outputs: list[Output],
+    rate: float,
+    log: Any,
+) -> None:
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = json.loads(await reader.readexactly(length))
+        prompt = "".join(str(m.get("content", "")) for m in body.get("messages", []))
+        found = MARKER.search(prompt)
+        stream = int(found.group(1)) if found else 0
+        out = outputs[stream % len(outputs)]
+        rng = random.Random(stream)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+            + _chunk(_CHUNK_HEAD + b'{"role":"assistant","content":""},"finish_reason":null}]}\n\n')
+        )
+        stamps: dict[str, int] = {"start": now_ns()}
+        pending = sorted(
+            [("first", out.first), *((k, v) for k, v in out.closes.items())],
+            key=lambda item: item[1],
+        )
+        started = time.monotonic()
+        sent = 0
+        index = 0
+        text = out.text
+        while sent < len(text):
+            size = min(rng.randint(1, 12), len(text) - sent)
+            writer.write(_sse_delta(text[sent : sent + size]))
+            stamp = now_ns()
+            sent += size
+            while pending and pending[0][1] < sent:
+                stamps[pending.pop(0)[0]] = stamp
+            await writer.drain()
+            index += 1
+            # Absolute schedule: a late wake-up is not added to every later delta.
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+        usage = b'{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}' % (
+            len(prompt) // 4,
+            len(text) // 4,
+            len(prompt) // 4 + len(text) // 4,
+        )
+        writer.write(
+            _chunk(_CHUNK_HEAD + b'{},"logprobs":null,"finish_reason":"stop"}],"usage":null}\n\n')
+            + _chunk(
+                b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,'
+                b'"model":"bench","choices":[],"usage":' + usage + b"}\n\n"
+            )
+            + _chunk(b"data: [DONE]\n\n")
+            + b"0\r\n\r\n"
+        )
+        await writer.drain()
+        stamps["end"] = now_ns()
+        log.write(json.dumps({"stream": stream, **stamps}) + "\n")
+        log.flush()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+
+
+def run_fake(port_file: Path, log_file: Path, rate: float) -> None:
+    outputs = [model_output(note) for note in reference_notes()]
+
+    async def main() -> None:
+        with log_file.open("a", encoding="utf-8") as log:
+            server = await asyncio.start_server(
+                lambda r, w: _serve_fake(r, w, outputs, rate, log),
+                "127.0.0.1",
+                0,
+                backlog=4096,
+            )
+            port = server.sockets[0].getsockname()[1]
+            port_file.write_text(str(port))  # noqa: ASYNC240 - once, at start-up
+            async with server:
+                await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# --- processes ------------------------------------------------------------------------------
+
+
+@contextmanager
+def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path]]:
+    port_file = tmp / "fake.port"
+    log_file = tmp / "fake.jsonl"
+    port_file.unlink(missing_ok=True)
+    log_file.write_text("")
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "fake", str(port_file), str(log_file), str(rate)], cwd=ROOT
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the fake LLM server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port_file.read_text()}/v1", log_file
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@contextmanager
+def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tuple[int, int]]:
+    """(port, pid) of a uvicorn worker serving the real app."""
+    sys.path.insert(0, str(ROOT))
+    from bench.cache_hit import free_port
+    from delphos.db.migrate import upgrade_sync
+
+    data = tmp / f"data-{time.monotonic_ns()}"
+    data.mkdir()
+    db_url = f"sqlite+aiosqlite:///{data / 'delphos.db'}"
+    upgrade_sync(db_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DELPHOS_ENGINE": engine,
+        "DELPHOS_API_KEYS": API_KEY,
+        "DELPHOS_DATA_DIR": str(data),
+        "DELPHOS_DATABASE_URL": db_url,
+        # SQLite's single writer falls behind at hundreds of notes a second and notes go
+        # to the spool (durable all the same): its warnings would bury the table.
+        "DELPHOS_LOG_LEVEL": "error",
+        "DELPHOS_GENERATION_TIMEOUT": "600",
+    }
+    env.pop("DELPHOS_REDIS_URL", None)
+    if fake_url:
+        env["DELPHOS_OPENAI_BASE_URL"] = fake_url
+        env["DELPHOS_OPENAI_MODEL"] = "bench"
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", "delphos.app:create_app",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--no-access-log", "--log-level", "warning", "--backlog", "4096",
+    ]  # fmt: skip
+    proc = subprocess.Popen(command, cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                import socket
+
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("delphos did not start") from None
+                time.sleep(0.1)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+@dataclass
+class Seen:
+    status: int = 0
+    first: int | None = None  # first partial with text
+    sections: dict[str, int] = field(default_factory=dict)  # first event showing it complete
+    via_soap: set[str] = field(default_factory=set)
+    final: str | None = None  # "soap" | "error" | None (cut)
+
+
+async def one_stream(port: int, stream: int, text: str, seen: Seen) -> None:
+    body = json.dumps(
+        {"consultation_id": f"bench-{stream}", "accumulated_text": f"bench-stream-{stream}\n{text}"}
+    ).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            f"POST {STREAM} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+            f"x-api-key: {API_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.status = int(head.split(b" ", 2)[1])
+        chunked = b"transfer-encoding: chunked" in head.lower()
+        buffer = b""
+        while seen.final is None:
+            if chunked:
+                size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+                if size == 0:
+                    break
+                data = await reader.readexactly(size + 2)
+                data = data[:-2]
+            else:
+                data = await reader.read(65536)
+                if not data:
+                    break
+            arrived = now_ns()
+            buffer += data
+            while b"\n\n" in buffer:
+                raw, buffer = buffer.split(b"\n\n", 1)
+                name, payload = "", ""
+                for line in raw.decode().split("\n"):
+                    if line.startswith("event:"):
+                        name = line[6:].strip()
+                    elif line.startswith("data:"):
+                        payload = line[5:].strip()
+                if name in ("partial", "soap"):
+                    event = json.loads(payload)
+                    if seen.first is None and any(event[KEYS[k]] for k in SECTIONS):
+                        seen.first = arrived
+                    for short, done in event["completeness"].items():
+                        if done and short not in seen.sections:
+                            seen.sections[short] = arrived
+                            if name == "soap":
+                                seen.via_soap.add(short)
+                if name in ("soap", "error"):
+                    seen.final = name
+    except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+        pass
+    finally:
+        writer.close()
+
+
+async def run_clients(port: int, count: int, ramp: float, texts: list[str]) -> list[Seen]:
+    seen = [Seen() for _ in range(count)]
+    started = time.monotonic()
+
+    async def later(stream: int) -> None:
+        await asyncio.sleep(max(0.0, started + ramp * stream / count - time.monotonic()))
+        await one_stream(port, stream, texts[stream % len(texts)], seen[stream])
+
+    await asyncio.gather(*(later(i) for i in range(count)))
+    return seen
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+@dataclass
+class Batch:
+    streams: int
+    errors: int
+    first_ms: list[float]
+    section_ms: list[float]
+    plan_ms: list[float]
+    plan_via_soap: int
+    cpu_cores: float
+    upstream: int  # most LLM streams the fake served at once
+    rss_before: float
+    rss_peak: float
+    seconds: float
+    load: str
+
+
+def batch(
+    port: int, pid: int, count: int, ramp: float, log: Path | None, base: int, spy: str | None
+) -> Batch:
+    texts = dialogues()
+    profiler = None
+    if spy:
+        # The worker's profile over the batch (py-spy, pip-installable): where time goes.
+        profiler = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "-p",
+                str(pid),
+                "-r",
+                "200",
+                "-f",
+                "raw",
+                "-o",
+                f"{spy}-{count}.txt",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    rss_before = rss_mb(pid)
+    peak = rss_before
+    cpu_before = cpu_seconds(pid)
+    started = time.monotonic()
+
+    async def sample_and_run() -> list[Seen]:
+        nonlocal peak
+        task = asyncio.ensure_future(run_clients(port, count, ramp, texts))
+        while not task.done():
+            peak = max(peak, rss_mb(pid))
+            await asyncio.wait({task}, timeout=0.25)
+        return task.result()
+
+    seen = asyncio.run(sample_and_run())
+    seconds = time.monotonic() - started
+    if profiler is not None:
+        profiler.send_signal(2)  # SIGINT: py-spy writes its profile and exits
+        profiler.wait(60)
+    cpu = (cpu_seconds(pid) - cpu_before) / seconds
+    peak = max(peak, rss_mb(pid))
+    errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
+    first_ms: list[float] = []
+    section_ms: list[float] = []
+    plan_ms: list[float] = []
+    plan_via_soap = 0
+    upstream = 0
+    if log is not None:
+        stamps = {}
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            stamps[record["stream"]] = record
+        edges = sorted(
+            [(r["start"], 1) for r in stamps.values()] + [(r["end"], -1) for r in stamps.values()]
+        )
+        running = 0
+        for _, step in edges:
+            running += step
+            upstream = max(upstream, running)
+        for index, s in enumerate(seen):
+            sent = stamps.get(base + index)
+            if sent is None or s.final != "soap":
+                continue
+            if s.first is not None and "first" in sent:
+                first_ms.append((s.first - sent["first"]) / 1e6)
+            for short in SECTIONS:
+                if short not in s.sections or short not in sent:
+                    continue
+                delay = (s.sections[short] - sent[short]) / 1e6
+                if short in s.via_soap:
+                    plan_ms.append(delay)
+                    plan_via_soap += 1
+                else:
+                    section_ms.append(delay)
+    return Batch(
+        streams=count,
+        errors=errors,
+        first_ms=first_ms,
+        section_ms=section_ms,
+        plan_ms=plan_ms,
+        plan_via_soap=plan_via_soap,
+        cpu_cores=cpu,
+        upstream=upstream,
+        rss_before=rss_before,
+        rss_peak=peak,
+        seconds=seconds,
+        load=Path("/proc/loadavg").read_text().split()[0],
+    )
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "fake":
+        run_fake(Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4]))
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--streams", default="100,500,1000,2000")
+    parser.add_argument("--engine", choices=["openai", "local"], default="openai")
+    parser.add_argument("--rate", type=float, default=50.0, help="deltas per second per stream")
+    parser.add_argument("--ramp", type=float, default=5.0, help="seconds to start all streams")
+    parser.add_argument(
+        "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
+    )
+    args = parser.parse_args()
+    counts = [int(n) for n in args.streams.split(",")]
+    os.environ.setdefault("PYTHONPATH", str(ROOT))
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+    results: list[Batch] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        base = 0
+        for count in counts:
+            if args.engine == "local":
+                with delphos_server(tmp, "local", None) as (port, pid):
+                    asyncio.run(run_clients(port, 2, 0.0, ["warm-up text"]))
+                    results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
+            else:
+                with (
+                    fake_llm(tmp, args.rate) as (url, log),
+                    delphos_server(tmp, "openai", url) as (port, pid),
+                ):
+                    # Warm-up: one stream (imports, first connection), not counted.
+                    asyncio.run(run_clients(port, 1, 0.0, ["warm-up"]))
+                    log.write_text("")
+                    results.append(batch(port, pid, count, args.ramp, log, base, args.spy))
+            r = results[-1]
+            print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
+
+    print(
+        f"\nstreams benchmark: engine {args.engine}, one uvicorn worker"
+        + (f", {args.rate:g} deltas/s per stream of 1-12 chars" if args.engine == "openai" else "")
+        + f", streams started over {args.ramp:g} s\n"
+    )
+    print(
+        f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
+        f"{'plan (soap) ms':>15} {'CPU':>5} {'RSS MB before->peak':>22} {'load':>5} "
+        f"{'upstream':>8}"
+    )
+    print(f"{'':>5} {'':>6} {'p50 / p99':>15} {'p50 / p99':>16} {'p50 / p99':>15}")
+    ok = True
+    for r in results:
+        growth = r.rss_peak - r.rss_before
+
+        def cell(values: list[float]) -> str:
+            return f"{pct(values, 50):.1f} / {pct(values, 99):.1f}" if values else "-"
+
+        print(
+            f"{r.streams:>5} {r.errors:>6} {cell(r.first_ms):>15} {cell(r.section_ms):>16} "
+            f"{cell(r.plan_ms):>15} {r.cpu_cores:>5.2f} "
+            f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
+            f"{r.upstream or '-':>8}"
+        )
+        ok = ok and r.errors == 0
+        if r.streams == 2000 and growth >= TARGET_RSS_MB:
+            ok = False
+    print(
+        "\nCPU: the worker's cores over the batch; upstream: most LLM streams served at once "
+        "(the SDK's connection pool caps it at 1,000 per worker)"
+    )
+    print(
+        f"targets: at 500 streams p99 <= {TARGET_MS:g} ms for first text and each section; "
+        f"at 2,000: 0 errors and RSS growth < {TARGET_RSS_MB:g} MB"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

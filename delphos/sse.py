@@ -1,0 +1,41 @@
+"""Server-sent events as bytes: the one place an event is serialised for the wire.
+
+Every event of the contract is written ``event: <name>\\ndata: <one-line JSON>\\n\\n``. The
+JSON is compact and UTF-8 as is, and never spans two lines (see :func:`one_line`), so each
+event is exactly one ``data:`` line for every client, the seeds' regex-based ones included.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = ["PING", "event_bytes", "one_line"]
+
+# A comment line: keeps proxies from closing an idle stream; clients ignore it.
+PING = b": ping\n\n"
+
+
+def one_line(json_text: str) -> str:
+    r"""JSON text safe as ONE `data:` line for every client.
+
+    json.dumps never emits a raw newline, but leaves U+2028/U+2029 raw, and JavaScript
+    regexes treat those as line terminators: the DELPHOS clients' `^data:\s*(.+)$` would
+    cut the event there. Escaped, they decode to the same characters."""
+    if "\u2028" in json_text or "\u2029" in json_text:
+        return json_text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return json_text
+
+
+def json_line(data: Any) -> bytes:
+    """``data`` as compact one-line UTF-8 JSON."""
+    return one_line(json.dumps(data, ensure_ascii=False, separators=(",", ":"))).encode()
+
+
+def event_bytes(name: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + json_line(data) + b"\n\n"
+
+
+def raw_event(name: bytes, data_line: bytes) -> bytes:
+    """An event whose data is already one-line JSON (a cache hit's stored payload)."""
+    return b"event: " + name + b"\ndata: " + data_line + b"\n\n"
