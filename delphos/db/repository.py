@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -417,6 +417,18 @@ async def find_source(
     if row is None:
         return None
     return _stored(row, tenant_id, external_id), row.source_text
+
+
+async def store_evidence(db: Database, version_id: int, evidence: dict[str, Any]) -> None:
+    """Keep the evidence computed for a version stored before evidence existed, so it is
+    checked once, not on every later request that finds it."""
+    stmt = (
+        update(NoteVersion)
+        .where(NoteVersion.id == version_id, NoteVersion.evidence.is_(None))
+        .values(evidence=evidence)
+    )
+    async with db.session() as session:
+        await session.execute(stmt)
 
 
 # --- live transcript and audio ------------------------------------------------------------

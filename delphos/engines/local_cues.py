@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -24,6 +23,7 @@ from delphos.engines.local_lexicon import (
     SYMPTOM_STEMS,
 )
 from delphos.engines.local_lexicon import NEGATION_REACH as _REACH
+from delphos.text import fold
 
 Section = Literal["S", "O", "A", "P"]
 SECTIONS: Final[tuple[Section, ...]] = ("S", "O", "A", "P")
@@ -253,16 +253,8 @@ class _Word:
     signal: _Signal | None  # one-word entries matched by ending
 
 
-def _fold(word: str) -> str:
-    lowered = word.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _analyse(raw: str) -> _Word:
-    norm = _fold(raw)
+    norm = fold(raw)
     tables = _TABLES
     number: float | None = None
     if raw[0].isdigit():

@@ -6,7 +6,6 @@ One regex pass and one loop over the tokens: linear in the text, no model."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
@@ -22,21 +21,12 @@ from delphos.evidence.lexicon import (
     STOPWORDS,
     UNITS,
 )
+from delphos.text import fold
 
 _TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
 _ORDINAL_SUFFIX: Final = frozenset({"st", "nd", "rd", "th", "s", "x", "o", "a", "yo"})
 _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _JOINERS: Final = frozenset({"and", "e"})
-
-
-@lru_cache(maxsize=65536)
-def fold(word: str) -> str:
-    """Lowercase without accents ("Três" → "tres"); same length in practice for words."""
-    lowered = word.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=65536)

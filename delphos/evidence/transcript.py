@@ -12,31 +12,20 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from delphos.evidence.drugs import drug_heads, lookup
-from delphos.evidence.lexicon import (
-    ANSWER_NO,
-    ANSWER_YES,
-    NEG_CONTRACTION_HEADS,
-    NEG_PRE,
-    NEG_TERMINATORS,
-    SIDES,
-)
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, ANSWER_NO, ANSWER_YES, SIDES
+from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
 from delphos.evidence.text import Tokens, number_key, tokenize
 
 # A sentence ends at . ! ? followed by space, or at a line break (a new turn).
 _BOUNDARY: Final = re.compile(r"[.!?]+(?=\s)|[.!?]+$|\n+")
-# How far (tokens) a negation cue reaches forward in speech.
-NEG_REACH: Final = 6
+
+# "all right", "that's right", "right now": speech uses "right" far more often than as a side.
+_NOT_SIDE_BEFORE: Final = frozenset("all s re that thats okay ok is yeah alright just go".split())
+_NOT_SIDE_AFTER: Final = frozenset(
+    "now away here there so okay ok then at in into to after before about around back".split()
+)
 
 Polarity = Literal["affirmed", "negated", "unknown"]
-
-
-def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
-    word = norms[i]
-    if word in NEG_PRE:
-        return not (portuguese and word == "no")
-    if word in NEG_CONTRACTION_HEADS:
-        return word.endswith("t") or (i + 1 < len(norms) and norms[i + 1] == "t")
-    return False
 
 
 @dataclass(slots=True)
@@ -52,6 +41,8 @@ class Transcript:
     drug_at: dict[str, list[int]] = field(default_factory=dict)
     side_at: list[tuple[int, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
+    # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py).
+    marks: bytearray = field(default_factory=bytearray)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
@@ -67,19 +58,17 @@ class Transcript:
                 k += 1
         return found
 
-    def polarity(self, first: int, last: int) -> Polarity:
-        """Is the mention at tokens first..last denied? A cue before it in its sentence;
-        or, in a question ("any chest pain?"), the answer that follows it."""
+    def polarity(self, pos: int) -> Polarity:
+        """Is the finding at token `pos` denied? By the negation scope of its sentence
+        (scope.py, as for the note); in a question ("any chest pain?") not denied there,
+        by the answer that follows it."""
         norms = self.tokens.norms
-        sid = self.sentence_of[first]
-        lo = max(self.first_token[sid], first - NEG_REACH)
-        for k in range(first - 1, lo - 1, -1):
-            if norms[k] in NEG_TERMINATORS:
-                break
-            if is_neg_cue(norms, k, self.tokens.portuguese):
-                return "negated"
+        mark = self.marks[pos]
+        if mark == NEGATED:
+            return "negated"
+        sid = self.sentence_of[pos]
         if not self.question[sid]:
-            return "affirmed"
+            return "affirmed" if mark == AFFIRMED else "unknown"
         answer = sid + 1
         if answer >= len(self.sentences):
             return "unknown"
@@ -94,9 +83,16 @@ class Transcript:
         return "unknown"
 
 
+def _not_a_side(norms: list[str], i: int) -> bool:
+    return (i > 0 and norms[i - 1] in _NOT_SIDE_BEFORE) or (
+        i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER
+    )
+
+
 def index(text: str, drugs: dict[str, str]) -> Transcript:
     tokens = tokenize(text, months=True)
-    out = Transcript(tokens=tokens)
+    out = Transcript(tokens=tokens, marks=bytearray(len(tokens)))
+    items(tokens, out.marks)
     # Sentence boundaries → sentence id of every token, by walking both in order.
     bounds = [m.end() for m in _BOUNDARY.finditer(text)]
     marks = [text[m.start()] for m in _BOUNDARY.finditer(text)]
@@ -147,7 +143,8 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
     for i, word in enumerate(norms):
         side = SIDES.get(word)
         if side is not None:
-            out.side_at.append((i, side))
+            if word not in AMBIGUOUS_SIDES or not _not_a_side(norms, i):
+                out.side_at.append((i, side))
             continue
         if len(word) < 4:
             continue

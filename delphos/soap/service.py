@@ -27,7 +27,7 @@ from delphos.cache.delta import normalise_words, word_delta
 from delphos.cache.store import CacheEntry, NoteCache, with_cached_flag
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
-from delphos.db.repository import NoteRecord, TenantRef, find_source
+from delphos.db.repository import NoteRecord, TenantRef, find_source, store_evidence
 from delphos.engines.base import Engine
 from delphos.errors import (
     DelphosError,
@@ -214,12 +214,15 @@ class NoteService:
             generation_ms=stored.latency_ms,
             usage=stored.usage,
         )
-        # A version stored before evidence existed is checked now.
-        payload["evidence"] = (
-            stored.evidence
-            if stored.evidence is not None
-            else await evidence_json(source_text, stored.note.as_json())
-        )
+        payload["evidence"] = stored.evidence
+        if stored.evidence is None:
+            # A version stored before evidence existed is checked now, once: kept with it.
+            payload["evidence"] = await evidence_json(source_text, stored.note.as_json())
+            if payload["evidence"] is not None:
+                try:
+                    await store_evidence(self._db, stored.id, payload["evidence"])
+                except Exception as exc:
+                    log.warning("storing evidence failed: %s", type(exc).__name__)
         await self._cache.store(
             tenant.id,
             req.consultation_id,

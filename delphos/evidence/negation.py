@@ -1,0 +1,71 @@
+"""Negation: the note denies what the transcript affirms, or asserts what it denies.
+
+The note's statement is cut into findings (runs of content words between separators),
+each negated or not (a cue scopes forward over a list until a terminator — NegEx /
+ConText). Each finding is looked up in the transcript sentences that share most of its
+words; the polarity said there (a cue before it, or the answer to a question about it)
+is compared with the note's, by the majority of the best-matching sentences: a
+transcript that says both as often is not a contradiction the checker can see."""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from delphos.evidence.check import Check
+from delphos.evidence.scope import items
+
+# Share of a finding's (weighted) words a transcript sentence must hold to speak of it.
+MATCH_SHARE: Final = 0.6
+
+
+def check_negations(check: Check) -> None:
+    t, tokens = check.transcript, check.note
+    sentences = len(t.sentences) or 1
+    for negated, cue, members in items(tokens):
+        # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
+        words = list(dict.fromkeys(tokens.stems[k] for k in members))
+        stems = [w for w in words if w in t.stem_at]
+        if not stems:
+            continue
+        weights = {s: math.log(1 + sentences / len(t.stem_at[s])) for s in stems}
+        # A word the transcript never uses weighs as the rarest: "weight loss" is not
+        # found in "the weight of the boxes".
+        total = sum(weights.values()) + (len(words) - len(stems)) * math.log(1 + sentences)
+        # Sentence → (weight of the finding's words in it, first of them).
+        score: dict[int, float] = {}
+        first: dict[int, int] = {}
+        for s in stems:
+            seen: set[int] = set()
+            for pos in t.stem_at[s]:
+                sid = t.sentence_of[pos]
+                if sid in seen:
+                    continue
+                seen.add(sid)
+                score[sid] = score.get(sid, 0.0) + weights[s]
+                if pos < first.get(sid, pos + 1):
+                    first[sid] = pos
+        top = max(score.values())
+        if top < MATCH_SHARE * total:
+            continue
+        # The sentences that best match the finding vote; a tie says nothing.
+        votes = {"negated": 0, "affirmed": 0}
+        example = {"negated": -1, "affirmed": -1}
+        for sid, value in score.items():
+            if value < top - 1e-9:
+                continue
+            polarity = t.polarity(first[sid])
+            if polarity != "unknown":
+                votes[polarity] += 1
+                example[polarity] = first[sid]
+        said = "affirmed" if negated else "negated"
+        if votes[said] <= votes["negated" if negated else "affirmed"]:
+            continue
+        start = cue if negated and cue >= 0 else members[0]
+        shown = check.snippet(start, members[-1])
+        heard = check.said(example[said])
+        if negated:
+            message = f'The note denies "{shown}", but the transcript affirms it: "{heard}".'
+        else:
+            message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
+        check.flag("negation", shown, message)
