@@ -55,6 +55,7 @@ format: venv
 # note_quality scores the local engine's notes on ACI-Bench (../shared/eval) in ~1 min.
 bench: venv
 	$(BIN)/python bench/note_quality.py
+	$(BIN)/python bench/faithfulness.py
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/cache_delta.py
 	$(BIN)/python bench/cache_hit.py

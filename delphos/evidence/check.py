@@ -3,6 +3,7 @@ tokens, the issues found so far, and the helpers every check shares."""
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Final
@@ -26,6 +27,28 @@ class Check:
     issues: list[Issue] = field(default_factory=list)
     # Note tokens already judged (a dose's number is not also a number).
     consumed: set[int] = field(default_factory=set)
+    _weights: dict[int, float] | None = None
+
+    def sentence_weights(self) -> dict[int, float]:
+        """Transcript sentence → the (rarity-weighted) words of this statement it holds;
+        computed once per statement, on first use."""
+        if self._weights is None:
+            t = self.transcript
+            sentences = len(t.sentences) or 1
+            weights: dict[int, float] = {}
+            for word in set(self.note.stems):
+                found = t.stem_at.get(word) if word else None
+                if not found:
+                    continue
+                weight = math.log(1 + sentences / len(found))
+                seen = -1
+                for pos in found:
+                    sid = t.sentence_of[pos]
+                    if sid != seen:
+                        weights[sid] = weights.get(sid, 0.0) + weight
+                        seen = sid
+            self._weights = weights
+        return self._weights
 
     def flag(self, kind: IssueKind, text: str, message: str) -> None:
         self.issues.append(Issue(kind=kind, text=text, message=message))

@@ -14,6 +14,7 @@ from typing import Final
 
 from delphos.evidence.check import Check
 from delphos.evidence.scope import items
+from delphos.evidence.transcript import asks
 
 # Share of a finding's (weighted) words a transcript sentence must hold to speak of it.
 MATCH_SHARE: Final = 0.6
@@ -21,6 +22,8 @@ MATCH_SHARE: Final = 0.6
 
 def check_negations(check: Check) -> None:
     t, tokens = check.transcript, check.note
+    if tokens.norms and asks(tokens.norms, 0, len(tokens) - 1):
+        return  # a question copied without its "?" asserts nothing
     sentences = len(t.sentences) or 1
     for negated, cue, members in items(tokens):
         # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
@@ -32,38 +35,41 @@ def check_negations(check: Check) -> None:
         # A word the transcript never uses weighs as the rarest: "weight loss" is not
         # found in "the weight of the boxes".
         total = sum(weights.values()) + (len(words) - len(stems)) * math.log(1 + sentences)
-        # Sentence → (weight of the finding's words in it, first of them).
+        # Sentence → weight of the finding's words in it.
         score: dict[int, float] = {}
-        first: dict[int, int] = {}
         for s in stems:
-            seen: set[int] = set()
+            seen = -1
             for pos in t.stem_at[s]:
                 sid = t.sentence_of[pos]
-                if sid in seen:
-                    continue
-                seen.add(sid)
-                score[sid] = score.get(sid, 0.0) + weights[s]
-                if pos < first.get(sid, pos + 1):
-                    first[sid] = pos
+                if sid != seen:
+                    score[sid] = score.get(sid, 0.0) + weights[s]
+                    seen = sid
         top = max(score.values())
         if top < MATCH_SHARE * total:
             continue
-        # The sentences that best match the finding vote; a tie says nothing.
-        votes = {"negated": 0, "affirmed": 0}
-        example = {"negated": -1, "affirmed": -1}
-        for sid, value in score.items():
-            if value < top - 1e-9:
+        # The mentions of the finding's rarest word in the best-matching sentences: the
+        # polarity said in the sentence most like the whole statement wins (the sentence
+        # a note copied outweighs any number of passing mentions); a tie says nothing.
+        head = max(stems, key=weights.__getitem__)
+        similar = check.sentence_weights()
+        votes = {"negated": 0.0, "affirmed": 0.0}
+        example: dict[str, tuple[float, int]] = {}
+        for pos in t.stem_at[head]:
+            sid = t.sentence_of[pos]
+            if score[sid] < top - 1e-9:
                 continue
-            polarity = t.polarity(first[sid])
+            polarity = t.polarity(pos)
             if polarity != "unknown":
-                votes[polarity] += 1
-                example[polarity] = first[sid]
+                weight = similar.get(sid, 0.0)
+                votes[polarity] = max(votes[polarity], weight)
+                if weight >= example.get(polarity, (-1.0, 0))[0]:
+                    example[polarity] = (weight, pos)
         said = "affirmed" if negated else "negated"
         if votes[said] <= votes["negated" if negated else "affirmed"]:
             continue
         start = cue if negated and cue >= 0 else members[0]
         shown = check.snippet(start, members[-1])
-        heard = check.said(example[said])
+        heard = check.said(example[said][1])
         if negated:
             message = f'The note denies "{shown}", but the transcript affirms it: "{heard}".'
         else:

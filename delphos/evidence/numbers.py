@@ -62,7 +62,7 @@ def check_numbers(check: Check) -> None:
         context = {
             w
             for j in range(lo, hi)
-            for w in ABBREVIATIONS.get(tokens.norms[j], (tokens.stems[j],))
+            for w in (tokens.stems[j], *ABBREVIATIONS.get(tokens.norms[j], ()))
             if w and w in t.stem_at and w != head
         }
         if not head and not context:

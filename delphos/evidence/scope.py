@@ -30,6 +30,8 @@ NEGATED: Final = 1
 AFFIRMED: Final = 2
 
 Item = tuple[bool, int, list[int]]
+_CLAUSE_ENDS: Final = frozenset(";:.()!\n")
+_CUE_WORDS: Final = NEG_PRE | NEG_CONTRACTION_HEADS | {"n"}
 
 
 def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
@@ -49,6 +51,9 @@ _DENY_VERBS: Final = frozenset("denies denied deny denying nega negou negando".s
 _CONDITIONS: Final = frozenset("if unless whether se caso".split())
 _THAT: Final = frozenset({"that", "que"})
 _AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
+_CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
+# Every word with a role above: the others take the short path.
+_SPECIAL: Final = _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS
 
 
 def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
@@ -73,55 +78,66 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
                     marks[k] = mark
         current = []
 
-    norms = tokens.norms
+    norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
+    stems, values = tokens.stems, tokens.values
     for k, word in enumerate(norms):
-        gap = tokens.text[tokens.ends[k - 1] : tokens.starts[k]] if k else ""
-        if "?" in gap:
+        gap = text[ends[k - 1] : starts[k]] if k else ""
+        if gap != " " and gap:  # most words follow one space: nothing to read there
+            if "?" in gap:
+                close()
+                answer = (
+                    "negated" if word in ANSWER_NO else "affirmed" if word in ANSWER_YES else ""
+                )
+                asked = found[clause_from:]
+                del found[clause_from:]
+                if answer:
+                    found.extend((answer == "negated", -1, m) for _, _, m in asked)
+                negated, cue, judged, clause_of_denial = False, -1, True, False
+                hypothetical = False
+                clause_from = len(found)
+            elif not _CLAUSE_ENDS.isdisjoint(gap):
+                close()
+                negated, cue, judged, clause_of_denial = False, -1, True, False
+                hypothetical = False
+                clause_from = len(found)
+            elif "," in gap:
+                close()
+                if hypothetical:
+                    hypothetical, judged = False, True
+        if word in _SPECIAL:
+            if word in _CONDITIONS:
+                close()
+                hypothetical, judged = True, False
+                continue
+            if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
+                close()
+                negated, cue, judged = True, k, not hypothetical
+                clause_of_denial = (
+                    word in _DENY_VERBS
+                    and k + 1 < len(norms)
+                    and (norms[k + 1] in _THAT or norms[k + 1] in _NEW_SUBJECT)
+                )
+                continue
+            if clause_of_denial and word in _CLAUSE_OPENERS:
+                continue
+            if word in _NEW_SUBJECT:
+                close()
+                # "Denies symptoms I might have missed": the clause is the speaker's, not
+                # a finding; after a spoken "no, i have …" it is a new assertion.
+                judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
+                negated, cue = False, -1
+                continue
+            if word in NEG_TERMINATORS:
+                close()
+                negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
+                continue
+            if word in _ITEM_SEPARATORS:
+                close()
+                continue
+        if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
-            answer = "negated" if word in ANSWER_NO else "affirmed" if word in ANSWER_YES else ""
-            asked = found[clause_from:]
-            del found[clause_from:]
-            if answer:
-                found.extend((answer == "negated", -1, m) for _, _, m in asked)
-            negated, cue, judged, clause_of_denial = False, -1, True, False
-            hypothetical = False
-            clause_from = len(found)
-        elif any(c in gap for c in ";:.()"):
-            close()
-            negated, cue, judged, clause_of_denial = False, -1, True, False
-            hypothetical = False
-            clause_from = len(found)
-        elif "," in gap:
-            close()
-            if hypothetical:
-                hypothetical, judged = False, True
-        if word in _CONDITIONS:
-            close()
-            hypothetical, judged = True, False
-            continue
-        if is_neg_cue(norms, k, tokens.portuguese):
-            close()
-            negated, cue, judged = True, k, not hypothetical
-            clause_of_denial = word in _DENY_VERBS and k + 1 < len(norms) and norms[k + 1] in _THAT
-            continue
-        if clause_of_denial and (word in _NEW_SUBJECT or word in _AUXILIARIES or word in _THAT):
-            continue
-        if word in _NEW_SUBJECT:
-            close()
-            judged = not negated and not hypothetical  # "denies symptoms I might have missed"
             negated, cue = False, -1
-            continue
-        if word in NEG_TERMINATORS:
-            close()
-            negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
-            continue
-        if word in _ITEM_SEPARATORS:
-            close()
-            continue
-        if negated and norms[cue] in SHORT_CUES and k - cue > SHORT_REACH:
-            close()
-            negated, cue = False, -1
-        if tokens.stems[k] and k not in tokens.values and word not in SIDES:
+        if stems[k] and k not in values and word not in SIDES:
             current.append(k)
     close()
     if tokens.text.rstrip().endswith("?"):
