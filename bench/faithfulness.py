@@ -9,9 +9,23 @@ how often that statement comes back flagged. The local engine's own notes are ve
 too (they must get no flag). Injections are drawn with a fixed seed; they are written by
 general rules (any number, any drug, any side), never for these notes.
 
-Speed: a 2 KB note against transcripts of 6 to 100 KB of real dialogue, reported in ms and
-as a ratio to a reference measured in the same run (one regex word pass over the same
-transcript — the least any checker must do).
+Where an injection goes — only where the dialogue could show it is wrong:
+- number: a digit number not followed by a dose unit, changed to a value the statement
+  does not already give ("1-2 cm" does not become "2-2 cm"); caught by a `number` issue,
+  or a `dose` issue when the number is a dose frequency ("every 6 hours").
+- dose: a "<number> <unit>" in a statement naming a drug, halved, doubled or shifted.
+- drug: the statement's first drug replaced by a common drug the dialogue never names.
+- laterality: a left/right the dialogue states for that body part (the same side within
+  four words of the part's word: the word after the side, else the one before). A side
+  the dialogue never gives for that part cannot be contradicted by it.
+- negation: a "denies/no/without/negative for" ↔ "reports/endorses/has" flip whose
+  finding (its first three content words) the dialogue says in one sentence: "suicidal
+  ideation" asked as "thoughts of hurting yourself" cannot be checked by its words.
+
+Speed: a 2 KB note against transcripts of 6 to 100 KB of real dialogue (uncached: the
+transcript indexed anew each time), reported in wall-clock and CPU ms and as a ratio to a
+reference measured in the same run (one regex word pass over the same transcript — the
+least any checker must do).
 
 Run: ``.venv/bin/python bench/faithfulness.py [--show N]``.
 """

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import null, update
 
+from delphos.db.database import Database
 from delphos.db.models import NoteVersion
 
 from tests.fakes.llm_server import Scenario
@@ -197,14 +197,14 @@ async def test_a_version_stored_before_evidence_is_checked_once_and_keeps_its_ev
     async with make_server(engine="local", **backend.overrides) as srv:
         first = await _soap_event(srv, "ev-old")
     # As if stored before evidence existed (the column is null for those versions).
-    engine = create_async_engine(backend.database_url)
-    async with engine.begin() as conn:
-        await conn.execute(
+    db = Database(backend.database_url)
+    async with db.session() as session:
+        await session.execute(
             update(NoteVersion)
             .where(NoteVersion.soap_hash == first["soap_hash"])
-            .values(evidence=None)
+            .values(evidence=null())
         )
-    await engine.dispose()
+    await db.engine.dispose()
     await backend.flush_cache()
     url = f"/v1/consultations/ev-old/soap-notes/{first['soap_hash']}"
     async with (

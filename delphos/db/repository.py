@@ -422,11 +422,8 @@ async def find_source(
 async def store_evidence(db: Database, version_id: int, evidence: dict[str, Any]) -> None:
     """Keep the evidence computed for a version stored before evidence existed, so it is
     checked once, not on every later request that finds it."""
-    stmt = (
-        update(NoteVersion)
-        .where(NoteVersion.id == version_id, NoteVersion.evidence.is_(None))
-        .values(evidence=evidence)
-    )
+    # Deterministic: a concurrent request writes the same object, so no guard is needed.
+    stmt = update(NoteVersion).where(NoteVersion.id == version_id).values(evidence=evidence)
     async with db.session() as session:
         await session.execute(stmt)
 

@@ -9,7 +9,8 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.doses import frequencies
 from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS
-from delphos.evidence.text import number_key
+from delphos.evidence.models import IssueKind
+from delphos.evidence.text import figures, number_key
 
 # Tokens: how close a number must be to the words around it in the note (context) and,
 # in the transcript, to those words (reach) or to its head (head reach).
@@ -43,6 +44,11 @@ def check_numbers(check: Check) -> None:
     # "once daily", "twice a day" without a drug: a frequency, not a count to place.
     for k0, k1, _ in frequencies(tokens, 0, len(tokens)):
         check.consumed.update(k for k in range(k0, k1 + 1) if tokens.norms[k] in ORDINALS)
+    # A figure the transcript states as a whole ("120/80" said "one twenty over eighty",
+    # a date, "3/6" said "three out of six") is placed; its parts need no other check.
+    for run, keys in figures(tokens):
+        if keys & t.figures:
+            check.consumed.update(run)
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
             continue
@@ -50,7 +56,7 @@ def check_numbers(check: Check) -> None:
         shown = check.snippet(k, k)
         # A quantity in a dose unit whose drug the checker did not place is still a dose.
         dose = k + 1 < len(tokens) and tokens.stems[k + 1] in DOSE_UNITS
-        kind = "dose" if dose else "number"
+        kind: IssueKind = "dose" if dose else "number"
         if not positions:
             check.flag(
                 kind, shown, f'The note says "{shown}"; the transcript never states this number.'

@@ -51,6 +51,10 @@ _DENY_VERBS: Final = frozenset("denies denied deny denying nega negou negando".s
 _CONDITIONS: Final = frozenset("if unless whether se caso".split())
 _THAT: Final = frozenset({"that", "que"})
 _AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
+# "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
+# are the denied verb itself.
+_NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
+NEGATED_VERB_REACH: Final = 3
 _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS
@@ -127,6 +131,8 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
                 judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
                 negated, cue = False, -1
                 continue
+            if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
+                continue  # "do n't have any pain", "not had any weight loss": still denied
             if word in NEG_TERMINATORS:
                 close()
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False

@@ -9,6 +9,7 @@ knee's mention better and is flagged."""
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left, bisect_right
 from typing import Final
 
@@ -20,7 +21,8 @@ from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 PART_SPAN: Final = 3
 PART_REACH: Final = 3
 CLAUSE_REACH: Final = 12
-CLEAR_MATCH: Final = 2
+# A clear match: words as rare as one said in at most three sentences of the transcript.
+CLEAR_SENTENCES: Final = 3
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 
 
@@ -40,7 +42,7 @@ def _agrees(side: str, said: set[str]) -> bool:
     return side in said or "B" in said or (side == "B" and {"L", "R"} <= said)
 
 
-def _shared(check: Check, words: set[str], sp: int) -> int:
+def _shared(check: Check, words: set[str], sp: int) -> float:
     """How many of `words` the transcript says in the clause of the side at `sp`: same
     sentence, within CLAUSE_REACH tokens, no "but" between."""
     t = check.transcript
@@ -53,13 +55,14 @@ def _shared(check: Check, words: set[str], sp: int) -> int:
             lo = max(lo, found[k - 1] + 1)
         if k < len(found):
             hi = min(hi, found[k] - 1)
-    count = 0
+    count = 0.0
+    sentences = len(t.sentences) or 1
     for w in words:
         found = t.stem_at[w]
         k = bisect_left(found, lo)
         while k < len(found) and found[k] <= hi:
             if t.sentence_of[found[k]] == sid:
-                count += 1
+                count += math.log(1 + sentences / len(found))
                 break
             k += 1
     return count
@@ -77,7 +80,7 @@ def check_sides(check: Check) -> None:
             continue
         part = _part(check, k)
         # The transcript's mentions of this part with a side: side → most words shared.
-        best: dict[str, int] = {}
+        best: dict[str, float] = {}
         where: dict[str, int] = {}
         if part:
             others = context - {part}
@@ -106,7 +109,8 @@ def check_sides(check: Check) -> None:
         # Both sides said for this part: only a clear match of the other side's clause
         # (and none of this side's) contradicts the note ("left knee looks fine" vs
         # "erythema of your right knee").
-        if theirs < 0 or (mine >= 0 and (mine > 0 or theirs < CLEAR_MATCH)):
+        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES)
+        if theirs < 0 or (mine >= 0 and (mine > 0 or theirs < clear)):
             continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
         lo, hi = max(0, k - 2), min(len(tokens), k + 4)

@@ -228,3 +228,46 @@ def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]
             nxt = groups[n + 1][1]
             if value in (1.0, 2.0) and 10 <= nxt <= 99:
                 found.append(100 * value + nxt)
+
+
+# Between the numbers of one figure: "120/80", "one twenty over eighty", "3 out of 6".
+_JOINED_BY: Final = frozenset({"over", "out of"})
+_MAX_KEYS: Final = 16
+
+
+def figures(tokens: Tokens) -> list[tuple[list[int], set[str]]]:
+    """Figures of two or more numbers ("120/80", "4/24/2021", "three out of six"): their
+    number tokens and the keys ("120/80") they may read as, however they were written."""
+    found: list[tuple[list[int], set[str]]] = []
+    run: list[int] = []
+    last = -2
+    for k in sorted(tokens.values):
+        gap = tokens.text[tokens.ends[last] : tokens.starts[k]] if last >= 0 else ""
+        # The words between, without the inner words of a spoken number ("eight").
+        between = (
+            " ".join(w for w in tokens.norms[last + 1 : k] if w not in _NUMBER_WORDS) if run else ""
+        )
+        if (run and not between and gap.replace(" ", "").isalpha()) or (run and not gap.strip()):
+            last = k  # "one twenty eight": one spoken number, its values on its first token
+            continue
+        if run and (gap.strip() == "/" or between in _JOINED_BY):
+            run.append(k)
+        else:
+            if len(run) > 1:
+                found.append((run, _keys(tokens, run)))
+            run = [k]
+        last = k
+    if len(run) > 1:
+        found.append((run, _keys(tokens, run)))
+    return found
+
+
+def _keys(tokens: Tokens, run: list[int]) -> set[str]:
+    keys = [""]
+    for k in run:
+        keys = [
+            f"{key}/{number_key(v)}" if key else number_key(v)
+            for key in keys
+            for v in tokens.values[k]
+        ][:_MAX_KEYS]
+    return set(keys)

@@ -17,7 +17,7 @@ import numpy as np
 from delphos.evidence.drugs import drug_heads, lookup
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, ANSWER_NO, ANSWER_YES, SIDES
 from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
-from delphos.evidence.text import Tokens, number_key, tokenize
+from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
 # A sentence ends at . ! ? followed by space, or at a line break (a new turn).
 _BOUNDARY: Final = re.compile(r"[.!?]+(?=\s)|[.!?]+$|\n+")
@@ -49,6 +49,8 @@ class Transcript:
     first_token: list[int] = field(default_factory=list)
     stem_at: dict[str, list[int]] = field(default_factory=dict)
     number_at: dict[str, list[int]] = field(default_factory=dict)
+    # Figures of several numbers ("120/80", "three out of six") by key (text.figures).
+    figures: set[str] = field(default_factory=set)
     drug_at: dict[str, list[int]] = field(default_factory=dict)
     side_at: list[tuple[int, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
@@ -161,6 +163,8 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
             out.number_at.setdefault(number_key(value), []).append(i)
     for found in out.number_at.values():
         found.sort()
+    for _, keys in figures(tokens):
+        out.figures |= keys
     return out
 
 
