@@ -233,6 +233,7 @@ def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]
 # Between the numbers of one figure: "120/80", "one twenty over eighty", "3 out of 6".
 _JOINED_BY: Final = frozenset({"over", "out of"})
 _MAX_KEYS: Final = 16
+_FIGURE_GAP: Final = 4  # tokens: "three out of six", "eight over seventy"
 
 
 def figures(tokens: Tokens) -> list[tuple[list[int], set[str]]]:
@@ -244,9 +245,10 @@ def figures(tokens: Tokens) -> list[tuple[list[int], set[str]]]:
     for k in sorted(tokens.values):
         gap = tokens.text[tokens.ends[last] : tokens.starts[k]] if last >= 0 else ""
         # The words between, without the inner words of a spoken number ("eight").
-        between = (
-            " ".join(w for w in tokens.norms[last + 1 : k] if w not in _NUMBER_WORDS) if run else ""
-        )
+        if run and k - last > _FIGURE_GAP:
+            between = "-"  # too far apart to be one figure
+        else:
+            between = " ".join(w for w in tokens.norms[last + 1 : k] if w not in _NUMBER_WORDS)
         if (run and not between and gap.replace(" ", "").isalpha()) or (run and not gap.strip()):
             last = k  # "one twenty eight": one spoken number, its values on its first token
             continue
