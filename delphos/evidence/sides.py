@@ -23,6 +23,9 @@ PART_REACH: Final = 3
 CLAUSE_REACH: Final = 12
 # A clear match: words as rare as one said in at most three sentences of the transcript.
 CLEAR_SENTENCES: Final = 3
+# Both sides said for the part: the other side's mention must match the statement this
+# many times better than the best mention of the note's side.
+MARGIN: Final = 2.0
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 
 
@@ -43,8 +46,8 @@ def _agrees(side: str, said: set[str]) -> bool:
 
 
 def _shared(check: Check, words: set[str], sp: int) -> float:
-    """How many of `words` the transcript says in the clause of the side at `sp`: same
-    sentence, within CLAUSE_REACH tokens, no "but" between."""
+    """How much of `words` the transcript says in the clause of the side at `sp` (same
+    sentence, within CLAUSE_REACH tokens, no "but" between), by rarity and nearness."""
     t = check.transcript
     sid = t.sentence_of[sp]
     lo, hi = sp - CLAUSE_REACH, sp + CLAUSE_REACH
@@ -60,12 +63,15 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
     for w in words:
         found = t.stem_at[w]
         k = bisect_left(found, lo)
+        nearest = CLAUSE_REACH + 1
         while k < len(found) and found[k] <= hi:
             if t.sentence_of[found[k]] == sid:
-                count += math.log(1 + sentences / len(found))
-                break
+                nearest = min(nearest, abs(found[k] - sp))
             k += 1
-    return count
+        # Rarer words count more, and nearer ones: "right testicular nodule" is about
+        # the right testicle more than "… nodule, no hernia, left testicle normal".
+        count += math.log(1 + sentences / len(found)) * (CLAUSE_REACH + 1 - nearest)
+    return count / (CLAUSE_REACH + 1)
 
 
 def check_sides(check: Check) -> None:
@@ -95,6 +101,8 @@ def check_sides(check: Check) -> None:
         if not best:
             if (not part and word in AMBIGUOUS_SIDES) or _agrees(side, said_anywhere):
                 continue  # "all right", "right now": not a side
+            if side == "B":
+                continue  # "clear bilaterally": an examination's, rarely said aloud
             shown = check.snippet(k, k)
             check.flag(
                 "laterality",
@@ -109,8 +117,8 @@ def check_sides(check: Check) -> None:
         # Both sides said for this part: only a clear match of the other side's clause
         # (and none of this side's) contradicts the note ("left knee looks fine" vs
         # "erythema of your right knee").
-        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES)
-        if theirs < 0 or (mine >= 0 and (mine > 0 or theirs < clear)):
+        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
+        if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
             continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
         lo, hi = max(0, k - 2), min(len(tokens), k + 4)
