@@ -27,6 +27,8 @@ _TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
 _ORDINAL_SUFFIX: Final = frozenset({"st", "nd", "rd", "th", "s", "x", "o", "a", "yo"})
 _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _JOINERS: Final = frozenset({"and", "e"})
+_DECIMAL_POINT: Final = frozenset({"point", "virgula", "ponto"})
+_SCALES: Final = frozenset({"hundred", "thousand"})
 
 
 @lru_cache(maxsize=65536)
@@ -66,6 +68,8 @@ def _digits_value(raw: str) -> float | None:
 
 
 def _words_value(words: list[str]) -> float | None:
+    if words[0] in _SCALES:
+        words = ["one", *words]  # "a hundred", "thousand": one of them
     lang = "pt" if any(w in NUM_PT and w not in NUM_EN for w in words) else "en"
     phrase = " ".join(PT_ACCENTED.get(w, w) for w in words)
     try:
@@ -196,8 +200,23 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             j += 1
         _number_run(norms, i, j, values)
         stems.extend("" for _ in range(i, j))
+        # "ninety nine point seven", "seis vírgula sete": a decimal said in words.
+        if j + 1 < count and norms[j] in _DECIMAL_POINT and norms[j + 1] in _NUMBER_WORDS:
+            m = j + 1
+            while m < count and norms[m] in _NUMBER_WORDS:
+                m += 1
+            fraction = "".join(str(int(v)) for w in norms[j + 1 : m] if (v := _digit(w)) >= 0)
+            if i in values and len(fraction) == m - j - 1:
+                values[i].append(float(f"{number_key(values[i][0])}.{fraction}"))
+            stems.extend("" for _ in range(j, m))
+            j = m
         i = j
     return out
+
+
+def _digit(word: str) -> float:
+    value = _words_value([word])
+    return value if value is not None and 0 <= value <= 9 else -1
 
 
 def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]) -> None:
