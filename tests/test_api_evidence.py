@@ -18,7 +18,6 @@ from sqlalchemy import null, update
 
 from delphos.db.database import Database
 from delphos.db.models import NoteVersion
-
 from tests.fakes.llm_server import Scenario
 from tests.fixtures.server import Backend, LiveServer
 from tests.test_api_contract import JSON_URL, STREAM, parse_sse
