@@ -67,6 +67,7 @@ bench-deps:
 
 bench: venv bench-deps
 	$(BIN)/python bench/note_quality.py
+	$(BIN)/python bench/faithfulness.py
 	$(BIN)/python bench/parser.py
 	$(BIN)/python bench/cache_delta.py
 	$(BIN)/python bench/cache_hit.py

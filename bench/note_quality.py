@@ -22,7 +22,6 @@ Run: ``.venv/bin/python bench/note_quality.py [--split train|valid ...]``
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys
@@ -34,11 +33,14 @@ from pathlib import Path
 
 from rouge_score import rouge_scorer
 
+# Run as a script (`python bench/note_quality.py`): the repository root holds `bench`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.aci import ACI_DIR, encounters
 from delphos.engines.local import LocalEngine
 from delphos.evidence.verify import verify
 from delphos.records import SoapNote
 
-ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 _SECTIONS = ("subjective", "objective", "assessment", "plan")
 
 # Readability markers, on the lower-cased sentence.
@@ -52,12 +54,6 @@ _SPACED = re.compile(r"\w \'(?:s|re|ve|ll|m|d|t)\b|\w n\'t\b|\bgon na\b|\bwan na
 _SECOND = re.compile(r"\b(?:you|your|yours|yourself)\b")
 _SENT = re.compile(r"(?<=[.!?])\s+|\n")
 _WORD = re.compile(r"[a-z0-9]+")
-
-
-def load(split: str, division: str = "") -> list[dict[str, str]]:
-    name = f"{split}_{division}.json" if division else f"{split}.json"
-    data: list[dict[str, str]] = json.loads((ACI_DIR / name).read_text("utf-8"))["data"]
-    return data
 
 
 def doctor_turns_baseline(src: str) -> str:
@@ -120,14 +116,10 @@ def score(
 
 
 def run_split(split: str, build: Callable[[str], SoapNote]) -> None:
-    data = load(split)
-    subjective = [e["tgt"] for e in load(split, "subjective")]
-    exam = [e["tgt"] for e in load(split, "objective_exam")]
-    results = [e["tgt"] for e in load(split, "objective_results")]
-    ap = [e["tgt"] for e in load(split, "assessment_and_plan")]
+    data = encounters(split)
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=False)
-    references = [e["tgt"] for e in data]
-    sources = [e["src"] for e in data]
+    references = [e.reference for e in data]
+    sources = [e.dialogue for e in data]
 
     notes = [build(src) for src in sources]
     # Best of 3 per note (the machine may be shared), against a reference measured the same
@@ -151,17 +143,11 @@ def run_split(split: str, build: Callable[[str], SoapNote]) -> None:
         )
 
     readability = {label: Readability() for label in ("note", *_SECTIONS)}
-    for i, note in enumerate(notes):
-        objective_ref = f"{exam[i]}\n{results[i]}"
-        refs = {
-            "subjective": subjective[i],
-            "objective": objective_ref,
-            "assessment": ap[i],
-            "plan": "",  # the reference has one assessment-and-plan division
-        }
-        readability["note"].add(joined(note), references[i])
+    for encounter, note in zip(data, notes, strict=True):
+        readability["note"].add(joined(note), encounter.reference)
         for key in _SECTIONS:
-            readability[key].add(getattr(note, key), refs[key])
+            # The reference has one assessment-and-plan division: its plan is empty.
+            readability[key].add(getattr(note, key), encounter.sections[key])
     # A and P are measured against the single A&P division together.
     ap_words = readability["assessment"].words + readability["plan"].words
     print("\n  readability (% of sentences); length = words / reference words")

@@ -14,9 +14,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import null, update
 
+from delphos.db.database import Database
+from delphos.db.models import NoteVersion
 from tests.fakes.llm_server import Scenario
-from tests.fixtures.server import LiveServer
+from tests.fixtures.server import Backend, LiveServer
 from tests.test_api_contract import JSON_URL, STREAM, parse_sse
 from tests.test_api_engines import (  # noqa: F401  (fixtures)
     Serve,
@@ -185,3 +188,40 @@ async def test_verify_refuses_bad_input_with_the_field_at_fault(
     assert answer.status_code == 422
     assert field in [f["field"] for f in answer.json()["fields"]]
     assert unauthorised.status_code == 401
+
+
+async def test_a_version_stored_before_evidence_is_checked_once_and_keeps_its_evidence(
+    make_server: Any, backend: Backend
+) -> None:
+    async with make_server(engine="local", **backend.overrides) as srv:
+        first = await _soap_event(srv, "ev-old")
+    # As if stored before evidence existed (the column is null for those versions).
+    db = Database(backend.database_url)
+    async with db.session() as session:
+        await session.execute(
+            update(NoteVersion)
+            .where(NoteVersion.soap_hash == first["soap_hash"])
+            .values(evidence=null())
+        )
+    await db.engine.dispose()
+    await backend.flush_cache()
+    url = f"/v1/consultations/ev-old/soap-notes/{first['soap_hash']}"
+    async with (
+        make_server(engine="local", **backend.overrides) as srv,
+        httpx.AsyncClient(base_url=srv.url, headers=srv.headers, timeout=30) as client,
+    ):
+        before = (await client.get(url)).json()
+        body = {
+            "consultation_id": "ev-old",
+            "accumulated_text": DIALOGUE,
+            "previous_soap_hash": first["soap_hash"],
+        }
+        events = parse_sse((await client.post(STREAM, json=body)).text)
+        [soap] = [data for name, data in events if name == "soap"]
+        after = (await client.get(url)).json()
+
+    assert before["evidence"] is None
+    assert soap["cached"] is True
+    assert soap["evidence"] == first["evidence"]
+    # Kept with the version: the history serves it, and the next request need not check.
+    assert after["evidence"] == first["evidence"]

@@ -76,3 +76,31 @@ def test_offsets_slice_the_section_and_the_transcript() -> None:
     stmt = _by_text(evidence.statements, "ombro")
     assert stmt.evidence
     assert "ombro" in dialogue[stmt.evidence[0].start : stmt.evidence[0].end]
+
+
+def test_a_note_copying_asr_speech_keeps_its_polarity_and_its_figures() -> None:
+    dialogue = (
+        "[doctor] your blood pressure is one twenty eight over seventy two .\n"
+        "[doctor] i do n't see any fracture , and there's a three out of six murmur .\n"
+        "[doctor] have you had any chest pain\n[patient] no\n"
+        "[doctor] there is some erythema of your right knee , but your left knee looks fine ."
+    )
+    faithful = verify(
+        dialogue,
+        {
+            "objective": "Blood pressure 128/72. I don't see any fracture. Grade 3/6 murmur. "
+            "Erythema of the right knee. Left knee looks fine.",
+            "subjective": "Denies chest pain.",
+        },
+    )
+    assert [s.issues for s in faithful.statements] == [[]] * 6
+    wrong = verify(
+        dialogue,
+        {"objective": "Erythema of the left knee. Grade 2/6 murmur.", "subjective": "Chest pain."},
+    )
+    kinds = {s.text: [i.kind for i in s.issues] for s in wrong.statements}
+    assert kinds == {
+        "Erythema of the left knee.": ["laterality"],
+        "Grade 2/6 murmur.": ["number"],
+        "Chest pain.": ["negation"],
+    }

@@ -10,7 +10,6 @@ no accents) once per distinct word per note.
 from __future__ import annotations
 
 import re
-import unicodedata
 from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final
@@ -33,6 +32,7 @@ from delphos.engines.local_trie import TEST as TEST
 from delphos.engines.local_trie import TO_AP as TO_AP
 from delphos.engines.local_trie import TO_O as TO_O
 from delphos.engines.local_trie import Section as Section
+from delphos.text import fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,16 +113,8 @@ class _Word:
     signal: Signal | None  # one-word entries matched by ending
 
 
-def _fold(word: str) -> str:
-    lowered = word.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
 def _analyse(raw: str) -> _Word:
-    norm = _fold(raw)
+    norm = fold(raw)
     tables = TABLES
     number: float | None = None
     if raw[0].isdigit():

@@ -11,7 +11,7 @@ STOPWORDS: Final = frozenset(
     """a an the and or of to in on at for with by from as is are was were be been being am
     it its this that these those there here his her hers him he she they them their we our
     you your yours i me my mine us do does did done have has had having will would shall
-    should can could may might must so if then than too very just also about into over
+    should can could may might must so if then than too very much just also about into over
     under up down out off again further once all any both each few more most other some
     such only own same what which who whom whose when where why how because while until
     ok okay yeah yes um uh oh hmm mm like well right alright really kind sort thing things

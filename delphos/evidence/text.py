@@ -6,7 +6,6 @@ One regex pass and one loop over the tokens: linear in the text, no model."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
@@ -22,21 +21,14 @@ from delphos.evidence.lexicon import (
     STOPWORDS,
     UNITS,
 )
+from delphos.text import fold
 
 _TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
 _ORDINAL_SUFFIX: Final = frozenset({"st", "nd", "rd", "th", "s", "x", "o", "a", "yo"})
 _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _JOINERS: Final = frozenset({"and", "e"})
-
-
-@lru_cache(maxsize=65536)
-def fold(word: str) -> str:
-    """Lowercase without accents ("Três" → "tres"); same length in practice for words."""
-    lowered = word.lower()
-    if lowered.isascii():
-        return lowered
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+_DECIMAL_POINT: Final = frozenset({"point", "virgula", "ponto"})
+_SCALES: Final = frozenset({"hundred", "thousand"})
 
 
 @lru_cache(maxsize=65536)
@@ -76,6 +68,8 @@ def _digits_value(raw: str) -> float | None:
 
 
 def _words_value(words: list[str]) -> float | None:
+    if words[0] in _SCALES:
+        words = ["one", *words]  # "a hundred", "thousand": one of them
     lang = "pt" if any(w in NUM_PT and w not in NUM_EN for w in words) else "en"
     phrase = " ".join(PT_ACCENTED.get(w, w) for w in words)
     try:
@@ -206,8 +200,23 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             j += 1
         _number_run(norms, i, j, values)
         stems.extend("" for _ in range(i, j))
+        # "ninety nine point seven", "seis vírgula sete": a decimal said in words.
+        if j + 1 < count and norms[j] in _DECIMAL_POINT and norms[j + 1] in _NUMBER_WORDS:
+            m = j + 1
+            while m < count and norms[m] in _NUMBER_WORDS:
+                m += 1
+            fraction = "".join(str(int(v)) for w in norms[j + 1 : m] if (v := _digit(w)) >= 0)
+            if i in values and len(fraction) == m - j - 1:
+                values[i].append(float(f"{number_key(values[i][0])}.{fraction}"))
+            stems.extend("" for _ in range(j, m))
+            j = m
         i = j
     return out
+
+
+def _digit(word: str) -> float:
+    value = _words_value([word])
+    return value if value is not None and 0 <= value <= 9 else -1
 
 
 def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]) -> None:
@@ -238,3 +247,48 @@ def _number_run(norms: list[str], i: int, j: int, values: dict[int, list[float]]
             nxt = groups[n + 1][1]
             if value in (1.0, 2.0) and 10 <= nxt <= 99:
                 found.append(100 * value + nxt)
+
+
+# Between the numbers of one figure: "120/80", "one twenty over eighty", "3 out of 6".
+_JOINED_BY: Final = frozenset({"over", "out of"})
+_MAX_KEYS: Final = 16
+_FIGURE_GAP: Final = 4  # tokens: "three out of six", "eight over seventy"
+
+
+def figures(tokens: Tokens) -> list[tuple[list[int], set[str]]]:
+    """Figures of two or more numbers ("120/80", "4/24/2021", "three out of six"): their
+    number tokens and the keys ("120/80") they may read as, however they were written."""
+    found: list[tuple[list[int], set[str]]] = []
+    run: list[int] = []
+    last = -2
+    for k in sorted(tokens.values):
+        gap = tokens.text[tokens.ends[last] : tokens.starts[k]] if last >= 0 else ""
+        # The words between, without the inner words of a spoken number ("eight").
+        if run and k - last > _FIGURE_GAP:
+            between = "-"  # too far apart to be one figure
+        else:
+            between = " ".join(w for w in tokens.norms[last + 1 : k] if w not in _NUMBER_WORDS)
+        if (run and not between and gap.replace(" ", "").isalpha()) or (run and not gap.strip()):
+            last = k  # "one twenty eight": one spoken number, its values on its first token
+            continue
+        if run and (gap.strip() == "/" or between in _JOINED_BY):
+            run.append(k)
+        else:
+            if len(run) > 1:
+                found.append((run, _keys(tokens, run)))
+            run = [k]
+        last = k
+    if len(run) > 1:
+        found.append((run, _keys(tokens, run)))
+    return found
+
+
+def _keys(tokens: Tokens, run: list[int]) -> set[str]:
+    keys = [""]
+    for k in run:
+        keys = [
+            f"{key}/{number_key(v)}" if key else number_key(v)
+            for key in keys
+            for v in tokens.values[k]
+        ][:_MAX_KEYS]
+    return set(keys)

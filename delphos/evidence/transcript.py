@@ -6,37 +6,37 @@ the words a statement uses, so verifying a note is linear in the transcript's le
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+import numpy as np
+
 from delphos.evidence.drugs import drug_heads, lookup
-from delphos.evidence.lexicon import (
-    ANSWER_NO,
-    ANSWER_YES,
-    NEG_CONTRACTION_HEADS,
-    NEG_PRE,
-    NEG_TERMINATORS,
-    SIDES,
-)
-from delphos.evidence.text import Tokens, number_key, tokenize
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, ANSWER_NO, ANSWER_YES, SIDES
+from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
+from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
 # A sentence ends at . ! ? followed by space, or at a line break (a new turn).
 _BOUNDARY: Final = re.compile(r"[.!?]+(?=\s)|[.!?]+$|\n+")
-# How far (tokens) a negation cue reaches forward in speech.
-NEG_REACH: Final = 6
+
+# "all right", "that's right", "right now": speech uses "right" far more often than as a side.
+_NOT_SIDE_BEFORE: Final = frozenset("all s re that thats okay ok is yeah alright just go".split())
+_NOT_SIDE_AFTER: Final = frozenset(
+    "now away here there so okay ok then at in into to after before about around back".split()
+)
+
+QUESTION_OPENING: Final = 8
+_SPEAKERS_AND_FILLERS: Final = frozenset(
+    "doctor patient medico paciente okay ok alright and so um uh well right".split()
+)
+_ASKING_AUXILIARIES: Final = frozenset(
+    "have has do does did are were was is can could will would tem".split()
+)
 
 Polarity = Literal["affirmed", "negated", "unknown"]
-
-
-def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
-    word = norms[i]
-    if word in NEG_PRE:
-        return not (portuguese and word == "no")
-    if word in NEG_CONTRACTION_HEADS:
-        return word.endswith("t") or (i + 1 < len(norms) and norms[i + 1] == "t")
-    return False
 
 
 @dataclass(slots=True)
@@ -49,9 +49,13 @@ class Transcript:
     first_token: list[int] = field(default_factory=list)
     stem_at: dict[str, list[int]] = field(default_factory=dict)
     number_at: dict[str, list[int]] = field(default_factory=dict)
+    # Figures of several numbers ("120/80", "three out of six") by key (text.figures).
+    figures: set[str] = field(default_factory=set)
     drug_at: dict[str, list[int]] = field(default_factory=dict)
     side_at: list[tuple[int, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
+    # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py).
+    marks: bytearray = field(default_factory=bytearray)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
@@ -67,19 +71,17 @@ class Transcript:
                 k += 1
         return found
 
-    def polarity(self, first: int, last: int) -> Polarity:
-        """Is the mention at tokens first..last denied? A cue before it in its sentence;
-        or, in a question ("any chest pain?"), the answer that follows it."""
+    def polarity(self, pos: int) -> Polarity:
+        """Is the finding at token `pos` denied? By the negation scope of its sentence
+        (scope.py, as for the note); in a question ("any chest pain?") not denied there,
+        by the answer that follows it."""
         norms = self.tokens.norms
-        sid = self.sentence_of[first]
-        lo = max(self.first_token[sid], first - NEG_REACH)
-        for k in range(first - 1, lo - 1, -1):
-            if norms[k] in NEG_TERMINATORS:
-                break
-            if is_neg_cue(norms, k, self.tokens.portuguese):
-                return "negated"
+        mark = self.marks[pos]
+        if mark == NEGATED:
+            return "negated"
+        sid = self.sentence_of[pos]
         if not self.question[sid]:
-            return "affirmed"
+            return "affirmed" if mark == AFFIRMED else "unknown"
         answer = sid + 1
         if answer >= len(self.sentences):
             return "unknown"
@@ -94,68 +96,103 @@ class Transcript:
         return "unknown"
 
 
+def asks(norms: list[str], first: int, last: int) -> bool:
+    """A question ASR wrote without its "?": "have you noticed any fever", "any chest
+    pain", "você tem febre" — an auxiliary before "you", or "any" opening the sentence."""
+    opening = [w for w in norms[first : min(last + 1, first + QUESTION_OPENING)]]
+    opening = [w for w in opening if w not in _SPEAKERS_AND_FILLERS]
+    if opening and opening[0] in ("any", "algum", "alguma"):
+        return True
+    return any(
+        a in _ASKING_AUXILIARIES and b in ("you", "voce") for a, b in itertools.pairwise(opening)
+    )
+
+
+def _not_a_side(norms: list[str], i: int) -> bool:
+    return (i > 0 and norms[i - 1] in _NOT_SIDE_BEFORE) or (
+        i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER
+    )
+
+
 def index(text: str, drugs: dict[str, str]) -> Transcript:
     tokens = tokenize(text, months=True)
-    out = Transcript(tokens=tokens)
-    # Sentence boundaries → sentence id of every token, by walking both in order.
-    bounds = [m.end() for m in _BOUNDARY.finditer(text)]
-    marks = [text[m.start()] for m in _BOUNDARY.finditer(text)]
-    sentences = out.sentences
-    starts, ends, norms, stems = tokens.starts, tokens.ends, tokens.norms, tokens.stems
-    sentence_of = out.sentence_of
-    b = 0
-    sid = -1
-    current_end = -1
-    stem_at = out.stem_at
-    for i, start in enumerate(starts):
-        if start >= current_end:
-            sentence_start = bounds[b - 1] if 0 < b <= len(bounds) else 0
-            while b < len(bounds) and bounds[b] <= start:
-                sentence_start = bounds[b]
-                b += 1
-            sid += 1
-            current_end = bounds[b] if b < len(bounds) else len(text) + 1
-            # From the boundary (keeping a "[doctor]" tag), not from the first word.
-            while sentence_start < start and text[sentence_start].isspace():
-                sentence_start += 1
-            sentences.append((sentence_start, ends[i]))
-            out.question.append(b < len(marks) and marks[b] == "?")
-            out.first_token.append(i)
+    out = Transcript(tokens=tokens, marks=bytearray(len(tokens)))
+    items(tokens, out.marks)
+    if not tokens.norms:
+        return out
+    _sentences(text, tokens, out)
+    norms, stems = tokens.norms, tokens.stems
+    # Positions by word, then everything else once per distinct word, not per token.
+    by_word: dict[str, list[int]] = {}
+    for i, word in enumerate(norms):
+        found = by_word.get(word)
+        if found is None:
+            by_word[word] = [i]
         else:
-            s0, _ = sentences[sid]
-            sentences[sid] = (s0, ends[i])
-        if i + 1 == len(starts) or starts[i + 1] >= current_end:
-            # The sentence's closing punctuation belongs to it.
-            s0, _ = sentences[sid]
-            sentences[sid] = (s0, min(current_end, len(text)) if b < len(bounds) else ends[i])
-        sentence_of.append(sid)
-        word_stem = stems[i]
-        if word_stem:
-            found = stem_at.get(word_stem)
-            if found is None:
-                stem_at[word_stem] = [i]
-            else:
-                found.append(i)
-    for i, values in tokens.values.items():
-        for value in values:
-            out.number_at.setdefault(number_key(value), []).append(i)
-    for key in out.number_at.values():
-        key.sort()
-    vocabulary = out.vocabulary
+            found.append(i)
+    stem_at = out.stem_at
     heads = drug_heads(drugs)
     count = len(norms)
-    for i, word in enumerate(norms):
+    for word, positions in by_word.items():
+        word_stem = stems[positions[0]]
+        if word_stem:
+            known = stem_at.get(word_stem)
+            stem_at[word_stem] = positions if known is None else sorted(known + positions)
         side = SIDES.get(word)
         if side is not None:
-            out.side_at.append((i, side))
+            for i in positions:
+                if word not in AMBIGUOUS_SIDES or not _not_a_side(norms, i):
+                    out.side_at.append((i, side))
             continue
         if len(word) < 4:
             continue
-        vocabulary.add(word)
-        if word in heads and i + 1 < count:
-            drug = drugs.get(word + " " + norms[i + 1]) or lookup(word, drugs)
-        else:
-            drug = lookup(word, drugs)
-        if drug is not None:
-            out.drug_at.setdefault(drug, []).append(i)
+        out.vocabulary.add(word)
+        drug = lookup(word, drugs)
+        if word in heads:
+            for i in positions:
+                pair = drugs.get(word + " " + norms[i + 1]) if i + 1 < count else None
+                if pair or drug:
+                    out.drug_at.setdefault(pair or drug or "", []).append(i)
+        elif drug is not None:
+            out.drug_at.setdefault(drug, []).extend(positions)
+    out.side_at.sort()
+    for found in out.drug_at.values():
+        found.sort()
+    for i, values in tokens.values.items():
+        for value in values:
+            out.number_at.setdefault(number_key(value), []).append(i)
+    for found in out.number_at.values():
+        found.sort()
+    for _, keys in figures(tokens):
+        out.figures |= keys
     return out
+
+
+def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
+    """Sentence id of every token, and each sentence's span (from its boundary, keeping
+    a "[doctor]" tag, to its closing punctuation) and whether it is a question."""
+    bounds: list[int] = []
+    closing: list[str] = []
+    for m in _BOUNDARY.finditer(text):
+        start, end = m.span()
+        bounds.append(end)
+        closing.append(text[start])
+    # For each token: how many boundaries end at or before it (vectorised: linear, fast).
+    raw = np.searchsorted(np.asarray(bounds, dtype=np.int64), tokens.starts, side="right")
+    change = np.flatnonzero(raw[1:] != raw[:-1]) + 1
+    firsts = [0, *change.tolist()]
+    out.first_token = firsts
+    sid = np.zeros(len(raw), dtype=np.int64)
+    sid[change] = 1
+    out.sentence_of = np.cumsum(sid).tolist()
+    lasts = [f - 1 for f in firsts[1:]] + [len(raw) - 1]
+    starts, ends = tokens.starts, tokens.ends
+    for first, last, b in zip(firsts, lasts, raw[firsts].tolist(), strict=True):
+        begin = bounds[b - 1] if b > 0 else 0
+        while begin < starts[first] and text[begin].isspace():
+            begin += 1
+        end = min(bounds[b], len(text)) if b < len(bounds) else ends[last]
+        out.sentences.append((begin, end))
+        out.question.append(
+            (b < len(closing) and closing[b] == "?") or asks(tokens.norms, first, last)
+        )

@@ -28,7 +28,7 @@ from delphos.cache.delta import normalise_words, word_delta
 from delphos.cache.store import CacheEntry, NoteCache, encode_payload, hit_json
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
-from delphos.db.repository import find_source
+from delphos.db.repository import find_source, store_evidence
 from delphos.engines.base import Engine
 from delphos.errors import (
     DelphosError,
@@ -220,12 +220,15 @@ class NoteService:
             generation_ms=stored.latency_ms,
             usage=stored.usage,
         )
-        # A version stored before evidence existed is checked now.
-        payload["evidence"] = (
-            stored.evidence
-            if stored.evidence is not None
-            else await evidence_json(source_text, stored.note.sections())
-        )
+        payload["evidence"] = stored.evidence
+        if stored.evidence is None:
+            # A version stored before evidence existed is checked now, once: kept with it.
+            payload["evidence"] = await evidence_json(source_text, stored.note.sections())
+            if payload["evidence"] is not None and stored.id is not None:
+                try:
+                    await store_evidence(self._db, stored.id, payload["evidence"])
+                except Exception as exc:
+                    log.warning("storing evidence failed: %s", type(exc).__name__)
         await self._cache.store(
             tenant.id,
             req.consultation_id,

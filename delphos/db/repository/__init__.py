@@ -20,7 +20,7 @@ from delphos.db.repository.live import (
     list_turns,
     save_audio,
 )
-from delphos.db.repository.notes import find_source, list_notes, save_note
+from delphos.db.repository.notes import find_source, list_notes, save_note, store_evidence
 from delphos.db.repository.tenants import ensure_tenant, tenant_id_for
 
 __all__ = [
@@ -38,5 +38,6 @@ __all__ = [
     "list_turns",
     "save_audio",
     "save_note",
+    "store_evidence",
     "tenant_id_for",
 ]

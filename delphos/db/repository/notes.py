@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, inspect, select, update
 from sqlalchemy.orm import defer
 
 from delphos.db.database import Database
@@ -145,3 +146,12 @@ async def find_source(
     if row is None:
         return None
     return note_record(row, tenant_id, external_id), row.source_text
+
+
+async def store_evidence(db: Database, version_id: int, evidence: dict[str, Any]) -> None:
+    """Keep the evidence computed for a version stored before evidence existed, so it is
+    checked once, not on every later request that finds it."""
+    # Deterministic: a concurrent request writes the same object, so no guard is needed.
+    stmt = update(NoteVersion).where(NoteVersion.id == version_id).values(evidence=evidence)
+    async with db.session() as session:
+        await session.execute(stmt)

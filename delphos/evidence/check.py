@@ -1,0 +1,74 @@
+"""The state one statement is checked with: the indexed transcript, the statement's
+tokens, the issues found so far, and the helpers every check shares."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Final
+
+from delphos.evidence.models import Issue, IssueKind
+from delphos.evidence.text import Tokens
+from delphos.evidence.transcript import Transcript
+
+QUOTE_CHARS: Final = 160
+
+
+def quote(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 1] + "…"
+
+
+@dataclass(slots=True)
+class Check:
+    transcript: Transcript
+    note: Tokens
+    issues: list[Issue] = field(default_factory=list)
+    # Note tokens already judged (a dose's number is not also a number).
+    consumed: set[int] = field(default_factory=set)
+    _weights: dict[int, float] | None = None
+
+    def sentence_weights(self) -> dict[int, float]:
+        """Transcript sentence → the (rarity-weighted) words of this statement it holds;
+        computed once per statement, on first use."""
+        if self._weights is None:
+            t = self.transcript
+            sentences = len(t.sentences) or 1
+            weights: dict[int, float] = {}
+            for word in set(self.note.stems):
+                found = t.stem_at.get(word) if word else None
+                if not found:
+                    continue
+                weight = math.log(1 + sentences / len(found))
+                seen = -1
+                for pos in found:
+                    sid = t.sentence_of[pos]
+                    if sid != seen:
+                        weights[sid] = weights.get(sid, 0.0) + weight
+                        seen = sid
+            self._weights = weights
+        return self._weights
+
+    def flag(self, kind: IssueKind, text: str, message: str) -> None:
+        self.issues.append(Issue(kind=kind, text=text, message=message))
+
+    def near(self, stem_word: str, positions: list[int], reach: int) -> bool:
+        """Does the transcript say `stem_word` within `reach` tokens of a position?"""
+        found = self.transcript.stem_at.get(stem_word)
+        if not found:
+            return False
+        for pos in positions:
+            k = bisect_left(found, pos - reach)
+            if k < len(found) and found[k] <= pos + reach:
+                return True
+        return False
+
+    def said(self, pos: int) -> str:
+        """The transcript sentence of token `pos`, quotable."""
+        t = self.transcript
+        start, end = t.sentence_span(t.sentence_of[pos])
+        return quote(t.tokens.text[start:end])
+
+    def snippet(self, first: int, last: int) -> str:
+        return self.note.text[self.note.starts[first] : self.note.ends[last]]

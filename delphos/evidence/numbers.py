@@ -1,0 +1,94 @@
+"""Numbers: a number the transcript never states, or states only about something else.
+A number is placed by its head — the word it counts ("4 days", "grade 3", "3/6 murmur")
+— and, when the transcript never uses that word, by the words around it."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from delphos.evidence.check import Check
+from delphos.evidence.doses import frequencies
+from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS
+from delphos.evidence.models import IssueKind
+from delphos.evidence.text import figures, number_key
+
+# Tokens: how close a number must be to the words around it in the note (context) and,
+# in the transcript, to those words (reach) or to its head (head reach).
+NUMBER_CONTEXT: Final = 4
+NUMBER_REACH: Final = 8
+HEAD_SPAN: Final = 2
+HEAD_REACH: Final = 6
+HEAD_MIN: Final = 3  # letters: "c" of "A1c" is no head
+# Articles, not quantities, in a note ("one of", "uma dor").
+_ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
+
+
+def _head(check: Check, k: int) -> str:
+    """The content word a number counts, if the transcript uses it: the first after it,
+    else the last before it (within HEAD_SPAN tokens)."""
+    tokens, known = check.note, check.transcript.stem_at
+    after = range(k + 1, min(len(tokens), k + 1 + HEAD_SPAN))
+    before = range(k - 1, max(-1, k - 1 - HEAD_SPAN), -1)
+    for window in (after, before):
+        for j in window:
+            word = tokens.stems[j]
+            if len(word) >= HEAD_MIN:
+                if word in known:
+                    return word
+                break
+    return ""
+
+
+def check_numbers(check: Check) -> None:
+    t, tokens = check.transcript, check.note
+    # "once daily", "twice a day" without a drug: a frequency, not a count to place.
+    for k0, k1, _ in frequencies(tokens, 0, len(tokens)):
+        check.consumed.update(k for k in range(k0, k1 + 1) if tokens.norms[k] in ORDINALS)
+    # A figure the transcript states as a whole ("120/80" said "one twenty over eighty",
+    # a date, "3/6" said "three out of six") is placed; its parts need no other check.
+    for run, keys in figures(tokens):
+        if keys & t.figures:
+            check.consumed.update(run)
+    for k, values in sorted(tokens.values.items()):
+        if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
+            continue
+        positions = sorted(p for v in values for p in t.number_at.get(number_key(v), []))
+        shown = check.snippet(k, k)
+        # A quantity in a dose unit whose drug the checker did not place is still a dose.
+        dose = k + 1 < len(tokens) and tokens.stems[k + 1] in DOSE_UNITS
+        kind: IssueKind = "dose" if dose else "number"
+        if not positions:
+            check.flag(
+                kind, shown, f'The note says "{shown}"; the transcript never states this number.'
+            )
+            continue
+        head = _head(check, k)
+        lo, hi = max(0, k - NUMBER_CONTEXT), min(len(tokens), k + NUMBER_CONTEXT + 1)
+        # Only words the transcript uses can place a number ("BP" is never said).
+        context = {
+            w
+            for j in range(lo, hi)
+            for w in (tokens.stems[j], *ABBREVIATIONS.get(tokens.norms[j], ()))
+            if w and w in t.stem_at and w != head
+        }
+        if not head and not context:
+            continue
+        # Placed when one mention of the value has the head right by it and, if the
+        # statement has other words the transcript uses, one of them around it.
+        if head:
+            positions = [p for p in positions if check.near(head, [p], HEAD_REACH)]
+        if positions and (
+            not context or any(check.near(w, positions, NUMBER_REACH) for w in context)
+        ):
+            continue
+        positions = positions or sorted(
+            p for v in values for p in t.number_at.get(number_key(v), [])
+        )
+        lo, hi = max(0, k - NUMBER_CONTEXT), min(len(tokens), k + NUMBER_CONTEXT + 1)
+        words = check.snippet(lo, hi - 1)
+        check.flag(
+            kind,
+            shown,
+            f'The note says "{words}"; the transcript states {shown} only elsewhere '
+            f'(e.g. "{check.said(positions[0])}").',
+        )

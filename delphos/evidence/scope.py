@@ -1,0 +1,151 @@
+"""Negation scope, the same for a note and its transcript: findings (runs of content
+words between separators), each negated or not. A cue scopes forward over a list until a
+terminator (NegEx / ConText): "but", an asserting verb, a new subject, a full stop; "if"
+makes what follows hypothetical up to its comma; "without" reaches two words only.
+
+Run on both sides so that a note copying the transcript's words gets the transcript's
+polarity: one pass over the tokens, linear."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from delphos.evidence.lexicon import (
+    ANSWER_NO,
+    ANSWER_YES,
+    NEG_CONTRACTION_HEADS,
+    NEG_PRE,
+    NEG_TERMINATORS,
+    SIDES,
+)
+from delphos.evidence.text import Tokens
+
+_ITEM_SEPARATORS: Final = frozenset({"or", "and", "nor", "ou", "e", "nem", "with", "com"})
+# "a ct scan without contrast of your abdomen": these deny only the words right after.
+SHORT_CUES: Final = frozenset({"without", "sem", "free", "absent"})
+SHORT_REACH: Final = 2
+# Marks of a token in `Scope.marks`.
+UNJUDGED: Final = 0
+NEGATED: Final = 1
+AFFIRMED: Final = 2
+
+Item = tuple[bool, int, list[int]]
+_CLAUSE_ENDS: Final = frozenset(";:.()!\n")
+_CUE_WORDS: Final = NEG_PRE | NEG_CONTRACTION_HEADS | {"n"}
+
+
+def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
+    word = norms[i]
+    if word in NEG_PRE:
+        return not (portuguese and word == "no")
+    if word in NEG_CONTRACTION_HEADS:
+        return word.endswith("t") or (i + 1 < len(norms) and norms[i + 1] == "t")
+    # ASR writes "do n't", "is n't": the cue is the lone "n" before "t".
+    return word == "n" and i + 1 < len(norms) and norms[i + 1] == "t"
+
+
+# A new subject starts a new clause: a negation before it does not reach past it.
+_NEW_SUBJECT: Final = frozenset("i you he she we they there ele ela eles elas voce eu".split())
+# "denies that she has been …": the clause after these is what is denied.
+_DENY_VERBS: Final = frozenset("denies denied deny denying nega negou negando".split())
+_CONDITIONS: Final = frozenset("if unless whether se caso".split())
+_THAT: Final = frozenset({"that", "que"})
+_AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
+# "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
+# are the denied verb itself.
+_NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
+NEGATED_VERB_REACH: Final = 3
+_CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
+# Every word with a role above: the others take the short path.
+_SPECIAL: Final = _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS
+
+
+def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
+    """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
+    token) gets NEGATED or AFFIRMED on the tokens of each judged finding. A question
+    copied into a note ("any fever or chills? no.") takes its polarity from the answer
+    after it; a clause with a new subject after a denial is not judged (its polarity is
+    the speaker's, not the finding's)."""
+    found: list[Item] = []
+    negated, cue, judged, clause_of_denial = False, -1, True, False
+    hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
+    current: list[int] = []
+    clause_from = 0  # first finding of the current sentence of the note
+
+    def close() -> None:
+        nonlocal current
+        if current and judged:
+            found.append((negated, cue, current))
+            if marks is not None:
+                mark = NEGATED if negated else AFFIRMED
+                for k in current:
+                    marks[k] = mark
+        current = []
+
+    norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
+    stems, values = tokens.stems, tokens.values
+    for k, word in enumerate(norms):
+        gap = text[ends[k - 1] : starts[k]] if k else ""
+        if gap != " " and gap:  # most words follow one space: nothing to read there
+            if "?" in gap:
+                close()
+                answer = (
+                    "negated" if word in ANSWER_NO else "affirmed" if word in ANSWER_YES else ""
+                )
+                asked = found[clause_from:]
+                del found[clause_from:]
+                if answer:
+                    found.extend((answer == "negated", -1, m) for _, _, m in asked)
+                negated, cue, judged, clause_of_denial = False, -1, True, False
+                hypothetical = False
+                clause_from = len(found)
+            elif not _CLAUSE_ENDS.isdisjoint(gap):
+                close()
+                negated, cue, judged, clause_of_denial = False, -1, True, False
+                hypothetical = False
+                clause_from = len(found)
+            elif "," in gap:
+                close()
+                if hypothetical:
+                    hypothetical, judged = False, True
+        if word in _SPECIAL:
+            if word in _CONDITIONS:
+                close()
+                hypothetical, judged = True, False
+                continue
+            if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
+                close()
+                negated, cue, judged = True, k, not hypothetical
+                clause_of_denial = (
+                    word in _DENY_VERBS
+                    and k + 1 < len(norms)
+                    and (norms[k + 1] in _THAT or norms[k + 1] in _NEW_SUBJECT)
+                )
+                continue
+            if clause_of_denial and word in _CLAUSE_OPENERS:
+                continue
+            if word in _NEW_SUBJECT:
+                close()
+                # "Denies symptoms I might have missed": the clause is the speaker's, not
+                # a finding; after a spoken "no, i have …" it is a new assertion.
+                judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
+                negated, cue = False, -1
+                continue
+            if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
+                continue  # "do n't have any pain", "not had any weight loss": still denied
+            if word in NEG_TERMINATORS:
+                close()
+                negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
+                continue
+            if word in _ITEM_SEPARATORS:
+                close()
+                continue
+        if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
+            close()
+            negated, cue = False, -1
+        if stems[k] and k not in values and word not in SIDES:
+            current.append(k)
+    close()
+    if tokens.text.rstrip().endswith("?"):
+        del found[clause_from:]  # a question with no answer asserts nothing
+    return found

@@ -1,0 +1,131 @@
+"""Laterality: a side (left/right/both, esquerdo/direito/ambos) the transcript contradicts.
+
+A side is judged with the body part it qualifies — the word after it ("right knee",
+"left side of his back"), else the word before it ("tenderness on the right"). The
+transcript's mentions of that part with a side are compared by the other words of the
+statement around them: when both knees are discussed ("erythema of your right knee, but
+your left knee looks fine"), the note's "erythema of the left knee" matches the right
+knee's mention better and is flagged."""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, bisect_right
+from typing import Final
+
+from delphos.evidence.check import Check
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+
+# Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
+# speech (PART_REACH); how far around a mention the statement's other words are sought.
+PART_SPAN: Final = 3
+PART_REACH: Final = 3
+CLAUSE_REACH: Final = 12
+# A clear match: words as rare as one said in at most three sentences of the transcript.
+CLEAR_SENTENCES: Final = 3
+# Both sides said for the part: the other side's mention must match the statement this
+# many times better than the best mention of the note's side.
+MARGIN: Final = 2.0
+_CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
+
+
+def _part(check: Check, k: int) -> str:
+    tokens, known = check.note, check.transcript.stem_at
+    after = range(k + 1, min(len(tokens), k + 1 + PART_SPAN))
+    before = range(k - 1, max(-1, k - 1 - PART_SPAN), -1)
+    for window in (after, before):
+        for j in window:
+            word = tokens.stems[j]
+            if word and word not in SIDES and tokens.norms[j] not in SIDES and word in known:
+                return word
+    return ""
+
+
+def _agrees(side: str, said: set[str]) -> bool:
+    return side in said or "B" in said or (side == "B" and {"L", "R"} <= said)
+
+
+def _shared(check: Check, words: set[str], sp: int) -> float:
+    """How much of `words` the transcript says in the clause of the side at `sp` (same
+    sentence, within CLAUSE_REACH tokens, no "but" between), by rarity and nearness."""
+    t = check.transcript
+    sid = t.sentence_of[sp]
+    lo, hi = sp - CLAUSE_REACH, sp + CLAUSE_REACH
+    for cut in _CLAUSE_CUTS:
+        found = t.stem_at.get(cut, [])
+        k = bisect_left(found, sp)
+        if k > 0:
+            lo = max(lo, found[k - 1] + 1)
+        if k < len(found):
+            hi = min(hi, found[k] - 1)
+    count = 0.0
+    sentences = len(t.sentences) or 1
+    for w in words:
+        found = t.stem_at[w]
+        k = bisect_left(found, lo)
+        nearest = CLAUSE_REACH + 1
+        while k < len(found) and found[k] <= hi:
+            if t.sentence_of[found[k]] == sid:
+                nearest = min(nearest, abs(found[k] - sp))
+            k += 1
+        # Rarer words count more, and nearer ones: "right testicular nodule" is about
+        # the right testicle more than "… nodule, no hernia, left testicle normal".
+        count += math.log(1 + sentences / len(found)) * (CLAUSE_REACH + 1 - nearest)
+    return count / (CLAUSE_REACH + 1)
+
+
+def check_sides(check: Check) -> None:
+    t, tokens = check.transcript, check.note
+    side_positions = [p for p, _ in t.side_at]
+    said_anywhere = {side for _, side in t.side_at}
+    # The statement's words the transcript uses.
+    context = {s for s in tokens.stems if s and s not in SIDES and s in t.stem_at}
+    for k, word in enumerate(tokens.norms):
+        side = SIDES.get(word)
+        if side is None:
+            continue
+        part = _part(check, k)
+        # The transcript's mentions of this part with a side: side → most words shared.
+        best: dict[str, float] = {}
+        where: dict[str, int] = {}
+        if part:
+            others = context - {part}
+            for pos in t.stem_at[part]:
+                lo = bisect_left(side_positions, pos - PART_REACH)
+                hi = bisect_right(side_positions, pos + PART_REACH)
+                for n in range(lo, hi):
+                    sp, said = t.side_at[n]
+                    score = _shared(check, others, sp)
+                    if score > best.get(said, -1):
+                        best[said], where[said] = score, sp
+        if not best:
+            if (not part and word in AMBIGUOUS_SIDES) or _agrees(side, said_anywhere):
+                continue  # "all right", "right now": not a side
+            if side == "B":
+                continue  # "clear bilaterally": an examination's, rarely said aloud
+            shown = check.snippet(k, k)
+            check.flag(
+                "laterality",
+                shown,
+                f'The note says "{shown}"; the transcript never names that side.',
+            )
+            continue
+        mine = max((v for s, v in best.items() if _agrees(side, {s})), default=-1)
+        if side == "B" and {"L", "R"} <= set(best):
+            mine = max(mine, min(best["L"], best["R"]))
+        theirs = max((v for s, v in best.items() if not _agrees(side, {s})), default=-1)
+        # Both sides said for this part: only a clear match of the other side's clause
+        # (and none of this side's) contradicts the note ("left knee looks fine" vs
+        # "erythema of your right knee").
+        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
+        if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
+            continue
+        other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
+        lo, hi = max(0, k - 2), min(len(tokens), k + 4)
+        shown = check.snippet(lo, hi - 1)
+        check.flag(
+            "laterality",
+            check.snippet(k, k),
+            f'The note says "{shown}"; the transcript gives the other side '
+            f'("{check.said(where[other])}").',
+        )
