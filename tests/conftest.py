@@ -1,11 +1,12 @@
-"""Shared test fixtures. Feature fixtures live in tests/fixtures/ and are loaded here."""
+"""Shared test fixtures. They live in tests/support/fixtures/ and are loaded here."""
 
 pytest_plugins = [
-    "tests.fixtures.services",
-    "tests.fixtures.db",
-    "tests.fixtures.cache",
-    "tests.fixtures.server",
-    "tests.fixtures.fake_llm",
-    "tests.fixtures.stt",
-    "tests.fixtures.browser",
+    "tests.support.fixtures.services",
+    "tests.support.fixtures.db",
+    "tests.support.fixtures.cache",
+    "tests.support.fixtures.server",
+    "tests.support.fixtures.fake_llm",
+    "tests.support.fixtures.upstream",
+    "tests.support.fixtures.stt",
+    "tests.support.fixtures.browser",
 ]

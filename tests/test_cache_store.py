@@ -14,7 +14,7 @@ from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, Resilien
 from delphos.cache.redis_store import safe_redis_location
 from delphos.settings import Settings
 from delphos.soap.note import text_hash
-from tests.fixtures.cache import CacheFactory, delete_prefix, make_entry
+from tests.support.fixtures.cache import CacheFactory, delete_prefix, make_entry
 
 MAX_DELTA = 5
 TENANT = "clinic-a"
