@@ -43,9 +43,10 @@ lint: venv
 # The whole suite: lint, types, then every test (Postgres and Redis on 127.0.0.1 are used
 # for real; with CI=true their absence fails the run). tests/test_llamacpp_real.py starts
 # a real llama.cpp server with Gemma 3 270M (both from PyPI via `.[dev]`): ~2 min on 2 cores.
-# The tests run on TEST_WORKERS pytest-xdist processes (auto: one per CPU): much of their
-# time is spent waiting on servers and sockets. More workers than cores did not pay on a
-# busy 2-core machine: each worker pays its own imports, speech model and drug dictionary.
+# The tests run on TEST_WORKERS pytest-xdist processes (auto: one per CPU). On 2 cores the
+# gain is small: the heaviest tests (llama.cpp, whisper, chromium) are CPU-bound, and each
+# worker pays its own imports, speech model and drug dictionary (more workers than cores
+# was slower). Each worker has its own Postgres database and Redis key prefixes.
 # Tests sharing an expensive server stay on one worker (xdist_group, tests/conftest.py).
 # TEST_WORKERS=0: all in one process.
 TEST_WORKERS ?= auto
