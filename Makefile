@@ -43,8 +43,16 @@ lint: venv
 # The whole suite: lint, types, then every test (Postgres and Redis on 127.0.0.1 are used
 # for real; with CI=true their absence fails the run). tests/test_llamacpp_real.py starts
 # a real llama.cpp server with Gemma 3 270M (both from PyPI via `.[dev]`): ~2 min on 2 cores.
+# The tests run on TEST_WORKERS pytest-xdist processes (auto: one per CPU). On 2 cores the
+# gain is small: the heaviest tests (llama.cpp, whisper, chromium) are CPU-bound, and each
+# worker pays its own imports, speech model and drug dictionary (more workers than cores
+# was slower: a full run took 7:06 on 2 workers against 6:28 in one process). So one
+# process is the default here; on a machine with more cores, TEST_WORKERS=auto. Each
+# worker has its own Postgres database and Redis key prefixes, and tests sharing an
+# expensive server stay on one worker (xdist_group, tests/conftest.py).
+TEST_WORKERS ?= 0
 test: venv system-deps lint
-	$(BIN)/pytest -q -ra
+	$(BIN)/pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
 
 format: venv
 	$(BIN)/ruff check --fix .

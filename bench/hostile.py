@@ -30,9 +30,10 @@ from bench.cache_hit import fresh_database
 from delphos.db import keys
 from delphos.db.database import Database
 from delphos.db.migrate import upgrade_sync
-from tests.fixtures.server import API_KEY
-from tests.pgserver import PrivatePostgres, free_port
-from tests.test_note_durability import history, server_process, wait_up
+from tests.support.fixtures.server import API_KEY
+from tests.support.pgserver import PrivatePostgres
+from tests.support.ports import free_port
+from tests.support.serve_process import history, server_process, wait_up
 
 STREAM = "/v1/consultation/progressive-soap/stream"
 JSON_URL = "/v1/consultation/progressive-soap"

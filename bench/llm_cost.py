@@ -6,7 +6,7 @@ Each ACI-bench ``valid`` dialogue (20 real conversations) is replayed turn by tu
 way the DELPHOS seed's clients work: after every turn (or every N turns) the whole text
 so far is sent for a new note. Every request goes through the real
 :class:`~delphos.engines.anthropic_engine.AnthropicEngine` and the official ``anthropic``
-SDK to the fake Messages API on 127.0.0.1 (``tests/fakes``), which applies the documented
+SDK to the fake Messages API on 127.0.0.1 (``tests/support/fakes``), which applies the documented
 cache rule (breakpoints, the model's minimum cacheable length, the 20-block look-back,
 the 5-minute TTL on a simulated clock that advances with the time each turn takes to
 say) and reports ``cache_creation_input_tokens`` / ``cache_read_input_tokens``. The model's
@@ -36,8 +36,8 @@ sys.path.insert(0, str(ROOT))
 from delphos.engines.anthropic_engine import AnthropicEngine  # noqa: E402
 from delphos.records import Usage  # noqa: E402
 from delphos.settings import Settings  # noqa: E402
-from tests.fakes.llm_server import FakeLLMServer, Scenario  # noqa: E402
-from tests.fakes.prompt_cache import PromptCache, min_cacheable  # noqa: E402
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario  # noqa: E402
+from tests.support.fakes.prompt_cache import PromptCache, min_cacheable  # noqa: E402
 
 ACI = ROOT.parent / "shared" / "eval" / "aci-bench"
 MODEL = Settings().anthropic_model

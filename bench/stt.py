@@ -50,7 +50,7 @@ from delphos.stt.session import (  # noqa: E402
     looks_complete,
 )
 from delphos.stt.transcriber import DecodeOptions, Transcriber  # noqa: E402
-from tests.speech import as_float, espeak_available, silence, speech  # noqa: E402
+from tests.support.speech import as_float, espeak_available, silence, speech  # noqa: E402
 
 RATE = 16_000
 CHUNK_S = 0.1

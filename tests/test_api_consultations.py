@@ -11,9 +11,16 @@ from typing import Any
 import httpx
 
 from delphos.db import keys
-from tests.fixtures.server import Backend, LiveServer
-from tests.test_api_history import grow_consultation
-from tests.test_api_persistence import body, dialogue, eventually, soap_of, stream, words_prefix
+from tests.support.fixtures.server import Backend, LiveServer
+from tests.support.notes_api import (
+    body,
+    dialogue,
+    eventually,
+    grow_consultation,
+    soap_of,
+    stream,
+    words_prefix,
+)
 
 MakeServer = Callable[..., Any]
 

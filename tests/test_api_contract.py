@@ -7,7 +7,6 @@ off the socket exactly as the seed's clients do: split on blank lines, one data 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import json
 import re
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from tests.seed_clients.seed_stream_soap import stream_soap
+from tests.support.sse import JSON_URL, STREAM, canonical_hash, check_order, parse_sse
 
 SEED_EN = (
     "Patient reports headache for 3 days, tension type, no nausea. Denies fever. "
@@ -27,44 +27,12 @@ SEED_PT = (
     "Paciente relata cefaleia há 3 dias, tipo tensional, sem náuseas. Nega febre. "
     "PA 120/80. FC 72. Exame neurológico normal."
 )
-STREAM = "/v1/consultation/progressive-soap/stream"
-JSON_URL = "/v1/consultation/progressive-soap"
-
-
-def parse_sse(raw: str) -> list[tuple[str, dict[str, Any]]]:
-    """Parse like the seed's JavaScript: split on \\n\\n, `^event:` and ONE `^data:` line."""
-    events = []
-    for block in raw.split("\n\n"):
-        if not block.strip():
-            continue
-        evt = re.search(r"^event:\s*(.+)$", block, re.M)
-        data_lines = re.findall(r"^data:\s*(.+)$", block, re.M)
-        if evt is None and not data_lines:
-            assert block.startswith(":"), f"unexpected block {block!r}"
-            continue
-        assert evt is not None
-        assert len(data_lines) == 1, "every event carries exactly one data line"
-        events.append((evt.group(1).strip(), json.loads(data_lines[0])))
-    return events
 
 
 async def post_stream(srv: Any, body: dict[str, Any]) -> tuple[httpx.Response, str]:
     async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
         resp = await client.post(STREAM, json=body, headers=srv.headers)
         return resp, resp.text
-
-
-def check_order(events: list[tuple[str, dict[str, Any]]]) -> None:
-    names = [n for n, _ in events]
-    assert names[0] == "status"
-    assert names[-1] in ("soap", "error")
-    assert all(n == "partial" for n in names[1:-1]), names
-
-
-def canonical_hash(data: dict[str, Any]) -> str:
-    note = {k: data[k] for k in ("subjective", "objective", "assessment", "plan")}
-    raw = json.dumps(note, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 async def test_stream_follows_the_contract(make_server: Callable[..., Any]) -> None:

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from delphos.soap.schemas import SoapRequest
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.test_api_contract import STREAM, check_order, parse_sse
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.sse import STREAM, check_order, parse_sse
 
 TEXT = "Patient reports cough for five days. Denies fever. SpO2 97%. Lungs clear."
 NOTE = {

@@ -12,15 +12,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import logging
 import math
-import shutil
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 import pytest
@@ -28,15 +24,25 @@ import pytest
 from delphos.engines.local import LocalEngine
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.records import SECTION_KEYS, SoapNote, text_hash
-from tests.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
-from tests.fixtures.db import aci_example
-from tests.fixtures.server import LiveServer, base_settings, live_server
-from tests.local_faithful import assert_faithful
-from tests.test_api_contract import JSON_URL, STREAM, canonical_hash, check_order, parse_sse
+from tests.support.fakes.llm_server import Scenario
+from tests.support.fixtures.server import LiveServer
+from tests.support.local_faithful import assert_faithful
+from tests.support.sse import JSON_URL, STREAM, canonical_hash, check_order, parse_sse
+from tests.support.upstream import (  # noqa: F401  (no_patient_text_in_logs: autouse here)
+    ECHOED,
+    NOTE,
+    NOTE_JSON,
+    PATIENT_WORDS,
+    PROVIDERS,
+    TRANSCRIPT,
+    Provider,
+    Serve,
+    Upstream,
+    assert_no_patient_text,
+    no_patient_text_in_logs,
+)
 
-Provider = Literal["anthropic", "openai"]
 Event = tuple[str, dict[str, Any]]
-PROVIDERS: list[Provider] = ["anthropic", "openai"]
 
 # No stream may take longer than this: a hang fails the test instead of blocking the run.
 STREAM_DEADLINE = 20.0
@@ -49,27 +55,6 @@ SHORT = {"s": "subjective", "o": "objective", "a": "assessment", "p": "plan"}
 # --- a real consultation -----------------------------------------------------------------------
 
 
-def _consultation() -> tuple[str, SoapNote]:
-    """ACI-bench valid #1 (a knee sprain): the real dialogue and its reference note.
-
-    The reference's "assessment and plan" text is split at its own PLAN heading, so each of
-    the four sections holds what a clinician would expect there.
-    """
-    source, ref = aci_example(1)
-    impression, _, plan = (ref.assessment + "\n\n" + ref.plan).partition("\n\nPLAN\n\n")
-    assert plan, "the reference note has a PLAN heading"
-    note = SoapNote(
-        subjective=ref.subjective.strip(),
-        objective=ref.objective.strip(),
-        assessment=impression.removeprefix("IMPRESSION").strip(),
-        plan=plan.strip(),
-    )
-    return source, note
-
-
-TRANSCRIPT, NOTE = _consultation()
-# The model output the fakes stream: the note as one JSON object (newlines escaped).
-NOTE_JSON = json.dumps(NOTE.sections(), ensure_ascii=False)
 # The same visit, first sentence of each section only: a short note for slow streams.
 SHORT_NOTE = SoapNote(
     subjective="CC:\n\nRight knee pain.\n\nHPI:\n\nMs. Thompson is a 43-year-old female who "
@@ -80,11 +65,6 @@ SHORT_NOTE = SoapNote(
     "food, for two weeks.",
 )
 SHORT_JSON = json.dumps(SHORT_NOTE.sections(), ensure_ascii=False)
-# The fakes' error bodies quote the last 100 characters of the prompt, as a provider
-# echoing its input would; these words of the visit are in that window.
-ECHOED = ("finalize the report", "checked out")
-# Words of this patient's visit that no message of ours contains.
-PATIENT_WORDS = ("thompson", "ladder", "digoxin", "crutches", *ECHOED)
 # A model that answers with prose instead of the object.
 PROSE = "I'm sorry, but I can't help with writing that note."
 
@@ -111,113 +91,6 @@ def test_the_consultation_is_what_the_tests_assume() -> None:
 
 
 # --- fixtures ------------------------------------------------------------------------------------
-
-
-@dataclass
-class Upstream:
-    """One fake provider and the settings that point the service at it."""
-
-    provider: Provider
-    fake: FakeLLMServer
-
-    @property
-    def settings(self) -> dict[str, Any]:
-        url_setting = f"{self.provider}_base_url"
-        return {"engine": self.provider, url_setting: self.fake.base_url}
-
-    @property
-    def model(self) -> str:
-        return "claude-sonnet-4-6" if self.provider == "anthropic" else "gpt-4o-mini"
-
-    @property
-    def overloaded_status(self) -> int:
-        # Anthropic says "overloaded" with 529; OpenAI-compatible servers with 503.
-        return 529 if self.provider == "anthropic" else 503
-
-    def prompt(self, index: int = 0) -> tuple[str, str]:
-        """(system prompt, user message) of the ``index``-th upstream request."""
-        body = self.fake.requests[index]
-        if self.provider == "anthropic":
-            # The user message arrives cut into blocks (for the prompt cache).
-            return str(body["system"]), last_user_text(body)
-        system, message = body["messages"]
-        assert system["role"] == "system"
-        return str(system["content"]), str(message["content"])
-
-
-def _upstream(request: pytest.FixtureRequest, provider: Provider) -> Upstream:
-    fake: FakeLLMServer = request.getfixturevalue(f"fake_{provider}")
-    # Whatever a test did not queue is a good note: a request too many is then counted,
-    # not turned into a failure that hides it.
-    fake.default = Scenario(text=NOTE_JSON)
-    return Upstream(provider, fake)
-
-
-@pytest.fixture(params=PROVIDERS)
-def upstream(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Upstream:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-real-key")
-    provider: Provider = request.param
-    return _upstream(request, provider)
-
-
-@pytest.fixture
-def anthropic(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Upstream:
-    """For behaviour that does not depend on the provider: one is enough."""
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-not-a-real-key")
-    return _upstream(request, "anthropic")
-
-
-@pytest.fixture
-def openai(request: pytest.FixtureRequest) -> Upstream:
-    return _upstream(request, "openai")
-
-
-Serve = Callable[..., AbstractAsyncContextManager[LiveServer]]
-
-
-@pytest.fixture
-def serve(tmp_path: Path, sqlite_template: Path) -> Serve:
-    """``async with serve(upstream, **settings) as srv`` — the app on the fake provider.
-
-    Not ``make_server``: its ``engine`` argument is an engine *object*, and the point here
-    is the engine the service builds itself from ``DELPHOS_ENGINE`` and the base URL.
-    """
-
-    @asynccontextmanager
-    async def factory(upstream: Upstream, **overrides: Any) -> AsyncIterator[LiveServer]:
-        settings = base_settings(tmp_path, **upstream.settings, **overrides)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        # A copy of the session's migrated SQLite: migrating per test costs more.
-        shutil.copyfile(sqlite_template, settings.data_dir / "delphos.db")
-        async with live_server(settings) as srv:
-            yield srv
-
-    return factory
-
-
-@pytest.fixture(autouse=True)
-def no_patient_text_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """After every test: no log record (ours, the SDKs', uvicorn's) names the patient."""
-    caplog.set_level(logging.INFO)
-    # uvicorn's loggers do not propagate to the root logger that caplog listens on.
-    uvicorn_logger = logging.getLogger("uvicorn")
-    uvicorn_logger.addHandler(caplog.handler)
-    try:
-        yield
-    finally:
-        uvicorn_logger.removeHandler(caplog.handler)
-    # `caplog.records` would be this teardown's only: the test ran in the "call" phase.
-    # Formatted, so that a traceback's text is checked too.
-    formatter = logging.Formatter()
-    for when in ("setup", "call", "teardown"):
-        for record in caplog.get_records(when):
-            assert_no_patient_text(formatter.format(record))
-
-
-def assert_no_patient_text(text: str) -> None:
-    lowered = text.lower()
-    leaked = [word for word in PATIENT_WORDS if word in lowered]
-    assert not leaked, f"patient words {leaked} in {text[:300]!r}"
 
 
 # --- reading the stream off the socket -----------------------------------------------------------

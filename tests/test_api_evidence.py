@@ -3,7 +3,6 @@ dose, an absent drug and a flipped side at their statements; a faithful note and
 local engine's notes need no review; POST /v1/notes/verify checks any note, refuses bad
 input with the field at fault, and its offsets slice right in Python and in JavaScript."""
 
-# ruff: noqa: F811  (pytest fixtures imported from test_api_engines, used as parameters)
 from __future__ import annotations
 
 import asyncio
@@ -18,15 +17,13 @@ from sqlalchemy import null, update
 
 from delphos.db.database import Database
 from delphos.db.models import NoteVersion
-from tests.fakes.llm_server import Scenario
-from tests.fixtures.server import Backend, LiveServer
-from tests.test_api_contract import JSON_URL, STREAM, parse_sse
-from tests.test_api_engines import (  # noqa: F401  (fixtures)
+from tests.support.fakes.llm_server import Scenario
+from tests.support.fixtures.server import Backend, LiveServer
+from tests.support.sse import JSON_URL, STREAM, parse_sse
+from tests.support.upstream import (  # noqa: F401  (no_patient_text_in_logs: autouse here)
     Serve,
     Upstream,
     no_patient_text_in_logs,
-    serve,
-    upstream,
 )
 
 VERIFY = "/v1/notes/verify"

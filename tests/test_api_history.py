@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 
 from delphos.db import keys
-from tests.fixtures.server import Backend, LiveServer
-from tests.test_api_persistence import body, dialogue, headers, soap_of, stream, words_prefix
+from tests.support.fixtures.server import Backend
+from tests.support.notes_api import grow_consultation, headers
 
 MakeServer = Callable[..., Any]
 SECTIONS = ("subjective", "objective", "assessment", "plan")
@@ -27,20 +27,6 @@ VERSION_FIELDS = {
     "usage",
     "evidence",
 }
-
-
-async def grow_consultation(
-    client: httpx.AsyncClient, srv: LiveServer, cid: str, notes: int
-) -> list[dict[str, Any]]:
-    """``notes`` versions of one consultation, its real dialogue 20 words longer each time
-    (well past the 5-word delta, so each request generates)."""
-    source = dialogue(16)
-    answers = []
-    for i in range(notes):
-        events = await stream(client, srv, body(cid, words_prefix(source, 60 + 20 * i)))
-        assert events[0][1]["type"] == "generating"
-        answers.append(soap_of(events))
-    return answers
 
 
 async def test_consultation_shows_the_latest_note_and_its_metadata(

@@ -11,9 +11,8 @@ import asyncio
 import contextlib
 import itertools
 import json
-import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -28,30 +27,26 @@ from delphos.db.migrate import upgrade
 from delphos.engines.anthropic_engine import AnthropicEngine
 from delphos.records import text_hash
 from delphos.settings import Settings
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.fixtures.db import aci_example
-from tests.fixtures.server import Backend, LiveServer
-from tests.pgserver import PrivatePostgres
-from tests.redisserver import PrivateRedis
-from tests.test_api_contract import check_order, parse_sse
-
-STREAM = "/v1/consultation/progressive-soap/stream"
-JSON_URL = "/v1/consultation/progressive-soap"
-Event = tuple[str, dict[str, Any]]
-MakeServer = Callable[..., Any]
-# Upper bound for things that happen in the background (a note written after the client
-# left, a backlog drained). Not a performance assertion: only "it happened at all".
-EVENTUALLY = 60.0
-
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.fixtures.db import aci_example
+from tests.support.fixtures.server import Backend, LiveServer
+from tests.support.notes_api import (
+    EVENTUALLY,
+    MakeServer,
+    body,
+    dialogue,
+    eventually,
+    headers,
+    soap_of,
+    stream,
+    versions,
+    words_prefix,
+)
+from tests.support.pgserver import PrivatePostgres
+from tests.support.redisserver import PrivateRedis
+from tests.support.sse import JSON_URL, STREAM, Event, check_order, parse_sse
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def words_prefix(text: str, n: int) -> str:
-    """``text`` up to and including its n-th word (the rest of the dialogue comes later)."""
-    ends = [m.end() for m in re.finditer(r"\S+", text)]
-    assert n <= len(ends), "the dialogue is shorter than the test needs"
-    return text[: ends[n - 1]]
 
 
 def without_words(text: str, start: int, count: int) -> str:
@@ -59,66 +54,13 @@ def without_words(text: str, start: int, count: int) -> str:
     return " ".join(words[:start] + words[start + count :])
 
 
-def dialogue(index: int = 0) -> str:
-    return aci_example(index)[0]
-
-
 def note_json(index: int = 0) -> str:
     """A real reference note as the SOAP JSON object an LLM would stream."""
     return json.dumps(aci_example(index)[1].sections(), ensure_ascii=False)
 
 
-def body(cid: str, text: str, **extra: Any) -> dict[str, Any]:
-    return {"consultation_id": cid, "accumulated_text": text, **extra}
-
-
-def headers(key: str) -> dict[str, str]:
-    return {"x-api-key": key, "Content-Type": "application/json"}
-
-
-async def stream(
-    client: httpx.AsyncClient, srv: LiveServer, payload: dict[str, Any], key: str | None = None
-) -> list[Event]:
-    resp = await client.post(f"{srv.url}{STREAM}", json=payload, headers=headers(key or srv.key))
-    assert resp.status_code == 200, resp.text
-    events = parse_sse(resp.text)
-    check_order(events)
-    return events
-
-
-def soap_of(events: list[Event]) -> dict[str, Any]:
-    name, data = events[-1]
-    assert name == "soap", events[-1]
-    return data
-
-
 def status_of(events: list[Event]) -> str:
     return str(events[0][1]["type"])
-
-
-async def versions(srv: LiveServer, cid: str, key: str | None = None) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
-        resp = await client.get(
-            f"/v1/consultations/{cid}/soap-notes",
-            params={"limit": 100},
-            headers=headers(key or srv.key),
-        )
-    if resp.status_code == 404:
-        return []
-    assert resp.status_code == 200, resp.text
-    items: list[dict[str, Any]] = resp.json()["items"]
-    return items
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    try:
-        async with asyncio.timeout(EVENTUALLY):
-            while True:
-                if await check():
-                    return
-                await asyncio.sleep(0.1)
-    except TimeoutError:
-        raise AssertionError(what) from None
 
 
 async def sse_events(resp: httpx.Response) -> AsyncGenerator[Event, None]:

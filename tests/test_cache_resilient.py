@@ -1,6 +1,6 @@
 """A Redis outage costs cache hits, never requests; the cache comes back by itself.
 
-Each test breaks a private redis-server of its own (tests/redisserver.py), never the
+Each test breaks a private redis-server of its own (tests/support/redisserver.py), never the
 shared Redis on 6379.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from delphos.cache import CacheHit, RedisCache, ResilientCache
-from tests.fixtures.cache import make_entry
-from tests.redisserver import PrivateRedis
+from tests.support.fixtures.cache import make_entry
+from tests.support.redisserver import PrivateRedis
 
 TENANT = "clinic-a"
 CONSULTATION = "consult-1"

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
 from delphos.cache.redis_store import safe_redis_location
 from delphos.settings import Settings
-from tests.fixtures.cache import CacheFactory, delete_prefix, make_entry
+from tests.support.fixtures.cache import CacheFactory, delete_prefix, make_entry
 
 MAX_DELTA = 5
 TENANT = "clinic-a"

@@ -16,8 +16,8 @@ import httpx
 from sqlalchemy import inspect, text
 
 from delphos.db.database import Database
-from tests.fixtures.server import Backend
-from tests.test_api_persistence import body, dialogue, headers, soap_of, stream, words_prefix
+from tests.support.fixtures.server import Backend
+from tests.support.notes_api import body, dialogue, headers, soap_of, stream, words_prefix
 
 DELPHOS = Path(sys.executable).parent / "delphos"
 KEY = re.compile(r"^dlp_[A-Za-z0-9_-]{43}$", re.M)

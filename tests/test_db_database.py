@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 from delphos.db import repository
 from delphos.db.database import Database, normalize_url
 from delphos.db.models import Tenant, new_uuid, utcnow
-from tests.pgserver import free_port
+from tests.support.ports import free_port
 
 
 @pytest.mark.parametrize(

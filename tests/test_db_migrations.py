@@ -17,7 +17,7 @@ from delphos.db import repository
 from delphos.db.database import Database
 from delphos.db.migrate import PROJECT_ROOT, downgrade, upgrade
 from delphos.db.models import Base
-from tests.fixtures.db import RecordFactory
+from tests.support.fixtures.db import RecordFactory
 
 APP_TABLES = {
     "tenants",

@@ -22,8 +22,8 @@ from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
 from delphos.db.spool import record_from_json, record_to_json
 from delphos.records import NoteRecord, Usage
-from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
-from tests.pgserver import free_port
+from tests.support.fixtures.db import RecordFactory, spool_lines, wait_drained
+from tests.support.ports import free_port
 
 FAST = {"write_timeout": 2.0, "min_backoff": 0.05, "max_backoff": 0.2}
 

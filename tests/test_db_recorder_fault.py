@@ -1,6 +1,6 @@
 """A real outage: a private Postgres is stopped and started under the note recorder.
 
-The shared server on 5432 is never touched: tests/pgserver.py runs a throw-away cluster
+The shared server on 5432 is never touched: tests/support/pgserver.py runs a throw-away cluster
 on a spare port.
 """
 
@@ -12,8 +12,8 @@ from delphos.db import repository
 from delphos.db.database import Database
 from delphos.db.migrate import upgrade
 from delphos.db.recorder import NoteRecorder
-from tests.fixtures.db import RecordFactory, spool_lines, wait_drained
-from tests.pgserver import PrivatePostgres
+from tests.support.fixtures.db import RecordFactory, spool_lines, wait_drained
+from tests.support.pgserver import PrivatePostgres
 
 FAST = {"write_timeout": 2.0, "min_backoff": 0.05, "max_backoff": 0.5}
 

@@ -12,7 +12,7 @@ import pytest
 from delphos.db import repository
 from delphos.db.database import Database
 from delphos.records import TenantRef, Turn, Usage
-from tests.fixtures.db import RecordFactory, aci_example
+from tests.support.fixtures.db import RecordFactory, aci_example
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
 

@@ -7,16 +7,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.test_api_contract import check_order, parse_sse
+from tests.support.ports import free_port
+from tests.support.serve_process import wait_up
+from tests.support.sse import check_order, parse_sse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,12 +107,6 @@ async def test_python_example(make_server: Callable[..., Any], tmp_path: Path) -
     assert second[0][1] == {"type": "cache_hit"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 async def test_readme_curl_works_against_make_run_commands(tmp_path: Path) -> None:
     """What `make run` runs (`delphos migrate`, `delphos serve --dev-key`) in a fresh
@@ -120,7 +114,7 @@ async def test_readme_curl_works_against_make_run_commands(tmp_path: Path) -> No
     readme = (ROOT / "README.md").read_text()
     match = re.search(r"<!-- readme-curl -->\n```bash\n(.*?)```", readme, re.S)
     assert match, "README has the curl example"
-    port = _free_port()
+    port = free_port()
     command = match.group(1).replace("127.0.0.1:8000", f"127.0.0.1:{port}")
     bindir = Path(sys.executable).parent
     env = {
@@ -140,13 +134,7 @@ async def test_readme_curl_works_against_make_run_commands(tmp_path: Path) -> No
         stderr=asyncio.subprocess.STDOUT,
     )
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
+        await wait_up(f"http://127.0.0.1:{port}")
         key = (tmp_path / ".delphos" / "dev-api-key").read_text().strip()
         out = await run(["bash", "-c", command], {}, cwd=tmp_path)
     finally:

@@ -18,8 +18,8 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.test_api_contract import check_order, parse_sse
-from tests.test_live_ws import ws_url
+from tests.support.live_ws import ws_url
+from tests.support.sse import check_order, parse_sse
 
 STREAM = "/v1/consultation/progressive-soap/stream"
 JSON_URL = "/v1/consultation/progressive-soap"

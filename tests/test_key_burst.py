@@ -16,7 +16,7 @@ import pytest
 from delphos.db import keys
 from delphos.db.database import Database
 from delphos.records import TenantRef
-from tests.fixtures.server import Backend
+from tests.support.fixtures.server import Backend
 
 BURST = 300
 CACHE_SECONDS = 2.0

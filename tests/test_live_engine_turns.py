@@ -14,9 +14,9 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.speech import CHEST_PAIN, frames, join, require_espeak, silence, speech
-from tests.test_live_ws import collect, send_binary, ws_url
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.live_ws import collect, send_binary, ws_url
+from tests.support.speech import CHEST_PAIN, frames, join, require_espeak, silence, speech
 
 pytestmark = pytest.mark.slow
 

@@ -12,16 +12,17 @@ import contextlib
 import io
 import json
 import wave
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.speech import (
+from tests.support.live_ws import collect, send_binary, ws_url
+from tests.support.speech import (
     ASPIRIN,
     BLOOD_PRESSURE,
     CHEST_PAIN,
@@ -33,30 +34,6 @@ from tests.speech import (
 )
 
 pytestmark = pytest.mark.slow
-
-
-def ws_url(srv: Any, **params: str) -> str:
-    query = "&".join(f"{k}={v}" for k, v in params.items())
-    base: str = srv.url
-    return base.replace("http://", "ws://") + "/ws/transcribe" + (f"?{query}" if query else "")
-
-
-async def collect(ws: ClientConnection, limit_s: float = 120) -> list[dict[str, Any]]:
-    """Every message until the server closes the socket."""
-    messages: list[dict[str, Any]] = []
-    async with asyncio.timeout(limit_s):
-        try:
-            async for raw in ws:
-                messages.append(json.loads(raw))
-        except ConnectionClosed:
-            pass
-    return messages
-
-
-async def send_binary(ws: ClientConnection, chunks: Iterable[bytes]) -> None:
-    for chunk in chunks:
-        await ws.send(chunk)
-        await asyncio.sleep(0)  # faster than real time; the session runs on audio time
 
 
 def finals(messages: list[dict[str, Any]]) -> list[str]:

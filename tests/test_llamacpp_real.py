@@ -19,7 +19,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -34,7 +33,8 @@ import pytest
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.structured import response_format
 from delphos.records import SECTION_KEYS
-from tests.test_api_contract import STREAM, check_order, parse_sse
+from tests.support.ports import free_port
+from tests.support.sse import STREAM, check_order, parse_sse
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -78,12 +78,6 @@ LEAVING = (
     "Paciente: Tenho dor nas costas há um mês, piora quando fico sentado. Médico: Sem "
     "perda de força, exame normal. Lombalgia mecânica. Fisioterapia e paracetamol."
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _doc_example(name: str) -> str:
@@ -149,7 +143,7 @@ class Servers:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     work = tmp_path_factory.mktemp("llamacpp")
-    llama_port, delphos_port = _free_port(), _free_port()
+    llama_port, delphos_port = free_port(), free_port()
     llama = _start(
         _doc_example("llamacpp-server").replace("8080", str(llama_port)),
         work / "llama.log",

@@ -1,6 +1,6 @@
 """The Anthropic and OpenAI engines, driven through the official SDKs against fake APIs.
 
-The fakes (tests/fakes/llm_server.py) are real HTTP servers on 127.0.0.1 speaking each
+The fakes (tests/support/fakes/llm_server.py) are real HTTP servers on 127.0.0.1 speaking each
 provider's wire format, so everything between our engine and the socket is production
 code: the SDK's request building, SSE decoding and error classes, and httpx2.
 """
@@ -31,9 +31,9 @@ from delphos.engines.prompt import CLOSING, SYSTEM_PROMPT, sealed_pieces, user_m
 from delphos.engines.retry import RetryingEngine
 from delphos.records import Usage
 from delphos.settings import Settings
-from tests.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
-from tests.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
-from tests.fixtures.db import aci_example
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
+from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
+from tests.support.fixtures.db import aci_example
 
 API_KEY = "sk-test-not-a-real-key"
 PROVIDERS = ["anthropic", "openai"]

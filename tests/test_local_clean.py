@@ -17,7 +17,7 @@ from delphos.engines.local import LocalEngine
 from delphos.engines.local_clean import clean, language_of
 from delphos.engines.local_yesno import statement, third_person
 from delphos.records import SoapNote
-from tests.local_faithful import assert_faithful
+from tests.support.local_faithful import assert_faithful
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 

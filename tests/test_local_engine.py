@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from delphos.engines.base import Engine, EngineRejected
 from delphos.engines.local import LocalEngine
 from delphos.records import SoapNote
-from tests.local_faithful import assert_faithful
+from tests.support.local_faithful import assert_faithful
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 

@@ -2,7 +2,7 @@
 
 A note speaks of the patient, not to them. Each rule is checked on what it rewrites and
 on what it must leave alone (a question, a "you" it is not sure of); the faithfulness
-check (``tests/local_faithful.py``) accepts exactly these rewrites and nothing else.
+check (``tests/support/local_faithful.py``) accepts exactly these rewrites and nothing else.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from delphos.engines.local import LocalEngine
 from delphos.engines.local_person import about_patient
 from delphos.engines.local_yesno import statement, third_person
-from tests.local_faithful import assert_faithful
+from tests.support.local_faithful import assert_faithful
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import pytest
 
 from delphos.engines.local import LocalEngine
 from delphos.records import SoapNote
-from tests.local_faithful import assert_faithful
+from tests.support.local_faithful import assert_faithful
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,12 +16,18 @@ SECRET_WORDS = "Patient reports Zyxwvut quelbarrow cough since Tuesday. Denies f
 
 
 async def test_debug_logging_never_prints_the_transcript(
-    make_server: Callable[..., Any], caplog: pytest.LogCaptureFixture
+    make_server: Callable[..., Any], caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     caplog.set_level(logging.DEBUG)
     for name in TEXT_LEAKING_LOGGERS:  # as if an operator asked for everything
         logging.getLogger(name).setLevel(logging.DEBUG)
-    async with make_server() as srv, httpx.AsyncClient(base_url=srv.url, timeout=30) as client:
+    # A new database, migrated as the server starts (as `make run` does): its migration's
+    # log lines show that records are captured at all.
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'logs.db'}"
+    async with (
+        make_server(database_url=database_url) as srv,
+        httpx.AsyncClient(base_url=srv.url, timeout=30) as client,
+    ):
         resp = await client.post(
             "/v1/consultation/progressive-soap/stream",
             json={"consultation_id": "log-1", "accumulated_text": SECRET_WORDS},

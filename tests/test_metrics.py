@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fixtures.server import API_KEY
-from tests.pgserver import free_port
-from tests.test_note_durability import server_process, wait_up
+from tests.support.fixtures.server import API_KEY
+from tests.support.ports import free_port
+from tests.support.serve_process import server_process, wait_up
 
 STREAM = "/v1/consultation/progressive-soap/stream"
 SECRET = "Zyxwvut quelbarrow cough since Tuesday."

@@ -10,23 +10,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 
 from delphos.db.migrate import upgrade
-from tests.fixtures.server import API_KEY, Backend
-from tests.pgserver import PrivatePostgres, free_port
-from tests.test_api_contract import check_order, parse_sse
-from tests.test_api_persistence import (
-    JSON_URL,
-    STREAM,
+from tests.support.fixtures.server import API_KEY, Backend
+from tests.support.notes_api import (
     MakeServer,
     body,
     dialogue,
@@ -36,6 +29,10 @@ from tests.test_api_persistence import (
     versions,
     words_prefix,
 )
+from tests.support.pgserver import PrivatePostgres
+from tests.support.ports import free_port
+from tests.support.serve_process import history, server_process, wait_up
+from tests.support.sse import JSON_URL, STREAM, check_order, parse_sse
 
 # Rounds of the read-your-writes test. The default keeps the suite fast; the contract was
 # verified with DELPHOS_RYW_ROUNDS=200 on both backends (see the report / bench).
@@ -78,58 +75,6 @@ async def test_a_note_is_in_the_history_as_soon_as_its_answer_arrives(
 
 
 # --- a hung database and a killed server ------------------------------------------------
-
-
-@contextmanager
-def server_process(
-    data_dir: Path,
-    database_url: str,
-    port: int,
-    *args: str,
-    output: IO[bytes] | int = subprocess.DEVNULL,
-    **env: str,
-) -> Iterator[subprocess.Popen[bytes]]:
-    """`delphos serve` in a process of its own, so that it can be SIGKILLed."""
-    environ = {
-        **os.environ,
-        "DELPHOS_DATA_DIR": str(data_dir),
-        "DELPHOS_DATABASE_URL": database_url,
-        "DELPHOS_API_KEYS": API_KEY,
-        "DELPHOS_REDIS_URL": "",
-        "DELPHOS_ENGINE": "local",
-        "DELPHOS_LOG_LEVEL": "warning",
-        **env,
-    }
-    environ.pop("DELPHOS_REDIS_URL")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "delphos", "serve", "--port", str(port), *args],
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=output,  # the logs
-    )
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-async def wait_up(url: str) -> None:
-    async with httpx.AsyncClient(timeout=5) as client:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if (await client.get(f"{url}/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            await asyncio.sleep(0.1)
 
 
 @asynccontextmanager
@@ -207,15 +152,3 @@ async def test_no_answered_note_is_lost_when_a_hung_database_meets_a_killed_serv
     lost = [cid for cid, h in answered.items() if [v["soap_hash"] for v in stored[cid]] != [h]]
     assert lost == [], f"{len(lost)} of {len(answered)} answered notes lost"
     assert all(stream_ends), "an SSE stream stayed open after its soap"
-
-
-async def history(url: str, cid: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=30) as client:
-        resp = await client.get(
-            f"{url}/v1/consultations/{cid}/soap-notes", headers=headers(API_KEY)
-        )
-    if resp.status_code == 404:
-        return []
-    assert resp.status_code == 200, resp.text
-    items: list[dict[str, Any]] = resp.json()["items"]
-    return items

@@ -42,12 +42,12 @@ from delphos.db.migrate import upgrade
 from delphos.routing import ApiRoute
 from delphos.settings import Settings
 from delphos.soap.schemas import SSE_EVENTS
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.fixtures.cache import delete_prefix
-from tests.fixtures.db import _pg_migrated_database as pg_migrated_database
-from tests.fixtures.db import aci_example
-from tests.fixtures.server import API_KEY, LiveServer, base_settings, live_server
-from tests.test_api_contract import parse_sse
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.fixtures.cache import delete_prefix
+from tests.support.fixtures.db import _pg_migrated_database as pg_migrated_database
+from tests.support.fixtures.db import aci_example
+from tests.support.fixtures.server import API_KEY, LiveServer, base_settings, live_server
+from tests.support.sse import parse_sse
 
 STREAM = "/v1/consultation/progressive-soap/stream"
 JSON_NOTE = "/v1/consultation/progressive-soap"

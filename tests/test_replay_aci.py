@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.fixtures.server import Backend, LiveServer
-from tests.fixtures.services import IN_CI
-from tests.test_api_contract import check_order, parse_sse
+from tests.support.fixtures.server import Backend, LiveServer
+from tests.support.fixtures.services import IN_CI
+from tests.support.sse import check_order, parse_sse
 
 VALID = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "aci-bench" / "valid.json"
 STREAM = "/v1/consultation/progressive-soap/stream"

@@ -28,10 +28,10 @@ import pytest
 from delphos.engines.anthropic_engine import AnthropicEngine
 from delphos.records import SECTION_KEYS
 from delphos.settings import Settings
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.fixtures.server import LiveServer
-from tests.fixtures.services import IN_CI
-from tests.test_api_engines import NOTE, NOTE_JSON, TRANSCRIPT
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.fixtures.server import LiveServer
+from tests.support.fixtures.services import IN_CI
+from tests.support.upstream import NOTE, NOTE_JSON, TRANSCRIPT
 
 REACT_DIR = Path(__file__).parent / "seed_clients" / "react"
 DRIVER = REACT_DIR / "run_hook.mjs"

@@ -14,7 +14,7 @@ from delphos.stt.segmenter import (
     TurnPolicy,
     TurnSegmenter,
 )
-from tests.speech import CHEST_PAIN, as_float, join, silence, speech, white_noise
+from tests.support.speech import CHEST_PAIN, as_float, join, silence, speech, white_noise
 
 LOUD = np.full(WINDOW, 0.1, dtype=np.float32)  # -20 dBFS
 QUIET = np.full(WINDOW, 0.0005, dtype=np.float32)  # -66 dBFS

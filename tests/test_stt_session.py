@@ -27,7 +27,7 @@ from delphos.stt.session import (
     TranscriptionSession,
 )
 from delphos.stt.transcriber import Transcriber
-from tests.speech import (
+from tests.support.speech import (
     ASPIRIN,
     BLOOD_PRESSURE,
     CHEST_PAIN,

@@ -21,8 +21,8 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from delphos.records import SECTION_KEYS
-from tests.fakes.llm_server import FakeLLMServer, Scenario
-from tests.fixtures.browser import (
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.fixtures.browser import (
     Served,
     chromium,
     delphos_serve,
@@ -31,8 +31,8 @@ from tests.fixtures.browser import (
     wait_for,
     write_wav,
 )
-from tests.speech import BLOOD_PRESSURE, join, require_espeak, silence, speech
-from tests.test_api_engines import NOTE, NOTE_JSON
+from tests.support.speech import BLOOD_PRESSURE, join, require_espeak, silence, speech
+from tests.support.upstream import NOTE, NOTE_JSON
 
 pytestmark = pytest.mark.slow
 

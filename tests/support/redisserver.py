@@ -13,21 +13,15 @@ import subprocess
 import time
 from pathlib import Path
 
-__all__ = ["PrivateRedis", "redis_server_binary", "spare_port"]
+from tests.support.ports import free_port
+
+__all__ = ["PrivateRedis", "redis_server_binary"]
 
 _START_DEADLINE = 10.0
 
 
 def redis_server_binary() -> str | None:
     return shutil.which("redis-server")
-
-
-def spare_port() -> int:
-    """A TCP port nothing listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _answers(port: int) -> bool:
@@ -51,7 +45,7 @@ class PrivateRedis:
         self._binary = binary
         self._workdir = workdir
         self.password = password
-        self.port = spare_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

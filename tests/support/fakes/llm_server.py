@@ -31,7 +31,7 @@ Token usage is reported as the providers do (Anthropic: ``input_tokens`` and the
 counts in ``message_start``, the final ``output_tokens`` in ``message_delta``), counted by
 a stand-in tokenizer (:func:`count_tokens`); every report is kept in ``usages`` for tests
 to compare. The Anthropic fake applies the documented prompt-cache rule
-(:mod:`tests.fakes.prompt_cache`: breakpoints, minimum length, 20-block look-back, TTL)
+(:mod:`tests.support.fakes.prompt_cache`: breakpoints, minimum length, 20-block look-back, TTL)
 and refuses more than four ``cache_control`` marks or an empty text block, as the API does.
 A server can be told to refuse structured output (``refuses``) the way providers whose
 model lacks it do: a 400 naming the parameter.
@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self
 
-from tests.fakes.prompt_cache import PrefixCache, PromptCache, TooManyBreakpoints
+from tests.support.fakes.prompt_cache import PrefixCache, PromptCache, TooManyBreakpoints
 
 Provider = Literal["anthropic", "openai"]
 # What a fake can be told to refuse with a 400: OpenAI ``response_format`` types

@@ -16,11 +16,12 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 from types import TracebackType
+
+from tests.support.ports import free_port
 
 PG_OS_USER = "postgres"
 
@@ -35,13 +36,6 @@ def find_bin_dir() -> Path | None:
         return tuple(int(part) for part in path.parent.name.split(".") if part.isdigit())
 
     return max(candidates, key=version)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class PrivatePostgres:

@@ -19,7 +19,7 @@
 Token counts are those of the fake's stand-in tokenizer (about four characters a token);
 a block's tokens are counted so
 that however a message's text is cut into blocks, the prompt has the same total (as
-``_prompt_tokens`` in :mod:`tests.fakes.llm_server` counts a string message).
+``_prompt_tokens`` in :mod:`tests.support.fakes.llm_server` counts a string message).
 """
 
 from __future__ import annotations
