@@ -104,3 +104,32 @@ def test_a_note_copying_asr_speech_keeps_its_polarity_and_its_figures() -> None:
         "Grade 2/6 murmur.": ["number"],
         "Chest pain.": ["negation"],
     }
+
+
+ASR_TURN = """[doctor] how is the ankle doing ?
+[patient] it still hurts when i walk on it and i do n't sleep well .
+[doctor] okay so it's a short procedure and you'll be able to go home the same day and \
+then you will follow up with me here in about a week you will not be able to put weight \
+on that foot for six weeks after that you will start walking on it slowly and i do n't \
+think you need physical therapy yet but we will see how you do"""
+
+
+def test_a_note_cutting_an_unpunctuated_turn_its_own_way_keeps_the_turns_negations() -> None:
+    note = (
+        "It's a short procedure and the patient will be able to go home the same day. Then "
+        "the patient will follow up with me here in about a week the patient will not be "
+        "able to put weight on that foot for 6 weeks after that the patient will start "
+        "walking on it slowly. I don't think the patient needs physical therapy yet."
+    )
+    evidence = verify(ASR_TURN, {"plan": note})
+    assert [i.text for s in evidence.statements for i in s.issues] == []
+
+
+def test_a_copied_turn_that_drops_its_not_is_still_a_negation_flip() -> None:
+    note = (
+        "Then the patient will follow up with me here in about a week the patient will be "
+        "able to put weight on that foot for 6 weeks after that the patient will start "
+        "walking on it slowly."
+    )
+    evidence = verify(ASR_TURN, {"plan": note})
+    assert [i.kind for s in evidence.statements for i in s.issues] == ["negation"]
