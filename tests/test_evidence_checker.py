@@ -133,3 +133,27 @@ def test_a_copied_turn_that_drops_its_not_is_still_a_negation_flip() -> None:
     )
     evidence = verify(ASR_TURN, {"plan": note})
     assert [i.kind for s in evidence.statements for i in s.issues] == ["negation"]
+
+
+SHOULDER = """[patient] my left shoulder hurts when i reach up .
+[doctor] okay and does it stay there ?
+[patient] it stays pretty much right at the shoulder it does n't go down the arm
+[doctor] there are two stretches you can do . the clinic will not see you for therapy if \
+you skip those two .
+[doctor] we have two options for pain medicine"""
+
+
+def test_a_side_word_copied_in_its_place_is_not_a_contradiction() -> None:
+    # "right at the shoulder" is where the pain stays, said in the words the note copies.
+    note = (
+        "It stays pretty much right at the shoulder it doesn't go down the arm. The clinic "
+        "will not see the patient for therapy if the patient skips those 2."
+    )
+    evidence = verify(SHOULDER, {"subjective": note})
+    assert [i.text for s in evidence.statements for i in s.issues] == []
+
+
+def test_a_copy_with_a_changed_number_is_still_flagged() -> None:
+    note = "The clinic will not see the patient for therapy if the patient skips those 3."
+    evidence = verify(SHOULDER, {"plan": note})
+    assert [i.kind for s in evidence.statements for i in s.issues] == ["number"]

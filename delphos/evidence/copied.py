@@ -13,10 +13,10 @@ are left out; they place nothing)."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from collections import Counter
+from bisect import bisect_left, bisect_right
 from typing import Final
 
+from delphos.evidence.lexicon import SIDES
 from delphos.evidence.scope import is_neg_cue
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript
@@ -24,9 +24,6 @@ from delphos.evidence.transcript import Transcript
 # Words shorter than this, or said more often than COMMON times, do not anchor a copy.
 MIN_ANCHOR_CHARS: Final = 3
 COMMON: Final = 400
-# Offsets (transcript position - note position) are voted for in bands this wide: a copy
-# drops fillers and stutters, so its offset drifts.
-BAND: Final = 24
 # The next anchor of a copy follows the previous one within twice the note's distance
 # plus this many transcript tokens (fillers, stutters, a dropped aside).
 MAX_GAP: Final = 12
@@ -35,8 +32,8 @@ MIN_ANCHORS: Final = 3
 COPY_SHARE: Final = 0.7
 # How far before the first aligned word a leading cue ("no, it's a day surgery") may sit.
 LEAD: Final = 6
-# The first anchors whose places may start the copy.
-STARTS: Final = 3
+# The rarest anchors whose places may seed the copy.
+SEEDS: Final = 3
 
 
 def align(t: Transcript, note: Tokens) -> list[tuple[int, int]]:
@@ -46,8 +43,8 @@ def align(t: Transcript, note: Tokens) -> list[tuple[int, int]]:
     for k, stem in enumerate(note.stems):
         if len(note.norms[k]) < MIN_ANCHOR_CHARS or not stem or k in note.values:
             continue
-        if is_neg_cue(note.norms, k, note.portuguese):
-            continue  # cues are what `same_negation` compares, not landmarks
+        if is_neg_cue(note.norms, k, note.portuguese) or note.norms[k] in SIDES:
+            continue  # cues and sides are what the checks compare, not landmarks
         found = t.stem_at.get(stem)
         if found and len(found) <= COMMON:
             anchors.append((k, found))
@@ -58,41 +55,43 @@ def align(t: Transcript, note: Tokens) -> list[tuple[int, int]]:
         and len(note.norms[k]) >= MIN_ANCHOR_CHARS
         and k not in note.values
         and not is_neg_cue(note.norms, k, note.portuguese)
+        and note.norms[k] not in SIDES
     )
     if len(anchors) < MIN_ANCHORS or len(anchors) < COPY_SHARE * eligible:
         return []
-    votes: Counter[int] = Counter()
-    for k, found in anchors:
-        bands = {(p - k) // BAND for p in found}
-        for b in bands:
-            votes[b] += 1
-            votes[b - 1] += 0  # keep neighbouring bands comparable
-    band = max(votes, key=lambda b: (votes[b] + votes[b + 1], -b))
-    low, high = band * BAND, (band + 2) * BAND
-    # The copy starts at one of the first words' places in the band (a word said twice
-    # close together: each start is tried, the longest chain wins).
+    # The copy is grown from each place of the statement's rarest words (a word said
+    # once places it); the longest chain wins.
     pairs: list[tuple[int, int]] = []
-    for first, (k0, found0) in enumerate(anchors[:STARTS]):
-        for p0 in found0:
-            if k0 + low <= p0 < k0 + high:
-                chain = _chain(anchors, first, p0)
-                if len(chain) > len(pairs):
-                    pairs = chain
+    seeds = sorted(range(len(anchors)), key=lambda i: len(anchors[i][1]))[:SEEDS]
+    for seed in seeds:
+        for p in anchors[seed][1]:
+            chain = _chain(anchors, seed, p)
+            if len(chain) > len(pairs):
+                pairs = chain
     if len(pairs) < MIN_ANCHORS or len(pairs) < COPY_SHARE * eligible:
         return []
     return pairs
 
 
-def _chain(anchors: list[tuple[int, list[int]]], first: int, p0: int) -> list[tuple[int, int]]:
-    """The anchors that follow `anchors[first]` at transcript token `p0`, in order,
-    each within reach of the previous one (skipping what the note dropped)."""
-    pairs = [(anchors[first][0], p0)]
-    for k, found in anchors[first + 1 :]:
-        last_k, last = pairs[-1]
+def _chain(anchors: list[tuple[int, list[int]]], seed: int, p0: int) -> list[tuple[int, int]]:
+    """The anchors aligned around `anchors[seed]` at transcript token `p0`: forward and
+    backward, in order, each within reach of its neighbour (skipping what the note
+    dropped)."""
+    k0 = anchors[seed][0]
+    after = [(k0, p0)]
+    for k, found in anchors[seed + 1 :]:
+        last_k, last = after[-1]
         i = bisect_right(found, last)
         if i < len(found) and found[i] - last <= 2 * (k - last_k) + MAX_GAP:
-            pairs.append((k, found[i]))
-    return pairs
+            after.append((k, found[i]))
+    before: list[tuple[int, int]] = []
+    next_k, nxt = k0, p0
+    for k, found in reversed(anchors[:seed]):
+        i = bisect_left(found, nxt) - 1
+        if i >= 0 and nxt - found[i] <= 2 * (next_k - k) + MAX_GAP:
+            before.append((k, found[i]))
+            next_k, nxt = k, found[i]
+    return before[::-1] + after
 
 
 def same_negation(
@@ -107,8 +106,6 @@ def same_negation(
     upto = [(k, p) for k, p in pairs if k <= end]
     if not upto or upto[-1][0] < start:
         return False  # none of the finding's words is placed
-    if any(t.question[t.sentence_of[p]] for k, p in upto if k >= start):
-        return False  # asked, not said: the answer, elsewhere, tells (negation.py)
     note_at = [k for k, _ in upto]
     said_at = [p for _, p in upto]
     lo = max(-1, said_at[0] - note_at[0] - LEAD)
@@ -123,4 +120,31 @@ def same_negation(
         for p in range(lo + 1, said_at[-1])
         if is_neg_cue(norms, p, portuguese)
     }
-    return in_note == in_transcript
+    if in_note != in_transcript:
+        return False
+    # Without a cue on either side, words asked in a question ("any chest pain?") are
+    # not asserted: the answer, elsewhere, tells (negation.py).
+    return bool(in_note) or not any(t.question[t.sentence_of[p]] for k, p in upto if k >= start)
+
+
+def place(pairs: list[tuple[int, int]], k: int) -> tuple[int, int]:
+    """The transcript tokens strictly between the aligned words around note token `k`
+    (LEAD tokens past either end of the copy), as (after, before)."""
+    note_at = [j for j, _ in pairs]
+    i = bisect_right(note_at, k)
+    if i > 0 and note_at[i - 1] == k:
+        p = pairs[i - 1][1]
+        return p - 1, p + 1
+    lo = pairs[i - 1][1] if i > 0 else pairs[0][1] - (pairs[0][0] - k) - LEAD
+    hi = pairs[i][1] if i < len(pairs) else pairs[-1][1] + (k - pairs[-1][0]) + LEAD
+    return lo, hi
+
+
+def said_in_place(t: Transcript, note: Tokens, pairs: list[tuple[int, int]], k: int) -> bool:
+    """Does the transcript say note token `k`'s word in its place in the copy? A side
+    copied with the words around it is the transcript's own, whatever sentence the
+    note cut it into."""
+    lo, hi = place(pairs, k)
+    norms = t.tokens.norms
+    word = note.norms[k]
+    return any(norms[p] == word for p in range(max(0, lo + 1), min(len(norms), hi)))
