@@ -17,7 +17,7 @@ from bisect import bisect_left, bisect_right
 from typing import Final
 
 from delphos.evidence.lexicon import SIDES
-from delphos.evidence.scope import is_neg_cue
+from delphos.evidence.scope import NEGATED, is_neg_cue
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript
 
@@ -120,6 +120,10 @@ def same_negation(
         for p in range(lo + 1, said_at[-1])
         if is_neg_cue(norms, p, portuguese)
     }
+    if 0 in in_transcript and 0 not in in_note and t.marks[said_at[0]] != NEGATED:
+        # A cue before the copied stretch whose scope ends before it ("it's likely
+        # nothing , but i do want …") is another clause's, not one the note dropped.
+        in_transcript.discard(0)
     if in_note != in_transcript:
         return False
     # Without a cue on either side, words asked in a question ("any chest pain?") are
