@@ -104,3 +104,56 @@ def test_a_note_copying_asr_speech_keeps_its_polarity_and_its_figures() -> None:
         "Grade 2/6 murmur.": ["number"],
         "Chest pain.": ["negation"],
     }
+
+
+ASR_TURN = """[doctor] how is the ankle doing ?
+[patient] it still hurts when i walk on it and i do n't sleep well .
+[doctor] okay so it's a short procedure and you'll be able to go home the same day and \
+then you will follow up with me here in about a week you will not be able to put weight \
+on that foot for six weeks after that you will start walking on it slowly and i do n't \
+think you need physical therapy yet but we will see how you do"""
+
+
+def test_a_note_cutting_an_unpunctuated_turn_its_own_way_keeps_the_turns_negations() -> None:
+    note = (
+        "It's a short procedure and the patient will be able to go home the same day. Then "
+        "the patient will follow up with me here in about a week the patient will not be "
+        "able to put weight on that foot for 6 weeks after that the patient will start "
+        "walking on it slowly. I don't think the patient needs physical therapy yet."
+    )
+    evidence = verify(ASR_TURN, {"plan": note})
+    assert [i.text for s in evidence.statements for i in s.issues] == []
+
+
+def test_a_copied_turn_that_drops_its_not_is_still_a_negation_flip() -> None:
+    note = (
+        "Then the patient will follow up with me here in about a week the patient will be "
+        "able to put weight on that foot for 6 weeks after that the patient will start "
+        "walking on it slowly."
+    )
+    evidence = verify(ASR_TURN, {"plan": note})
+    assert [i.kind for s in evidence.statements for i in s.issues] == ["negation"]
+
+
+SHOULDER = """[patient] my left shoulder hurts when i reach up .
+[doctor] okay and does it stay there ?
+[patient] it stays pretty much right at the shoulder it does n't go down the arm
+[doctor] there are two stretches you can do . the clinic will not see you for therapy if \
+you skip those two .
+[doctor] we have two options for pain medicine"""
+
+
+def test_a_side_word_copied_in_its_place_is_not_a_contradiction() -> None:
+    # "right at the shoulder" is where the pain stays, said in the words the note copies.
+    note = (
+        "It stays pretty much right at the shoulder it doesn't go down the arm. The clinic "
+        "will not see the patient for therapy if the patient skips those 2."
+    )
+    evidence = verify(SHOULDER, {"subjective": note})
+    assert [i.text for s in evidence.statements for i in s.issues] == []
+
+
+def test_a_copy_with_a_changed_number_is_still_flagged() -> None:
+    note = "The clinic will not see the patient for therapy if the patient skips those 3."
+    evidence = verify(SHOULDER, {"plan": note})
+    assert [i.kind for s in evidence.statements for i in s.issues] == ["number"]

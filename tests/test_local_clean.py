@@ -86,6 +86,17 @@ def test_two_numbers_read_side_by_side_are_left_as_words() -> None:
     )
 
 
+def test_a_dose_below_one_keeps_its_zero_and_its_point() -> None:
+    # "zero point four" read as "zero point 4" turned 0.4 mg of flomax into "4 milligrams".
+    assert clean("start flomax zero point four milligrams once a day") == (
+        "Start flomax 0.4 milligrams once a day"
+    )
+    assert clean("zero point zero five percent solution") == "0.05 percent solution"
+    # "zero five" is not guessed as "05", nor cut into "zero 5" at a capital.
+    assert clean("zero five percent solution") == "Zero five percent solution"
+    assert clean("Twenty five days") == "25 days"
+
+
 def test_portuguese_keeps_um_and_writes_its_numbers() -> None:
     assert clean("tomo um comprimido há três dias , vinte e cinco mg", "pt") == (
         "Tomo um comprimido há 3 dias, 25 mg"

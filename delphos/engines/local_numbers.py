@@ -18,23 +18,25 @@ _JOINERS_EN: Final = frozenset({"and", "point"})
 _JOINERS_PT: Final = frozenset({"e", "vírgula", "virgula"})
 # "one hundred and twenty", "seven point two"; "vinte e cinco", "um vírgula cinco".
 _JOIN_AFTER_EN: Final = frozenset(
-    "hundred thousand one two three four five six seven eight nine ten".split()
+    "hundred thousand zero one two three four five six seven eight nine ten".split()
 )
 _JOIN_AFTER_PT: Final = frozenset(
-    "vinte trinta quarenta cinquenta sessenta setenta oitenta noventa cento mil um uma "
+    "vinte trinta quarenta cinquenta sessenta setenta oitenta noventa cento mil zero um uma "
     "dois duas três tres quatro cinco seis sete oito nove".split()
 )
 _RUN_WORDS_EN: Final = _JOINERS_EN | frozenset(
-    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
     "eighty ninety hundred thousand".split()
 )
 _RUN_WORDS_PT: Final = _JOINERS_PT | frozenset(
-    "um uma dois duas três tres quatro cinco seis sete oito nove dez onze doze treze "
+    "zero um uma dois duas três tres quatro cinco seis sete oito nove dez onze doze treze "
     "quatorze catorze quinze dezesseis dezessete dezoito dezenove vinte trinta quarenta "
     "cinquenta sessenta setenta oitenta noventa cem cento duzentos trezentos mil".split()
 )
 _ADJACENT_NUMBERS = re.compile(r"\d[\d.,]* +\d")
+# "zero five" reads "05": digits a clinician would misread are not written.
+_LEADING_ZERO = re.compile(r"(?<![\d.,])0\d")
 
 
 def _bare(token: str) -> str:
@@ -68,7 +70,7 @@ def numbers(tokens: list[str], language: Language) -> list[str]:
             word not in joiners or (bool(run) and token == word and _bare(run[-1]) in after)
         ):
             run.append(token)
-            if token != word:  # punctuation ends the run: "four, five"
+            if token.lower() != word:  # punctuation ends the run: "four, five"
                 flush()
         else:
             flush()
@@ -82,6 +84,6 @@ def _convert_run(run: list[str], language: Language) -> list[str]:
         return run  # "one" alone stays a word ("no one", "one of them")
     text = " ".join(run)
     converted: str = alpha2digit(text, language, threshold=2)
-    if _ADJACENT_NUMBERS.search(converted):
+    if _ADJACENT_NUMBERS.search(converted) or _LEADING_ZERO.search(converted):
         return run  # "one twenty over eighty": two readings side by side are not guessed
     return converted.split()

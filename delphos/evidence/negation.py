@@ -13,6 +13,7 @@ import math
 from typing import Final
 
 from delphos.evidence.check import Check
+from delphos.evidence.copied import align, same_negation
 from delphos.evidence.scope import items
 from delphos.evidence.transcript import asks
 
@@ -25,6 +26,7 @@ def check_negations(check: Check) -> None:
     if tokens.norms and asks(tokens.norms, 0, len(tokens) - 1):
         return  # a question copied without its "?" asserts nothing
     sentences = len(t.sentences) or 1
+    copied: list[tuple[int, int]] | None = None
     for negated, cue, members in items(tokens):
         # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
         words = list(dict.fromkeys(tokens.stems[k] for k in members))
@@ -69,7 +71,13 @@ def check_negations(check: Check) -> None:
         said = "affirmed" if negated else "negated"
         if votes[said] <= votes["negated" if negated else "affirmed"]:
             continue
+        # A statement copied from one stretch of the transcript says what that stretch
+        # says: judged there, word for word, not against the sentences most like it.
+        if copied is None:
+            copied = align(t, tokens)
         start = cue if negated and cue >= 0 else members[0]
+        if copied and same_negation(t, tokens, copied, start, members[-1]):
+            continue
         shown = check.snippet(start, members[-1])
         heard = check.said(example[said][1])
         if negated:

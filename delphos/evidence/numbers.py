@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Final
 
 from delphos.evidence.check import Check
+from delphos.evidence.copied import align, place
 from delphos.evidence.doses import frequencies
 from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS
 from delphos.evidence.models import IssueKind
@@ -49,6 +50,7 @@ def check_numbers(check: Check) -> None:
     for run, keys in figures(tokens):
         if keys & t.figures:
             check.consumed.update(run)
+    copied: list[tuple[int, int]] | None = None
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
             continue
@@ -84,6 +86,14 @@ def check_numbers(check: Check) -> None:
         positions = positions or sorted(
             p for v in values for p in t.number_at.get(number_key(v), [])
         )
+        # A number copied with the words around it ("if you try those two") is placed
+        # where it was said, however the note words the rest.
+        if copied is None:
+            copied = align(t, tokens)
+        if copied:
+            lo, hi = place(copied, k)
+            if any(lo < p < hi for p in positions):
+                continue
         lo, hi = max(0, k - NUMBER_CONTEXT), min(len(tokens), k + NUMBER_CONTEXT + 1)
         words = check.snippet(lo, hi - 1)
         check.flag(

@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from typing import Final
 
 from delphos.evidence.check import Check
+from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
@@ -80,9 +81,15 @@ def check_sides(check: Check) -> None:
     said_anywhere = {side for _, side in t.side_at}
     # The statement's words the transcript uses.
     context = {s for s in tokens.stems if s and s not in SIDES and s in t.stem_at}
+    copied: list[tuple[int, int]] | None = None
     for k, word in enumerate(tokens.norms):
         side = SIDES.get(word)
         if side is None:
+            continue
+        # A side copied with the words around it is what the transcript says there.
+        if copied is None:
+            copied = align(t, tokens)
+        if copied and said_in_place(t, tokens, copied, k):
             continue
         part = _part(check, k)
         # The transcript's mentions of this part with a side: side → most words shared.
