@@ -43,6 +43,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+# The servers' ports come from the tests' helper: claimed for this process, so a test run
+# or another bench on the same machine cannot take one between choosing and binding it.
+sys.path.insert(0, str(ROOT))
+from tests.support.ports import free_port  # noqa: E402
+
 ACI_VALID = ROOT.parent / "shared" / "eval" / "aci-bench" / "valid.json"
 STREAM = "/v1/consultation/progressive-soap/stream"
 BARE = "/bare"
@@ -93,11 +98,17 @@ def bare_app() -> Any:
 # --- servers --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def wait_listening(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    """Block until a server we started accepts connections on ``port`` (60 s at most)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start") from None
+            time.sleep(0.1)
 
 
 @contextmanager
@@ -125,15 +136,7 @@ def uvicorn_server(
     if cpus:
         os.sched_setaffinity(proc.pid, cpus)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{factory} did not start") from None
-                time.sleep(0.1)
+        wait_listening(port, proc, factory)
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

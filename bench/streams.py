@@ -258,8 +258,9 @@ def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path]]:
 def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tuple[int, int]]:
     """(port, pid) of a uvicorn worker serving the real app."""
     sys.path.insert(0, str(ROOT))
-    from bench.cache_hit import free_port
+    from bench.cache_hit import wait_listening
     from delphos.db.migrate import upgrade_sync
+    from tests.support.ports import free_port
 
     data = tmp / f"data-{time.monotonic_ns()}"
     data.mkdir()
@@ -288,17 +289,7 @@ def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tup
     ]  # fmt: skip
     proc = subprocess.Popen(command, cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                import socket
-
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("delphos did not start") from None
-                time.sleep(0.1)
+        wait_listening(port, proc, "delphos")
         yield port, proc.pid
     finally:
         proc.terminate()

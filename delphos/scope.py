@@ -15,7 +15,9 @@ from typing import Protocol
 from starlette.requests import Request
 
 from delphos.auth import Authenticator
+from delphos.db import repository as repo
 from delphos.db.database import Database
+from delphos.db.repository import ConsultationInfo
 from delphos.errors import (
     InternalError,
     NotFound,
@@ -42,3 +44,13 @@ async def consultation_scope(request: Request) -> tuple[Services, TenantRef, str
     state: Services = request.app.state.delphos
     tenant = await state.auth.authenticate(request.headers.get("x-api-key"))
     return state, tenant, path_id(request)
+
+
+async def stored_consultation(request: Request) -> tuple[Services, ConsultationInfo]:
+    """The scope of a read about one consultation that must exist: 404 when the caller's
+    tenant has none by that id."""
+    state, tenant, cid = await consultation_scope(request)
+    info = await repo.get_consultation(state.db, tenant.id, cid)
+    if info is None:
+        raise NotFound("No such consultation")
+    return state, info

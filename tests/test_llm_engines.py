@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from delphos.settings import Settings
 from tests.support.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
 from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
 from tests.support.fixtures.db import aci_example
+from tests.support.ports import free_port
 
 API_KEY = "sk-test-not-a-real-key"
 PROVIDERS = ["anthropic", "openai"]
@@ -109,13 +109,6 @@ async def collect_until_error(
     except EngineError as error:
         return received, error
     pytest.fail(f"the stream ended without an EngineError after {len(received)} deltas")
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- a normal note ---------------------------------------------------------------------------
@@ -231,7 +224,8 @@ async def test_connection_dropped_before_any_text_is_retried(llm: Harness) -> No
 
 
 async def test_connection_refused_is_unavailable(llm: Harness) -> None:
-    base = f"http://127.0.0.1:{closed_port()}"
+    # A port claimed for this process that nothing listens on: the connection is refused.
+    base = f"http://127.0.0.1:{free_port()}"
     engine = make_engine(llm.provider, base + ("/v1" if llm.provider == "openai" else ""))
     try:
         _, error = await collect_until_error(engine.stream("[doctor] hello ."))

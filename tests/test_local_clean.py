@@ -8,32 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
-from pathlib import Path
 
 import pytest
 
 from delphos.engines.local import LocalEngine
 from delphos.engines.local_clean import clean, language_of
 from delphos.engines.local_yesno import statement, third_person
-from delphos.records import SoapNote
-from tests.support.local_faithful import assert_faithful
-
-ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
-
-
-@cache
-def aci_notes() -> list[tuple[str, SoapNote]]:
-    engine = LocalEngine()
-    out: list[tuple[str, SoapNote]] = []
-    for split in ("train", "valid"):
-        path = ACI_DIR / f"{split}.json"
-        if not path.exists():
-            pytest.skip(f"ACI-bench data not found at {path}")
-        for entry in json.loads(path.read_text(encoding="utf-8"))["data"]:
-            out.append((entry["src"], engine.build_note(entry["src"])))
-    return out
-
+from tests.support.local_faithful import aci_notes, assert_faithful
+from tests.support.paths import ACI_BENCH
 
 # --- the normalisations -------------------------------------------------------------------
 
@@ -265,7 +247,7 @@ def test_aci_notes_read_as_written_text() -> None:
 def test_aci_notes_are_about_as_long_as_a_scribes() -> None:
     # Measured: train 1.08x, valid 0.98x the reference notes' words.
     for split in ("train", "valid"):
-        path = ACI_DIR / f"{split}.json"
+        path = ACI_BENCH / f"{split}.json"
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
         engine = LocalEngine()
         ours = sum(

@@ -8,18 +8,13 @@ impression in the Assessment. Nothing is invented on the way (``assert_faithful`
 
 from __future__ import annotations
 
-import json
 import re
-from functools import cache
-from pathlib import Path
 
 import pytest
 
 from delphos.engines.local import LocalEngine
 from delphos.records import SoapNote
-from tests.support.local_faithful import assert_faithful
-
-ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
+from tests.support.local_faithful import aci_notes, assert_faithful
 
 DICTATED = (
     "[doctor] hi , how are you ? what brings you in ?\n"
@@ -151,19 +146,6 @@ def test_a_typed_note_that_opens_with_a_condition_keeps_it_as_history() -> None:
     result = note("Hypertension. Headache for 3 days. Paracetamol 500 mg.")
     assert "Hypertension." in result.subjective
     assert result.assessment == ""
-
-
-@cache
-def aci_notes() -> list[tuple[str, SoapNote]]:
-    engine = LocalEngine()
-    out: list[tuple[str, SoapNote]] = []
-    for split in ("train", "valid"):
-        path = ACI_DIR / f"{split}.json"
-        if not path.exists():
-            pytest.skip(f"ACI-bench data not found at {path}")
-        for entry in json.loads(path.read_text(encoding="utf-8"))["data"]:
-            out.append((entry["src"], engine.build_note(entry["src"])))
-    return out
 
 
 _BARE_ANNOUNCEMENT = re.compile(

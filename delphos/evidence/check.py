@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -69,6 +70,22 @@ class Check:
         t = self.transcript
         start, end = t.sentence_span(t.sentence_of[pos])
         return quote(t.tokens.text[start:end])
+
+    def word_beside(self, k: int, span: int, candidate: Callable[[int], bool]) -> str:
+        """The stem of the first candidate token after note token `k` (within `span`
+        tokens), else of the first before it, if the transcript uses that stem ("" if not).
+        A candidate the transcript never says ends its side's search: the word a number
+        counts or a side qualifies is the nearest one, not a farther one that matches."""
+        tokens, known = self.note, self.transcript.stem_at
+        after = range(k + 1, min(len(tokens), k + 1 + span))
+        before = range(k - 1, max(-1, k - 1 - span), -1)
+        for window in (after, before):
+            for j in window:
+                if candidate(j):
+                    if tokens.stems[j] in known:
+                        return tokens.stems[j]
+                    break
+        return ""
 
     def snippet(self, first: int, last: int) -> str:
         return self.note.text[self.note.starts[first] : self.note.ends[last]]

@@ -27,17 +27,8 @@ _ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
 def _head(check: Check, k: int) -> str:
     """The content word a number counts, if the transcript uses it: the first after it,
     else the last before it (within HEAD_SPAN tokens)."""
-    tokens, known = check.note, check.transcript.stem_at
-    after = range(k + 1, min(len(tokens), k + 1 + HEAD_SPAN))
-    before = range(k - 1, max(-1, k - 1 - HEAD_SPAN), -1)
-    for window in (after, before):
-        for j in window:
-            word = tokens.stems[j]
-            if len(word) >= HEAD_MIN:
-                if word in known:
-                    return word
-                break
-    return ""
+    stems = check.note.stems
+    return check.word_beside(k, HEAD_SPAN, lambda j: len(stems[j]) >= HEAD_MIN)
 
 
 def check_numbers(check: Check) -> None:

@@ -31,15 +31,15 @@ _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 
 
 def _part(check: Check, k: int) -> str:
+    """The body part a side qualifies: the nearest word after it (within PART_SPAN
+    tokens), else before it, that is no side and that the transcript uses."""
     tokens, known = check.note, check.transcript.stem_at
-    after = range(k + 1, min(len(tokens), k + 1 + PART_SPAN))
-    before = range(k - 1, max(-1, k - 1 - PART_SPAN), -1)
-    for window in (after, before):
-        for j in window:
-            word = tokens.stems[j]
-            if word and word not in SIDES and tokens.norms[j] not in SIDES and word in known:
-                return word
-    return ""
+
+    def candidate(j: int) -> bool:
+        word = tokens.stems[j]
+        return bool(word) and word not in SIDES and tokens.norms[j] not in SIDES and word in known
+
+    return check.word_beside(k, PART_SPAN, candidate)
 
 
 def _agrees(side: str, said: set[str]) -> bool:

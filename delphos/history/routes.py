@@ -25,7 +25,7 @@ from delphos.history.schemas import (
 )
 from delphos.http import query_int
 from delphos.routing import CONSULTATION_ID, ApiRoute, Operation, Param, model_response
-from delphos.scope import SCOPED_ERRORS, Services, consultation_scope
+from delphos.scope import SCOPED_ERRORS, Services, consultation_scope, stored_consultation
 
 SOAP_HASH = r"[0-9a-f]{64}"
 _SOAP_HASH = re.compile(SOAP_HASH)
@@ -55,10 +55,7 @@ def _page(request: Request) -> tuple[int, int | None]:
 
 
 async def consultation(request: Request) -> Response:
-    state, tenant, cid = await consultation_scope(request)
-    info = await repo.get_consultation(state.db, tenant.id, cid)
-    if info is None:
-        raise NotFound("No such consultation")
+    _, info = await stored_consultation(request)
     return model_response(Consultation.of(info))
 
 

@@ -20,7 +20,7 @@ from delphos.live.schemas import (
 )
 from delphos.live.state import LiveServices
 from delphos.routing import CONSULTATION_ID, ApiRoute, Operation, Param, model_response
-from delphos.scope import SCOPED_ERRORS, consultation_scope
+from delphos.scope import SCOPED_ERRORS, consultation_scope, stored_consultation
 
 
 async def issue_token(request: Request) -> Response:
@@ -34,20 +34,18 @@ async def issue_token(request: Request) -> Response:
 
 
 async def transcript(request: Request) -> Response:
-    state, tenant, cid = await consultation_scope(request)
-    if await repo.get_consultation(state.db, tenant.id, cid) is None:
-        raise NotFound("No such consultation")
-    turns = await repo.list_turns(state.db, tenant.id, cid)
+    state, info = await stored_consultation(request)
+    cid = info.consultation_id
+    turns = await repo.list_turns(state.db, info.tenant_id, cid)
     return model_response(
         Transcript(consultation_id=cid, turns=[TranscriptTurn.of(t) for t in turns])
     )
 
 
 async def audio_list(request: Request) -> Response:
-    state, tenant, cid = await consultation_scope(request)
-    if await repo.get_consultation(state.db, tenant.id, cid) is None:
-        raise NotFound("No such consultation")
-    rows = await repo.list_audio(state.db, tenant.id, cid)
+    state, info = await stored_consultation(request)
+    cid = info.consultation_id
+    rows = await repo.list_audio(state.db, info.tenant_id, cid)
     return model_response(
         AudioList(consultation_id=cid, items=[AudioRecording.of(a) for a in rows])
     )

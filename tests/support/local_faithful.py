@@ -10,12 +10,18 @@ are not compared; words, their order and every number are.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 
+import pytest
+
+from delphos.engines.local import LocalEngine
 from delphos.engines.local_clean import clean, language_of
 from delphos.engines.local_person import about_patient
 from delphos.records import SoapNote
+from tests.support.paths import ACI_BENCH
 
 TEMPLATE_LEADS = ("denies", "reports", "nega", "refere")
 _TAG = re.compile(r"^\s*\[[^\]\n]{1,40}\]\s*", re.MULTILINE)
@@ -75,3 +81,18 @@ def assert_faithful(source: str, note: SoapNote) -> Checked:
             assert number in numbers, (key, number)
             checked.numbers += 1
     return checked
+
+
+@cache
+def aci_notes() -> list[tuple[str, SoapNote]]:
+    """(dialogue, the local engine's note) for every ACI-Bench train and valid dialogue;
+    built once per test process (several test modules read them)."""
+    engine = LocalEngine()
+    out: list[tuple[str, SoapNote]] = []
+    for split in ("train", "valid"):
+        path = ACI_BENCH / f"{split}.json"
+        if not path.exists():
+            pytest.skip(f"ACI-bench data not found at {path}")
+        for entry in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            out.append((entry["src"], engine.build_note(entry["src"])))
+    return out

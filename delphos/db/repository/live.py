@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from delphos.db.database import Database
 from delphos.db.models import Consultation, SessionAudio, TranscriptTurn, utcnow
 from delphos.db.repository._sql import consultation_is, insert, upsert_consultation
 from delphos.records import TURN_FLAGS, Turn
+
+_Row = TypeVar("_Row", TranscriptTurn, SessionAudio)
 
 
 @dataclass(frozen=True)
@@ -56,14 +61,7 @@ async def append_turn(db: Database, tenant_id: str, external_id: str, turn: Turn
 
 
 async def list_turns(db: Database, tenant_id: str, external_id: str) -> list[Turn]:
-    stmt = (
-        select(TranscriptTurn)
-        .join(Consultation, Consultation.id == TranscriptTurn.consultation_id)
-        .where(consultation_is(tenant_id, external_id))
-        .order_by(TranscriptTurn.seq)
-    )
-    async with db.session() as session:
-        rows = (await session.execute(stmt)).scalars().all()
+    rows = await _rows_of(db, TranscriptTurn, TranscriptTurn.seq, tenant_id, external_id)
     return [
         Turn(
             seq=row.seq,
@@ -103,14 +101,7 @@ async def save_audio(
 
 
 async def list_audio(db: Database, tenant_id: str, external_id: str) -> list[AudioInfo]:
-    stmt = (
-        select(SessionAudio)
-        .join(Consultation, Consultation.id == SessionAudio.consultation_id)
-        .where(consultation_is(tenant_id, external_id))
-        .order_by(SessionAudio.id)
-    )
-    async with db.session() as session:
-        rows = (await session.execute(stmt)).scalars().all()
+    rows = await _rows_of(db, SessionAudio, SessionAudio.id, tenant_id, external_id)
     return [
         AudioInfo(
             id=row.id,
@@ -122,3 +113,21 @@ async def list_audio(db: Database, tenant_id: str, external_id: str) -> list[Aud
         )
         for row in rows
     ]
+
+
+async def _rows_of(
+    db: Database,
+    model: type[_Row],
+    order: InstrumentedAttribute[int],
+    tenant_id: str,
+    external_id: str,
+) -> Sequence[_Row]:
+    """One consultation's rows of a per-consultation table, in ``order``."""
+    stmt = (
+        select(model)
+        .join(Consultation, Consultation.id == model.consultation_id)
+        .where(consultation_is(tenant_id, external_id))
+        .order_by(order)
+    )
+    async with db.session() as session:
+        return (await session.execute(stmt)).scalars().all()

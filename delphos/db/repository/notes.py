@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import Select, inspect, select, update
@@ -50,6 +51,12 @@ def note_record(row: NoteVersion, tenant_id: str, external_id: str) -> NoteRecor
     )
 
 
+def _usage_columns(usage: Usage | None) -> dict[str, int | None]:
+    """A note's token counts as NoteVersion's columns, named as in Usage (all NULL when
+    the engine reported none)."""
+    return {f.name: getattr(usage, f.name) if usage else None for f in fields(Usage)}
+
+
 def versions(tenant_id: str, external_id: str, *, with_source: bool = False) -> Select[NoteVersion]:
     stmt = (
         select(NoteVersion)
@@ -94,14 +101,7 @@ async def save_note(db: Database, record: NoteRecord) -> None:
                 is_degraded=record.is_degraded,
                 latency_ms=record.latency_ms,
                 created_at=record.created_at,
-                input_tokens=record.usage.input_tokens if record.usage else None,
-                output_tokens=record.usage.output_tokens if record.usage else None,
-                cache_creation_input_tokens=(
-                    record.usage.cache_creation_input_tokens if record.usage else None
-                ),
-                cache_read_input_tokens=(
-                    record.usage.cache_read_input_tokens if record.usage else None
-                ),
+                **_usage_columns(record.usage),
                 evidence=record.evidence,
             )
             .on_conflict_do_nothing(
