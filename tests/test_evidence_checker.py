@@ -157,3 +157,17 @@ def test_a_copy_with_a_changed_number_is_still_flagged() -> None:
     note = "The clinic will not see the patient for therapy if the patient skips those 3."
     evidence = verify(SHOULDER, {"plan": note})
     assert [i.kind for s in evidence.statements for i in s.issues] == ["number"]
+
+
+def test_right_away_in_a_note_is_not_a_side() -> None:
+    # Speech like "right away" is never read as a side in the transcript; in the note
+    # neither, or a faithful plan reads as a laterality error.
+    dialogue = (
+        "[doctor] your left knee is swollen . put some ice on it and call me if it gets worse ."
+    )
+    note = {"plan": "Apply ice to the knee right away. Call right away if the knee gets worse."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    flipped = {"plan": "Right knee swollen. Apply ice to the knee right away."}
+    assert [i.kind for s in verify(dialogue, flipped).statements for i in s.issues] == [
+        "laterality"
+    ]

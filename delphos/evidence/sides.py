@@ -16,6 +16,7 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.transcript import not_a_side
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
 # speech (PART_REACH); how far around a mention the statement's other words are sought.
@@ -84,7 +85,7 @@ def check_sides(check: Check) -> None:
     copied: list[tuple[int, int]] | None = None
     for k, word in enumerate(tokens.norms):
         side = SIDES.get(word)
-        if side is None:
+        if side is None or (word in AMBIGUOUS_SIDES and not_a_side(tokens.norms, k)):
             continue
         # A side copied with the words around it is what the transcript says there.
         if copied is None:

@@ -108,7 +108,8 @@ def asks(norms: list[str], first: int, last: int) -> bool:
     )
 
 
-def _not_a_side(norms: list[str], i: int) -> bool:
+def not_a_side(norms: list[str], i: int) -> bool:
+    """ "right now", "all right": the word is speech, not a side (note and transcript)."""
     return (i > 0 and norms[i - 1] in _NOT_SIDE_BEFORE) or (
         i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER
     )
@@ -141,7 +142,7 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
         side = SIDES.get(word)
         if side is not None:
             for i in positions:
-                if word not in AMBIGUOUS_SIDES or not _not_a_side(norms, i):
+                if word not in AMBIGUOUS_SIDES or not not_a_side(norms, i):
                     out.side_at.append((i, side))
             continue
         if len(word) < 4:
