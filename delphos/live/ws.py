@@ -30,7 +30,8 @@ from delphos.live.state import LiveServices
 from delphos.metrics import STT_LAG_DROPS, STT_SESSIONS, STT_SESSIONS_TOTAL
 from delphos.records import TenantRef
 from delphos.stt.audio import InvalidAudio, check_sample_rate
-from delphos.stt.session import Lagging, SessionClosed, Transcript, TranscriptionSession
+from delphos.stt.events import Lagging, SessionClosed, Transcript
+from delphos.stt.session import TranscriptionSession
 from delphos.stt.transcriber import Transcriber
 
 log = logging.getLogger("delphos.live.ws")
