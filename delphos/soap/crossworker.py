@@ -66,10 +66,10 @@ class CrossWorker:
             if heartbeat is not None:
                 heartbeat.cancel()
             if run.lock is not None:
-                name, token = run.lock
+                lock, token = run.lock
                 if not finished:
                     await self._cache.publish_event(token, ABANDONED, {}, self._stream_ttl)
-                await self._cache.unlock(name, token)
+                await self._cache.unlock(lock, token)
 
     async def _heartbeat(self, name: str, token: str) -> None:
         while True:
