@@ -15,7 +15,6 @@ from delphos.cache.store import CacheEntry, NoteCache, encode_payload, hit_json
 from delphos.db.database import Database
 from delphos.db.repository import find_source, store_evidence
 from delphos.evidence import evidence_json
-from delphos.metrics import CACHE_LOOKUPS
 from delphos.records import TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.events import soap_payload
@@ -23,22 +22,12 @@ from delphos.soap.schemas import SoapRequest
 
 log = logging.getLogger("delphos.service")
 
-# The counter's children, looked up once (`labels()` takes a lock on every call).
-_HITS = CACHE_LOOKUPS.labels("hit")
-_MISSES = CACHE_LOOKUPS.labels("miss")
-
 
 class CacheDecision:
     def __init__(self, *, settings: Settings, cache: NoteCache, db: Database) -> None:
         self._limit = settings.cache_word_delta
         self._cache = cache
         self._db = db
-
-    async def lookup(self, tenant: TenantRef, req: SoapRequest) -> bytes | None:
-        """A request's cache check, counted as the hit or miss it is."""
-        hit = await self.check(tenant, req)
-        (_MISSES if hit is None else _HITS).inc()
-        return hit
 
     async def check(self, tenant: TenantRef, req: SoapRequest) -> bytes | None:
         """The `soap` event of a hit as one-line UTF-8 JSON, or None."""

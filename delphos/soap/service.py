@@ -25,7 +25,7 @@ from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
 from delphos.engines.base import Engine
 from delphos.errors import InternalError
-from delphos.metrics import GENERATIONS_STARTED
+from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
 from delphos.records import TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
@@ -38,6 +38,10 @@ from delphos.soap.schemas import SoapRequest
 from delphos.soap.sharing import Run, RunKey, Runs
 
 log = logging.getLogger("delphos.service")
+
+# The counter's children, looked up once (`labels()` takes a lock on every call).
+_HITS = CACHE_LOOKUPS.labels("hit")
+_MISSES = CACHE_LOOKUPS.labels("miss")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,8 @@ class NoteService:
 
     async def answer(self, tenant: TenantRef, req: SoapRequest) -> Answer:
         """Cache decision first; otherwise join (or start, or follow) the generation."""
-        hit = await self._decision.lookup(tenant, req)
+        hit = await self._decision.check(tenant, req)
+        (_MISSES if hit is None else _HITS).inc()
         if hit is not None:
             return Answer(cached_json=hit, stream=None)
         return await self._join_or_start(tenant, req, text_hash(req.accumulated_text))
