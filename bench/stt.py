@@ -42,13 +42,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from delphos.settings import Settings  # noqa: E402
+from delphos.stt.events import Lagging, Transcript, looks_complete  # noqa: E402
 from delphos.stt.model import get_model  # noqa: E402
-from delphos.stt.session import (  # noqa: E402
-    Lagging,
-    Transcript,
-    TranscriptionSession,
-    looks_complete,
-)
+from delphos.stt.session import TranscriptionSession  # noqa: E402
 from delphos.stt.transcriber import DecodeOptions, Transcriber  # noqa: E402
 from tests.support.speech import as_float, espeak_available, silence, speech  # noqa: E402
 

@@ -18,14 +18,9 @@ import pytest
 from numpy.typing import NDArray
 
 from delphos.stt.audio import InvalidAudio, read_wav
+from delphos.stt.events import Lagging, SessionClosed, SttEvent, Transcript
 from delphos.stt.model import SpeechModel
-from delphos.stt.session import (
-    Lagging,
-    SessionClosed,
-    SttEvent,
-    Transcript,
-    TranscriptionSession,
-)
+from delphos.stt.session import TranscriptionSession
 from delphos.stt.transcriber import Transcriber
 from tests.support.speech import (
     ASPIRIN,

@@ -18,7 +18,9 @@ from typing import Any
 from delphos.db import repository as repo
 from delphos.db.database import Database
 from delphos.engines.base import Engine
+from delphos.errors import InternalError
 from delphos.records import MAX_TEXT_CHARS, TenantRef, Turn
+from delphos.soap.events import error_payload
 from delphos.soap.schemas import SoapRequest
 from delphos.soap.service import NoteService
 
@@ -175,10 +177,6 @@ class ConsultationLoop:
                 await self.send(
                     {
                         "type": "soap_error",
-                        "data": {
-                            "code": "INTERNAL_ERROR",
-                            "message": "Unexpected server error",
-                            "degraded": False,
-                        },
+                        "data": error_payload(InternalError(), degraded=False),
                     }
                 )

@@ -5,10 +5,10 @@ exactly one `soap` or `error`. Callers *subscribe* and receive the whole sequenc
 start (a late subscriber gets the events it missed replayed), so two requests for the same
 consultation and text cost one engine call and both see the full stream.
 
-The run is not tied to any one HTTP request: when the last subscriber goes away before
-the note is complete, the run is cancelled — closing the upstream LLM request at once —
-but once the note is complete it is always finished (cached and persisted) even if nobody
-is listening any more.
+The run is not tied to any one HTTP request: who listens, and when the run is abandoned,
+is decided in one place (`soap/sharing.py`), which calls `abandon()`; that cancels the run
+(closing the upstream LLM request at once) unless the note is already complete, which is
+always finished (cached and persisted) even if nobody is listening any more.
 
 Read-your-writes: the `soap` event is emitted only once `on_complete` has made the note
 durable (committed to the database, or fsynced to the spool when the database does not
@@ -21,23 +21,28 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from delphos.engines.base import Engine, EngineError
+from delphos.errors import (
+    DelphosError,
+    InternalError,
+    ParseError,
+    ProcessingError,
+    ProcessingTimeout,
+)
 from delphos.evidence import evidence_json
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
-from delphos.records import SECTION_KEYS, SHORT, SectionKey, SoapNote, Usage
+from delphos.records import SECTION_KEYS, SectionKey, SoapNote, Usage
+from delphos.soap.events import Event, error_payload, soap_payload
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
+from delphos.soap.replay import EventLog
 
 log = logging.getLogger("delphos.generation")
-
-_SHORT_KEYS = tuple(SHORT[k] for k in SECTION_KEYS)
-
-Event = tuple[str, dict[str, Any]]
 
 # Called with the finished `soap` payload; persists (durably) and caches it. Runs shielded
 # from subscriber cancellation, and the `soap` event waits for it.
@@ -48,6 +53,8 @@ Fallback = Callable[[str], SoapNote]
 # After the object's closing brace, how long to wait for the provider's usage report (it
 # follows the last text at once; a provider that stalls there must not hold the note).
 USAGE_WAIT_SECONDS = 2.0
+
+_CANCELLED = "Generation was cancelled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,58 +69,6 @@ class GenerationResult:
 
 class _ParseFailed(Exception):
     """The engine's output never formed the SOAP object."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Partial:
-    """A `partial` as kept for replay: how long each section was, and which were done.
-
-    Every partial is a snapshot of the whole note so far and each section's text only
-    grows (the parser's text is always a prefix of its final text), so a partial is the
-    latest texts cut to these lengths. Kept as dicts, a 2,000-character note streamed at
-    four partials a second held ~50 snapshots of it per stream until the stream ended."""
-
-    lengths: tuple[int, ...]
-    done: tuple[bool, ...]
-
-
-_Stored = Event | _Partial
-
-
-def _name(item: _Stored) -> str:
-    return "partial" if isinstance(item, _Partial) else item[0]
-
-
-def error_payload(code: str, message: str, *, degraded: bool) -> dict[str, Any]:
-    return {"code": code, "message": message, "degraded": degraded}
-
-
-def soap_payload(
-    note: SoapNote,
-    *,
-    cached: bool,
-    is_degraded: bool,
-    engine: str,
-    model: str,
-    consultation_id: str,
-    text_hash: str,
-    generation_ms: int,
-    usage: Usage | None,
-) -> dict[str, Any]:
-    """The final `soap` event / JSON answer: the one place its shape is written."""
-    return {
-        **note.sections(),
-        "completeness": {"s": True, "o": True, "a": True, "p": True},
-        "soap_hash": note.soap_hash,
-        "cached": cached,
-        "is_degraded": is_degraded,
-        "engine": engine,
-        "model": model,
-        "consultation_id": consultation_id,
-        "text_hash": text_hash,
-        "generation_ms": generation_ms,
-        "usage": usage.as_json() if usage is not None else None,
-    }
 
 
 class Generation:
@@ -135,11 +90,7 @@ class Generation:
         self._soap_fields = soap_fields
         self._on_complete = on_complete
         self._fallback = fallback
-        self._events: list[_Stored] = [("status", {"type": "generating"})]
-        # The sections as of the latest partial: every stored partial is a prefix of these.
-        self._texts: tuple[str, ...] = ("", "", "", "")
-        self._changed = asyncio.Event()
-        self._subscribers = 0
+        self._log = EventLog(("status", {"type": "generating"}))
         self._finalizing = False
         self._abandoned = False
         self.done = asyncio.Event()
@@ -165,24 +116,30 @@ class Generation:
         # A task cancelled before its first step never runs `_run`'s finally: without this
         # its subscribers would wait forever. Every run ends with soap or error, and done.
         if not self.done.is_set():
-            if not any(_name(item) in ("soap", "error") for item in self._events):
+            if not self._log.ended:
                 self._emit(
                     "error",
-                    error_payload(
-                        "PROCESSING_ERROR", "Generation was cancelled", degraded=self._partial_sent
-                    ),
+                    error_payload(ProcessingError(_CANCELLED), degraded=self._partial_sent),
                 )
-            self.done.set()
-            self._changed.set()
+            self._finish()
 
-    def reserve(self) -> None:
-        """Count a subscriber that will call `subscribe(reserved=True)` later: until then
-        the run is not considered abandoned."""
-        self._subscribers += 1
+    def _finish(self) -> None:
+        self.done.set()
+        self._log.close()
 
     def add_done_callback(self, callback: Callable[[object], None]) -> None:
         assert self._task is not None, "start() first"
         self._task.add_done_callback(callback)
+
+    def abandon(self) -> None:
+        """Nobody listens any more: stop the engine now so no tokens are burnt for nobody
+        (a new request re-generates) — unless the note is complete and being finished."""
+        if self._finalizing or self.done.is_set():
+            return
+        log.info("all clients left before the note was complete; cancelling engine")
+        self._abandoned = True
+        if self._task is not None:
+            self._task.cancel()
 
     async def cancel(self) -> None:
         if self._task is not None and not self._task.done():
@@ -192,70 +149,25 @@ class Generation:
             except asyncio.CancelledError:
                 pass
 
-    async def subscribe(self, *, reserved: bool = False) -> AsyncIterator[Event]:
+    def subscribe(self) -> AsyncGenerator[Event, None]:
         """All events from the first; ends after `soap` or `error`."""
-        if not reserved:
-            self._subscribers += 1
-        index = 0
-        try:
-            while True:
-                while index < len(self._events):
-                    item = self._events[index]
-                    index += 1
-                    yield ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
-                if self.done.is_set():
-                    return
-                changed = self._changed
-                await changed.wait()
-        finally:
-            self._subscribers -= 1
-            if self._subscribers == 0 and not self._finalizing and not self.done.is_set():
-                # Nobody is listening and the note is not complete: stop the engine now so
-                # no tokens are burnt for nobody. (A new request re-generates.)
-                log.info("all clients left before the note was complete; cancelling engine")
-                self._abandoned = True
-                if self._task is not None:
-                    self._task.cancel()
-
-    def _snapshot(self, partial: _Partial) -> dict[str, Any]:
-        """The `partial` event's data (a full-length cut is the text itself, not a copy)."""
-        cut: dict[str, Any] = {
-            key: text[:n]
-            for key, text, n in zip(SECTION_KEYS, self._texts, partial.lengths, strict=True)
-        }
-        return {**cut, "completeness": dict(zip(_SHORT_KEYS, partial.done, strict=True))}
+        return self._log.replay()
 
     def _emit_partial(self, parser: SoapStreamParser) -> None:
         sections = parser.sections()
-        texts = tuple(sections[k] for k in SECTION_KEYS)
-        if not all(map(str.startswith, texts, self._texts)):
-            # A section restarted (a retry, a repeated key): the partials kept so far are
-            # not cuts of the new texts. Rare; they become plain events.
-            self._events = [
-                ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
-                for item in self._events
-            ]
-        self._texts = texts
         done = parser.completeness()
-        self._append(
-            _Partial(lengths=tuple(map(len, texts)), done=tuple(done[k] for k in SECTION_KEYS))
+        if not self._partial_sent:
+            TIME_TO_FIRST_PARTIAL.observe(time.perf_counter() - self._started)
+        self._log.append_partial(
+            tuple(sections[k] for k in SECTION_KEYS), tuple(done[k] for k in SECTION_KEYS)
         )
 
     def _emit(self, name: str, data: dict[str, Any]) -> None:
-        self._append((name, data))
-
-    def _append(self, item: _Stored) -> None:
-        elapsed = time.perf_counter() - self._started
-        if isinstance(item, _Partial):
-            if not self._partial_sent:
-                TIME_TO_FIRST_PARTIAL.observe(elapsed)
-        elif item[0] == "soap":
-            TIME_TO_SOAP.observe(elapsed)
-        elif item[0] == "error":
-            GENERATIONS_FAILED.labels(item[1]["code"]).inc()
-        self._events.append(item)
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        if name == "soap":
+            TIME_TO_SOAP.observe(time.perf_counter() - self._started)
+        elif name == "error":
+            GENERATIONS_FAILED.labels(data["code"]).inc()
+        self._log.append(name, data)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -268,18 +180,14 @@ class Generation:
                     note = await self._generate()
                 degraded = False
             except TimeoutError:
-                note = await self._degrade("PROCESSING_TIMEOUT", "Processing request timed out")
+                note = await self._degrade(ProcessingTimeout())
                 degraded = True
             except EngineError as exc:
                 log.warning("engine failed: %s", exc)
-                note = await self._degrade(
-                    "PROCESSING_ERROR", "The note engine failed while generating the note"
-                )
+                note = await self._degrade(ProcessingError())
                 degraded = True
             except _ParseFailed:
-                self._fail(
-                    "PARSE_ERROR", "The engine output could not be parsed into SOAP sections"
-                )
+                self._fail(ParseError())
                 return
             if note is None:
                 return
@@ -300,15 +208,14 @@ class Generation:
             self._emit("soap", payload)
         except asyncio.CancelledError:
             if not self.done.is_set() and not self._finalizing:
-                self._fail("PROCESSING_ERROR", "Generation was cancelled")
+                self._fail(ProcessingError(_CANCELLED))
             raise
         except Exception as exc:  # a bug: never a hung stream, never a stack trace out
             log.error("generation failed unexpectedly: %s", type(exc).__name__, exc_info=False)
             if not self._finalizing:
-                self._fail("INTERNAL_ERROR", "Unexpected server error")
+                self._fail(InternalError())
         finally:
-            self.done.set()
-            self._changed.set()
+            self._finish()
 
     async def _generate(self) -> SoapNote:
         # One retry when the output never forms the object (a model that rambled or was
@@ -400,11 +307,11 @@ class Generation:
             # The note is complete; a failure past it costs only the usage figure.
             log.info("engine failed after the note was complete: %s", exc)
 
-    async def _degrade(self, code: str, message: str) -> SoapNote | None:
+    async def _degrade(self, error: DelphosError) -> SoapNote | None:
         """After a failure: complete the note with local rules if configured, else error."""
         parser = self._parser
         if self._fallback is None:
-            self._fail(code, message)
+            self._fail(error)
             return None
         # The local rules are CPU-bound on long texts: off the event loop.
         local = await asyncio.to_thread(self._fallback, self._text)
@@ -415,12 +322,10 @@ class Generation:
             sections[key] = llm_text if done[key] else getattr(local, key)
         return SoapNote.from_sections(sections)
 
-    def _fail(self, code: str, message: str) -> None:
-        if self.done.is_set() or any(
-            _name(item) in ("soap", "error") for item in self._events[-1:]
-        ):
+    def _fail(self, error: DelphosError) -> None:
+        if self.done.is_set() or self._log.last_is_final:
             return
-        self._emit("error", error_payload(code, message, degraded=self._partial_sent))
+        self._emit("error", error_payload(error, degraded=self._partial_sent))
 
     def _soap_payload(self, result: GenerationResult) -> dict[str, Any]:
         fields = self._soap_fields

@@ -1,7 +1,7 @@
 """Relaying one worker's generation to another worker's client (Redis deployments).
 
 The worker holding the generation lock publishes every event of its run to a Redis Stream
-named by its lock token (see ``NoteService``); a worker that found the lock taken reads
+named by its lock token (see ``CrossWorker``); a worker that found the lock taken reads
 that stream from the start (``remote_events``) and passes it on through a ``Relay``, which
 keeps the contract's event order intact even when the holder dies and the waiter has to
 generate the note itself.
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from delphos.cache.store import NoteCache
-from delphos.soap.generation import Event
+from delphos.soap.events import TERMINAL, Event
 
 # A waiting worker blocks on the event stream this long per read before it checks that the
 # holder is still alive.
@@ -21,7 +21,6 @@ FOLLOW_BLOCK_SECONDS = 0.25
 # Marker a holder publishes when it stops without a note (its clients all left, or it shuts
 # down): waiting workers then generate themselves instead of relaying an error.
 ABANDONED = "abandoned"
-TERMINAL = frozenset({"soap", "error"})
 
 
 class Relay:

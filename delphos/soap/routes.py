@@ -33,7 +33,7 @@ from delphos.http import read_model
 from delphos.metrics import STREAMS_IN_FLIGHT
 from delphos.routing import ApiRoute, Operation
 from delphos.scope import Services
-from delphos.soap.generation import error_payload
+from delphos.soap.events import error_payload
 from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
 from delphos.soap.service import Answer, NoteService
 from delphos.sse import event_bytes
@@ -98,7 +98,7 @@ async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
     # `partial` every quarter second (and more at section ends) for hundreds of streams.
     stop = asyncio.ensure_future(shutdown.wait())
     try:
-        async with aclosing(answer.events()) as stream:  # type: ignore[type-var]
+        async with aclosing(answer.events()) as stream:
             iterator = aiter(stream)
             while True:
                 step = asyncio.ensure_future(anext(iterator))
@@ -117,8 +117,7 @@ async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
                     yield event_bytes(
                         "error",
                         error_payload(
-                            "PROCESSING_ERROR",
-                            "The server is restarting; retry the request",
+                            ProcessingError("The server is restarting; retry the request"),
                             degraded=partial_sent,
                         ),
                     )

@@ -8,14 +8,9 @@ The web layer needs only::
 """
 
 from delphos.stt.audio import InvalidAudio
+from delphos.stt.events import Lagging, SessionClosed, SttEvent, Transcript
 from delphos.stt.model import ModelIntegrityError, SpeechModel, SpeechModelError, get_model
-from delphos.stt.session import (
-    Lagging,
-    SessionClosed,
-    SttEvent,
-    Transcript,
-    TranscriptionSession,
-)
+from delphos.stt.session import TranscriptionSession
 from delphos.stt.transcriber import DecodeOptions, Transcriber
 
 __all__ = [

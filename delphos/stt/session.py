@@ -24,14 +24,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from delphos.records import Turn
 from delphos.settings import Settings
 from delphos.stt.audio import (
     TARGET_RATE,
@@ -43,114 +42,18 @@ from delphos.stt.audio import (
     pcm16_from_bytes,
     wav_bytes,
 )
+from delphos.stt.background import EarlyFinal, Interim, discard
+from delphos.stt.events import Lagging, SessionClosed, SttEvent, Transcript, looks_complete
 from delphos.stt.flags import turn_flags
 from delphos.stt.segmenter import Boundary, StreamingVad, TurnPolicy, TurnSegmenter
 from delphos.stt.transcriber import Transcriber
 
-# A turn "looks complete" when its text ends like a sentence.
-# (ASCII, ellipsis, and the CJK full stop / full-width question and exclamation marks)
-_TERMINAL = (".", "?", "!", "\u2026", "\u3002", "\uff1f", "\uff01")
-# Closing quotes and brackets after the punctuation (including curly quotes).
-_CLOSERS = "\"')]} \u201d\u2019"
 # Interims start once the turn has this much speech: shorter previews are mostly noise.
 _MIN_INTERIM_SPEECH_MS = 500
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-def _discard(task: asyncio.Task[Any]) -> None:
-    """Cancel background work whose result is no longer wanted."""
-    if not task.done():
-        task.cancel()
-    elif not task.cancelled():
-        task.exception()  # retrieved: a failure of unwanted work is not worth a log line
-
-
-def looks_complete(text: str) -> bool:
-    return text.rstrip(_CLOSERS).endswith(_TERMINAL)
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    """Text of one turn: interims while it is spoken, then exactly one final."""
-
-    type: ClassVar[str] = "transcript"
-    text: str
-    is_final: bool
-    turn_index: int  # 0, 1, 2 … per session; interims carry the index of their turn
-    timestamp: datetime  # when the event was produced (UTC)
-    started_at: datetime  # start of the turn's audio (session start + audio offset)
-    ended_at: datetime  # end of the turn's speech (for interims: audio so far)
-    start_s: float  # the same two instants as offsets into the session audio
-    end_s: float
-    flags: tuple[str, ...] = ()  # finals only: "medication" / "symptom" / "diagnosis"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "text": self.text,
-            "is_final": self.is_final,
-            "turn_index": self.turn_index,
-            "timestamp": self.timestamp.isoformat(),
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat(),
-            "start_s": round(self.start_s, 3),
-            "end_s": round(self.end_s, 3),
-            "flags": list(self.flags),
-        }
-
-    def as_turn(self, seq: int) -> Turn:
-        """A final transcript as turn ``seq`` of its consultation (not yet edited)."""
-        return Turn(
-            seq=seq,
-            original_text=self.text,
-            edited_text=None,
-            flags=self.flags,
-            started_at=self.started_at,
-            ended_at=self.ended_at,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Lagging:
-    """The server skipped live previews because it is busy; finals still come."""
-
-    type: ClassVar[str] = "lagging"
-    dropped_interims: int  # total dropped in this session so far
-    timestamp: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "dropped_interims": self.dropped_interims,
-            "timestamp": self.timestamp.isoformat(),
-        }
-
-
-SttEvent = Transcript | Lagging
-
-
-class SessionClosed(RuntimeError):
-    """``feed`` after ``stop``/``aclose``."""
-
-
-@dataclass(slots=True)
-class _Interim:
-    """A preview transcription running in the background (never blocks ``feed``)."""
-
-    task: asyncio.Task[str | None]
-    end_sample: int  # session sample at the end of the previewed audio
-
-
-@dataclass(slots=True)
-class _Candidate:
-    """A turn's final transcription started early (at PREFETCH silence)."""
-
-    task: asyncio.Task[str | None]  # None: speculative and no slot was free
-    speech_end: int  # the segmenter's speech_end when it started
-    text: str | None = field(default=None)
 
 
 class TranscriptionSession:
@@ -192,8 +95,8 @@ class TranscriptionSession:
         self._interims_shown = 0  # in the current turn
         self._last_interim_text = ""
         self._last_interim_at = 0  # turn samples at the last interim attempt
-        self._interim: _Interim | None = None  # the preview being transcribed
-        self._candidate: _Candidate | None = None
+        self._interim: Interim | None = None  # the preview being transcribed
+        self._early = EarlyFinal(transcriber, language)
         self._dropped = 0
         self._max_audio_bytes = int(max(0.0, keep_audio_s) * TARGET_RATE) * 2
         self._audio = bytearray()
@@ -273,8 +176,8 @@ class TranscriptionSession:
             seg = self._segmenter
             if seg.in_turn:
                 voiced = seg.voiced_ms >= self.policy.min_speech_ms
-                events += await self._finish_turn(await self._candidate_text() if voiced else "")
-            self._cancel_candidate()
+                events += await self._finish_turn(await self._early.text(seg) if voiced else "")
+            self._early.cancel()
             self._cancel_interim()
             return events
 
@@ -285,7 +188,7 @@ class TranscriptionSession:
         ran them).
         """
         self._closed = True
-        self._cancel_candidate()
+        self._early.cancel()
         self._cancel_interim()
 
     def audio_wav_bytes(self) -> bytes:
@@ -340,25 +243,23 @@ class TranscriptionSession:
         if boundary is Boundary.PREFETCH:
             if seg.voiced_ms >= self.policy.min_speech_ms:
                 # Only on idle capacity: speech may resume and the work be thrown away.
-                self._start_candidate(speculative=True)
+                self._early.start(seg, speculative=True)
             return []
         if boundary is Boundary.RESUMED:
-            self._cancel_candidate()
+            self._early.cancel()
             return []
         if boundary is Boundary.MIN_SILENCE:
             if seg.voiced_ms < self.policy.min_speech_ms:
                 return await self._finish_turn("")  # a click or a cough
-            text = await self._candidate_text()
+            text = await self._early.text(seg)
             if not text or looks_complete(text):
                 return await self._finish_turn(text)
             return []  # incomplete sentence: wait up to max_turn_silence_ms
         if boundary is Boundary.MAX_SILENCE:
-            text = (
-                await self._candidate_text() if seg.voiced_ms >= self.policy.min_speech_ms else ""
-            )
+            text = await self._early.text(seg) if seg.voiced_ms >= self.policy.min_speech_ms else ""
             return await self._finish_turn(text)
         # FORCE_CUT: mid-speech, a preview of the old turn would only confuse the client.
-        self._cancel_candidate()
+        self._early.cancel()
         self._cancel_interim()
         return await self._finish_turn(await self._final_text(seg.turn_audio()))
 
@@ -376,7 +277,7 @@ class TranscriptionSession:
         task = asyncio.create_task(
             self.transcriber.transcribe(seg.turn_audio(), final=False, language=self.language)
         )
-        self._interim = _Interim(task=task, end_sample=seg.position)
+        self._interim = Interim(task=task, end_sample=seg.position)
 
     async def _interim_result(self, *, wait: bool) -> list[SttEvent]:
         """The running preview's events, once it is done (or at once with ``wait``)."""
@@ -396,43 +297,12 @@ class TranscriptionSession:
 
     def _cancel_interim(self) -> None:
         if self._interim is not None:
-            _discard(self._interim.task)
+            discard(self._interim.task)
             self._interim = None
 
     async def _final_text(self, audio: Float32Array) -> str:
         text = await self.transcriber.transcribe(audio, final=True, language=self.language)
         return text or ""
-
-    def _start_candidate(self, *, speculative: bool = False) -> None:
-        self._cancel_candidate()
-        seg = self._segmenter
-        task = asyncio.create_task(
-            self.transcriber.transcribe(
-                seg.speech_audio(), final=True, language=self.language, speculative=speculative
-            )
-        )
-        self._candidate = _Candidate(task=task, speech_end=seg.speech_end)
-
-    def _cancel_candidate(self) -> None:
-        if self._candidate is not None:
-            _discard(self._candidate.task)
-            self._candidate = None
-
-    async def _candidate_text(self) -> str:
-        """The early final if it still covers the turn's speech; else transcribe now."""
-        seg = self._segmenter
-        candidate = self._candidate
-        if candidate is not None and candidate.speech_end == seg.speech_end:
-            if candidate.text is None:
-                candidate.text = await candidate.task
-            if candidate.text is not None:
-                return candidate.text
-        # No early final, a stale one, or a speculative one that found no free slot.
-        self._start_candidate()
-        candidate = self._candidate
-        assert candidate is not None
-        candidate.text = await candidate.task or ""
-        return candidate.text
 
     async def _finish_turn(self, text: str) -> list[SttEvent]:
         seg = self._segmenter
@@ -449,7 +319,7 @@ class TranscriptionSession:
                 )
             )
             self._turn_index += 1
-        self._cancel_candidate()
+        self._early.cancel()
         seg.end_turn()
         self._interims_shown = 0
         self._last_interim_text = ""

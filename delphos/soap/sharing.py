@@ -1,0 +1,106 @@
+"""Sharing one generation among its listeners, in this process.
+
+Requests for the same tenant, consultation and text join the same `Run` while it is
+joinable. This is the ONE place that counts a run's listeners and decides abandonment:
+when the last listener leaves before the note is complete, the run is abandoned — its
+keeper stops and the generation cancels its engine at once (no tokens burnt for nobody);
+a new request starts afresh. Once every section is complete the note is always finished
+(cached, persisted), even if every client leaves before the closing brace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from delphos.soap.events import TERMINAL, Event
+from delphos.soap.generation import Generation
+
+RunKey = tuple[str, str, str]  # (tenant id, consultation id, text hash)
+
+
+@dataclass(eq=False)
+class Run:
+    """One generation in this process, who listens to it, and its cross-worker lock."""
+
+    key: RunKey
+    generation: Generation
+    lock: tuple[str, str] | None  # (name, token) while other workers may be waiting
+    listeners: int = 0
+    # Every section was complete in the last partial (or the final event is out): the note
+    # is finished (cached, persisted) even if every client leaves before the closing brace.
+    settled: bool = False
+    abandoned: bool = False
+    # Subscribed for the whole run (see `CrossWorker.keep`); not counted as a listener.
+    keeper: asyncio.Task[None] | None = None
+
+    @property
+    def joinable(self) -> bool:
+        return not self.abandoned and self.generation.joinable
+
+    def progress(self, name: str, data: dict[str, Any]) -> None:
+        if name in TERMINAL or (name == "partial" and all(data["completeness"].values())):
+            self.settled = True
+
+
+class Runs:
+    """The runs in flight in this process, by key."""
+
+    def __init__(self) -> None:
+        self._inflight: dict[RunKey, Run] = {}
+
+    def __len__(self) -> int:
+        return len(self._inflight)
+
+    def all(self) -> list[Run]:
+        return list(self._inflight.values())
+
+    def joinable(self, key: RunKey) -> Run | None:
+        run = self._inflight.get(key)
+        return run if run is not None and run.joinable else None
+
+    def add(self, run: Run) -> None:
+        """Track a started run until its generation ends (or it is abandoned)."""
+        self._inflight[run.key] = run
+
+        def forget(_: object) -> None:
+            self._forget(run)
+
+        run.generation.add_done_callback(forget)
+
+    def listen(self, run: Run) -> AsyncGenerator[Event, None]:
+        """One client's view of a run; the last client to leave early abandons it.
+
+        The client counts from the moment it joins, not from its first read: otherwise the
+        only other client leaving in between would abandon the run under it."""
+        run.listeners += 1
+        return self._listening(run)
+
+    async def _listening(self, run: Run) -> AsyncGenerator[Event, None]:
+        try:
+            # aclosing: the subscription ends the moment this client does, not whenever the
+            # garbage collector gets to it.
+            async with aclosing(run.generation.subscribe()) as events:
+                async for name, data in events:
+                    run.progress(name, data)
+                    yield name, data
+        finally:
+            run.listeners -= 1
+            if run.listeners == 0:
+                self._abandon_if_unfinished(run)
+
+    def _abandon_if_unfinished(self, run: Run) -> None:
+        if run.generation.done.is_set() or run.settled or run.abandoned:
+            return
+        run.abandoned = True
+        self._forget(run)
+        if run.keeper is not None:
+            run.keeper.cancel()
+        run.generation.abandon()
+
+    def _forget(self, run: Run) -> None:
+        if self._inflight.get(run.key) is run:
+            del self._inflight[run.key]
