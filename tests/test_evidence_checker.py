@@ -171,3 +171,15 @@ def test_right_away_in_a_note_is_not_a_side() -> None:
     assert [i.kind for s in verify(dialogue, flipped).statements for i in s.issues] == [
         "laterality"
     ]
+
+
+def test_number_words_either_side_of_a_comma_are_two_numbers_not_one() -> None:
+    # "three hundred , twenty" is two numbers said in a row (a self-correction), not 320:
+    # a note copying them as "300, 20" is faithful, and one writing 320 is not.
+    dialogue = "[doctor] she was taking a tablet , three hundred , twenty a day ."
+    copied = {"subjective": "She was taking a tablet, 300, 20 a day."}
+    assert [i.kind for s in verify(dialogue, copied).statements for i in s.issues] == []
+    joined = {"subjective": "She was taking a tablet, 320 a day."}
+    assert [i.kind for s in verify(dialogue, joined).statements for i in s.issues] == [
+        "number"
+    ]

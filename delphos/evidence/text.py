@@ -29,6 +29,7 @@ _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _JOINERS: Final = frozenset({"and", "e"})
 _DECIMAL_POINT: Final = frozenset({"point", "virgula", "ponto"})
 _SCALES: Final = frozenset({"hundred", "thousand"})
+_PAUSE: Final = re.compile(r"[,.;:?!]")
 
 
 @lru_cache(maxsize=65536)
@@ -192,10 +193,16 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             i += 1
             continue
         # The longest run of number words ("one hundred and twenty", "cento e vinte").
+        # A comma or full stop between number words ends the number: "three hundred,
+        # twenty" is two numbers said in a row, not 320.
         j = i + 1
-        while j < count and (
-            norms[j] in _NUMBER_WORDS
-            or (norms[j] in _JOINERS and j + 1 < count and norms[j + 1] in _NUMBER_WORDS)
+        while (
+            j < count
+            and not _PAUSE.search(text, ends[j - 1], starts[j])
+            and (
+                norms[j] in _NUMBER_WORDS
+                or (norms[j] in _JOINERS and j + 1 < count and norms[j + 1] in _NUMBER_WORDS)
+            )
         ):
             j += 1
         _number_run(norms, i, j, values)
