@@ -180,6 +180,4 @@ def test_number_words_either_side_of_a_comma_are_two_numbers_not_one() -> None:
     copied = {"subjective": "She was taking a tablet, 300, 20 a day."}
     assert [i.kind for s in verify(dialogue, copied).statements for i in s.issues] == []
     joined = {"subjective": "She was taking a tablet, 320 a day."}
-    assert [i.kind for s in verify(dialogue, joined).statements for i in s.issues] == [
-        "number"
-    ]
+    assert [i.kind for s in verify(dialogue, joined).statements for i in s.issues] == ["number"]
