@@ -181,3 +181,13 @@ def test_number_words_either_side_of_a_comma_are_two_numbers_not_one() -> None:
     assert [i.kind for s in verify(dialogue, copied).statements for i in s.issues] == []
     joined = {"subjective": "She was taking a tablet, 320 a day."}
     assert [i.kind for s in verify(dialogue, joined).statements for i in s.issues] == ["number"]
+
+
+def test_a_dose_said_after_a_two_word_drug_name_is_that_drugs_dose() -> None:
+    # "sulfate" is a drug of its own too; as the second word of "ferrous sulfate" it is
+    # the same mention, not another drug whose name ends the dose's reach.
+    dialogue = "[doctor] she was taking ferrous sulfate , twenty five milligrams by mouth ."
+    note = {"subjective": "She was taking ferrous sulfate 25 milligrams by mouth."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    wrong = {"subjective": "She was taking ferrous sulfate 50 milligrams by mouth."}
+    assert "dose" in [i.kind for s in verify(dialogue, wrong).statements for i in s.issues]

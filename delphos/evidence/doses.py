@@ -172,7 +172,8 @@ def _fuzzy_mentions(t: Transcript, word: str) -> list[int]:
 
 def check_drugs(check: Check) -> None:
     t, tokens = check.transcript, check.note
-    drugs = _note_drugs(tokens, lexicon())
+    table = lexicon()
+    drugs = _note_drugs(tokens, table)
     if not drugs:
         return
     owned: list[list[tuple[int, int, str]]] = [[] for _ in drugs]
@@ -192,7 +193,17 @@ def check_drugs(check: Check) -> None:
                 "drug", name, f'The note names "{name}", which the transcript never mentions.'
             )
             continue
-        others = sorted(p for d, at in t.drug_at.items() if d != drug for p in at)
+        # Another drug's mention cuts a window, but not the second word of this drug's
+        # own name ("sulfate" of "ferrous sulfate" is also a drug on its own).
+        own = set(positions)
+        norms = t.tokens.norms
+        others = sorted(
+            p
+            for d, at in t.drug_at.items()
+            if d != drug
+            for p in at
+            if not (p - 1 in own and table.get(f"{norms[p - 1]} {norms[p]}") == drug)
+        )
         said_doses, said_freqs = _regimen(t, positions, others)
         heard = check.said(positions[0])
         for k, unit_k, unit in owned[n]:
