@@ -129,6 +129,22 @@ def test_sentence_of_vitals_and_exam_stays_whole_in_objective() -> None:
     assert result.subjective == result.assessment == result.plan == ""
 
 
+def test_a_spoken_decimal_point_written_as_a_full_stop_keeps_its_fraction() -> None:
+    # ASR writes the "point" of "a hundred point four" as a full stop: cutting the
+    # sentence there would leave a note saying the fever was 100. Unpunctuated ASR:
+    # that full stop is the only mark in the whole visit.
+    dialogue = (
+        "[doctor] hi how are you doing today\n[patient] i have had a sore throat and chills "
+        "for about three days now and it hurts when i swallow\n[doctor] okay so looking "
+        "here first at your vital signs your vital signs look pretty good you do have a "
+        "low-grade fever of about a hundred . four right now but otherwise your blood "
+        "pressure is pretty good it's about one thirty two over eighty and your heart rate "
+        "is eighty four\n[doctor] on exam your throat is red and your tonsils are swollen"
+    )
+    fever = next(line for line in note(dialogue).objective.split("\n") if "fever" in line)
+    assert re.search(r"100\W*4", fever)
+
+
 def test_headers_decide_the_section_and_structural_labels_are_dropped() -> None:
     result = note(
         "S: Paciente refere dor lombar há 2 semanas, piora ao esforço. Nega trauma.\n"

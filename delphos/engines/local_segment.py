@@ -33,15 +33,26 @@ _ABBREV_BEFORE = re.compile(
     r"e\.g|i\.e|p\.ex|ex)$",
     re.IGNORECASE,
 )
+# A "." spaced between a number and one digit ("a hundred . four", "98 . 6") may be
+# the spoken decimal point ASR wrote as a full stop: no sentence ends there.
+_DIGIT_WORDS = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
+_SPOKEN_POINT_BEFORE = re.compile(
+    r"\b(?:\d+|zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\w+teen|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred) $",
+    re.IGNORECASE,
+)
+_SPOKEN_POINT_AFTER = re.compile(rf"\s+{_DIGIT_WORDS}\b", re.IGNORECASE)
+_POINT_REACH = 24  # a long number word ("seventeen") and the space before it; linear
 # Unpunctuated ASR (half of ACI-bench) has no sentence marks at all: long runs are cut
 # before the discourse markers speakers use to move on, so exam, assessment and plan
-# dictated in one breath still land in different sentences.
+# dictated in one breath still land in different sentences. "right now" is no move on.
 _LONG_RUN_WORDS = 30
 _ABBREV_REACH = 8  # longest abbreviation ("approx") plus the space before it
 _CHARS_PER_MARK = 400
 _DISCOURSE = re.compile(
     r"(?<!\bas)(?<!\band)(?<!\bor)(?<!\bjust)\s+(?=(?:okay|ok|alright|all right|"
-    r"so(?! that| much| far| many)|now|well|and then|but|lastly|firstly|secondly|next|then|"
+    r"so(?! that| much| far| many)|(?<!right )now|well|and then|but|lastly|firstly|"
+    r"secondly|next|then|"
     r"ent[aã]o|agora|mas|depois)\b)",
     re.IGNORECASE,
 )
@@ -93,6 +104,10 @@ def split_sentences(text: str, start: int, end: int, unpunctuated: bool = False)
             text, max(begin, mark.start() - _ABBREV_REACH), mark.start()
         ):
             continue
+        if _SPOKEN_POINT_BEFORE.search(
+            text, max(begin, mark.start() - _POINT_REACH), mark.start()
+        ) and _SPOKEN_POINT_AFTER.match(text, mark.end(), end):
+            continue  # "a hundred . four": ASR's "point"; cut there, the 100.4 reads as 100
         _append_run(text, begin, mark.end(), longest, spans)
         begin = mark.end()
     _append_run(text, begin, end, longest, spans)
