@@ -191,3 +191,22 @@ def test_a_dose_said_after_a_two_word_drug_name_is_that_drugs_dose() -> None:
     assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
     wrong = {"subjective": "She was taking ferrous sulfate 50 milligrams by mouth."}
     assert "dose" in [i.kind for s in verify(dialogue, wrong).statements for i in s.issues]
+
+
+def test_a_spoken_denial_does_not_reach_past_so_or_because() -> None:
+    # Unpunctuated speech moves on with "so" and "because": what follows is said, not
+    # denied, while the denial before them still counts.
+    dialogue = (
+        "[doctor] the x-rays show no fractures or arthritis so based on what you told me "
+        "your symptoms are consistent with patellofemoral pain syndrome\n"
+        "[doctor] does it happen every time\n[patient] yeah i do n't think so because it "
+        "is the same part of her body that is moving every time"
+    )
+    faithful = {
+        "assessment": "Based on what the patient told me symptoms are consistent with "
+        "patellofemoral pain syndrome. It is the same part of her body that is moving "
+        "every time."
+    }
+    assert [i.kind for s in verify(dialogue, faithful).statements for i in s.issues] == []
+    flipped = {"objective": "Arthritis on x-rays."}
+    assert [i.kind for s in verify(dialogue, flipped).statements for i in s.issues] == ["negation"]

@@ -56,8 +56,20 @@ _AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".
 _NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
 NEGATED_VERB_REACH: Final = 3
 _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
+# Unpunctuated speech moves on with these ("no fractures so based on what you told me",
+# "i don't think so because it is the same part"): a denial does not reach past them.
+# Right after the cue they are what is denied ("not so bad", "not okay").
+_SPEECH_BREAKS: Final = frozenset("so because okay ok alright".split())
+SPEECH_BREAK_AFTER: Final = 2
 # Every word with a role above: the others take the short path.
-_SPECIAL: Final = _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS
+_SPECIAL: Final = (
+    _CONDITIONS
+    | _CUE_WORDS
+    | _CLAUSE_OPENERS
+    | NEG_TERMINATORS
+    | _ITEM_SEPARATORS
+    | _SPEECH_BREAKS
+)
 
 
 def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
@@ -133,6 +145,10 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
                 continue
             if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
                 continue  # "do n't have any pain", "not had any weight loss": still denied
+            if word in _SPEECH_BREAKS and negated and k - cue > SPEECH_BREAK_AFTER:
+                close()
+                negated, cue, clause_of_denial = False, -1, False
+                continue
             if word in NEG_TERMINATORS:
                 close()
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
