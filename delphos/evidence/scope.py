@@ -63,12 +63,7 @@ _SPEECH_BREAKS: Final = frozenset("so because okay ok alright".split())
 SPEECH_BREAK_AFTER: Final = 2
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
-    _CONDITIONS
-    | _CUE_WORDS
-    | _CLAUSE_OPENERS
-    | NEG_TERMINATORS
-    | _ITEM_SEPARATORS
-    | _SPEECH_BREAKS
+    _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS | _SPEECH_BREAKS
 )
 
 
