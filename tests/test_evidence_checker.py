@@ -210,3 +210,13 @@ def test_a_spoken_denial_does_not_reach_past_so_or_because() -> None:
     assert [i.kind for s in verify(dialogue, faithful).statements for i in s.issues] == []
     flipped = {"objective": "Arthritis on x-rays."}
     assert [i.kind for s in verify(dialogue, flipped).statements for i in s.issues] == ["negation"]
+
+
+def test_a_copied_answer_with_a_contracted_negation_is_supported() -> None:
+    # ASR writes "have n't"; a note writing "haven't" says the same words.
+    dialogue = "[doctor] have you noticed any blood in your stools ?\n[patient] no , i have n't ."
+    note = {"subjective": "Have you noticed any blood in stools? No, I haven't."}
+    evidence = verify(dialogue, note)
+    assert evidence.summary.support.unsupported == 0
+    invented = {"subjective": "No, I haven't been to Lisbon."}
+    assert verify(dialogue, invented).summary.support.unsupported == 1

@@ -8,6 +8,7 @@ from typing import Final
 
 from delphos.evidence.lexicon import NEG_PRE, NEG_TERMINATORS, SIDES
 from delphos.evidence.models import Span
+from delphos.evidence.scope import is_neg_cue
 from delphos.evidence.text import Tokens, number_key
 from delphos.evidence.transcript import Transcript
 
@@ -37,7 +38,13 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     wanted = {
         s
         for k, s in enumerate(tokens.stems)
-        if k >= first and s and s not in SIDES and tokens.norms[k] not in FRAMING
+        if k >= first
+        and s
+        and s not in SIDES
+        and tokens.norms[k] not in FRAMING
+        # "haven't", "don't": the negation frames a finding (the negation check reads it);
+        # the transcript says "have n't", so "haven" is no word to find.
+        and not is_neg_cue(tokens.norms, k, tokens.portuguese)
     }
     for values in tokens.values.values():
         wanted.update("#" + number_key(v) for v in values[:1])
