@@ -62,7 +62,9 @@ async def test_spoken_consultation_builds_its_note_live(make_server: Callable[..
             assert hello["type"] == "connection"
             assert hello["status"] == "connected"
             assert hello["model"]
-            sender = asyncio.create_task(send_binary(ws, frames(audio, ms=100)))
+            # Paced like a microphone (100 ms frames every 0.1 s): interims are previews
+            # made on idle capacity, so a client flooding audio may rightly get none.
+            sender = asyncio.create_task(send_binary(ws, frames(audio, ms=100), pace_s=0.1))
             await sender
             await ws.send(json.dumps({"type": "stop"}))
             messages = await collect(ws)

@@ -29,7 +29,14 @@ async def collect(ws: ClientConnection, limit_s: float = 120) -> list[dict[str, 
     return messages
 
 
-async def send_binary(ws: ClientConnection, chunks: Iterable[bytes]) -> None:
+async def send_binary(
+    ws: ClientConnection, chunks: Iterable[bytes], *, pace_s: float = 0.0
+) -> None:
+    """Send ``chunks``; by default faster than real time (the session runs on audio time).
+
+    ``pace_s`` waits that long between chunks, as a microphone does: previews (interims)
+    are dropped by design while a final transcription runs, so only a paced client is sure
+    to see them on a busy machine."""
     for chunk in chunks:
         await ws.send(chunk)
-        await asyncio.sleep(0)  # faster than real time; the session runs on audio time
+        await asyncio.sleep(pace_s)
