@@ -120,6 +120,7 @@ class Usage:
     ``input_tokens`` is every prompt token, cached or not. The two cache counts are the
     parts of it that the provider wrote to its prompt cache (billed above the base rate by
     Anthropic) or read from it (billed at a fraction); ``None`` when it reported none.
+    Its wire shape is `delphos.soap.schemas.Usage`.
     """
 
     input_tokens: int
@@ -134,16 +135,6 @@ class Usage:
             _plus(self.cache_creation_input_tokens, other.cache_creation_input_tokens),
             _plus(self.cache_read_input_tokens, other.cache_read_input_tokens),
         )
-
-    def as_json(self) -> dict[str, int]:
-        # The cache counts only when reported: notes without caching keep the shape they
-        # always had.
-        data = {"input_tokens": self.input_tokens, "output_tokens": self.output_tokens}
-        if self.cache_creation_input_tokens is not None:
-            data["cache_creation_input_tokens"] = self.cache_creation_input_tokens
-        if self.cache_read_input_tokens is not None:
-            data["cache_read_input_tokens"] = self.cache_read_input_tokens
-        return data
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,11 @@ async def test_a_client_joining_a_run_the_other_client_leaves_gets_its_note(
         first = await notes.answer(tenant, req)
         second = await notes.answer(tenant, req)  # joined, not yet reading
         stream = first.events()
-        assert (await anext(stream))[0] == "status"
+        assert (await anext(stream)).name == "status"
         await stream.aclose()  # the first client leaves before the second reads
         events = [e async for e in second.events()]
-    assert events[-1][0] == "soap", events[-1]
-    assert events[-1][1]["plan"] == NOTE["plan"]
+    assert events[-1].name == "soap", events[-1]
+    assert events[-1].plan == NOTE["plan"]
     assert len(anthropic_env.requests) == 1
 
 

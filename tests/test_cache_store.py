@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -271,10 +270,11 @@ async def test_only_the_holder_extends_a_lock_and_its_owner_is_visible(
 
 async def test_published_events_replay_from_the_start_in_order(note_cache: NoteCache) -> None:
     stream = uuid.uuid4().hex
-    sent: list[tuple[str, dict[str, Any]]] = [
-        ("status", {"type": "generating"}),
-        ("partial", {"subjective": "Patiënt — “hoofdpijn”", "completeness": {"s": False}}),
-        ("soap", {"soap_hash": "a" * 64, "cached": False}),
+    # The data is published as its JSON bytes and read back as exactly those bytes.
+    sent: list[tuple[str, bytes]] = [
+        ("status", b'{"type":"generating"}'),
+        ("partial", '{"subjective":"Patiënt — “hoofdpijn”","completeness":{"s":false}}'.encode()),
+        ("soap", b'{"soap_hash":"' + b"a" * 64 + b'","cached":false}'),
     ]
     for name, data in sent:
         await note_cache.publish_event(stream, name, data, ttl_seconds=60)

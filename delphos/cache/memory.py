@@ -10,7 +10,6 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
 from delphos.cache.store import (
     CacheEntry,
@@ -113,7 +112,7 @@ class MemoryCache:
         return None
 
     async def publish_event(
-        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
     ) -> None:
         # No other worker can read it: in one process the generation itself is shared.
         return None

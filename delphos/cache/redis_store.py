@@ -24,7 +24,6 @@ Redis failure means for a request.
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -41,7 +40,6 @@ from delphos.cache.store import (
     CacheHit,
     StreamEvent,
     decide,
-    decode_payload,
     encode_payload,
 )
 
@@ -125,10 +123,14 @@ def _stream_entries(reply: Any) -> list[tuple[str, dict[Any, Any]]]:
     return [(_text(entry_id) or "", fields) for entry_id, fields in entries]
 
 
-def _field(fields: dict[Any, Any], name: str) -> str | None:
+def _field(fields: dict[Any, Any], name: str) -> bytes | str | None:
     """A stream entry's field, whichever way the client keyed it (bytes or text)."""
-    value = fields.get(name.encode())
-    return _text(value if value is not None else fields.get(name))
+    value: bytes | str | None = fields.get(name.encode())
+    return value if value is not None else fields.get(name)
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
 
 
 class RedisCache:
@@ -246,13 +248,10 @@ class RedisCache:
         return f"{self._prefix}:events:{_digest(stream)}"
 
     async def publish_event(
-        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
     ) -> None:
         key = self.events_key(stream)
-        fields: dict[FieldT, EncodableT] = {
-            "n": name,
-            "d": json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-        }
+        fields: dict[FieldT, EncodableT] = {"n": name, "d": data_json}
         # One round trip; the expiry restarts with every event so a stream outlives its
         # generation by ttl_seconds and then disappears by itself.
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -270,11 +269,11 @@ class RedisCache:
         reply = await self._redis.xread({key: after}, block=block_ms if block_ms > 0 else None)
         events: list[StreamEvent] = []
         for entry_id, fields in _stream_entries(reply):
-            name = _field(fields, "n")
+            name = _text(_field(fields, "n"))
             raw = _field(fields, "d")
             if name is None or raw is None:
                 continue
-            events.append(StreamEvent(id=entry_id, name=name, data=decode_payload(raw)))
+            events.append(StreamEvent(id=entry_id, name=name, data=_bytes(raw)))
         return events
 
     async def ping(self) -> None:

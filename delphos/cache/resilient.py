@@ -182,9 +182,11 @@ class ResilientCache:
         return await self._call(lambda: self._inner.lock_owner(name), None)
 
     async def publish_event(
-        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
     ) -> None:
-        await self._call(lambda: self._inner.publish_event(stream, name, data, ttl_seconds), None)
+        await self._call(
+            lambda: self._inner.publish_event(stream, name, data_json, ttl_seconds), None
+        )
 
     async def read_events(
         self, stream: str, after: str, block_seconds: float

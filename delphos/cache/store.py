@@ -65,7 +65,7 @@ class StreamEvent:
 
     id: str  # position in the stream; pass the last one seen as ``after`` to read on
     name: str
-    data: dict[str, Any]
+    data: bytes  # the JSON as published: the reader decodes (and checks) it
 
 
 class NoteCache(Protocol):
@@ -108,9 +108,10 @@ class NoteCache(Protocol):
     # --- cross-worker event relay: one generation's events, readable from the start ------
 
     async def publish_event(
-        self, stream: str, name: str, data: dict[str, Any], ttl_seconds: float
+        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
     ) -> None:
-        """Append an event to ``stream``; the stream expires ``ttl_seconds`` after the last."""
+        """Append an event (its data as JSON, written by the caller) to ``stream``; the
+        stream expires ``ttl_seconds`` after the last."""
         ...
 
     async def read_events(

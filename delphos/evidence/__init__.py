@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
 
 from delphos.evidence.models import Evidence
 from delphos.evidence.verify import verify, warm_up
 
-__all__ = ["Evidence", "evidence_json", "verify", "warm_up"]
+__all__ = ["Evidence", "check_evidence", "verify", "warm_up"]
 
 log = logging.getLogger("delphos.evidence")
 
 
-async def evidence_json(accumulated_text: str, note: Mapping[str, str]) -> dict[str, Any] | None:
+async def check_evidence(accumulated_text: str, note: Mapping[str, str]) -> Evidence | None:
     """The `evidence` object of a note, computed off the event loop (CPU-bound: up to
     100,000 characters). A bug here must not cost the clinician the note: None then."""
     try:
@@ -24,4 +23,4 @@ async def evidence_json(accumulated_text: str, note: Mapping[str, str]) -> dict[
         # The type only: the exception's text could quote the note.
         log.error("evidence check failed: %s", type(exc).__name__)
         return None
-    return evidence.model_dump(mode="json")
+    return evidence

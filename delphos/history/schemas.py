@@ -45,7 +45,7 @@ class StoredNote(BaseModel):
             "is_degraded": rec.is_degraded,
             "latency_ms": rec.latency_ms,
             "created_at": iso(rec.created_at),
-            "usage": rec.usage.as_json() if rec.usage else None,
+            "usage": Usage.of(rec.usage) if rec.usage else None,
             "evidence": rec.evidence,
         }
 

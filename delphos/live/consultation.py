@@ -20,8 +20,8 @@ from delphos.db.database import Database
 from delphos.engines.base import Engine
 from delphos.errors import InternalError
 from delphos.records import MAX_TEXT_CHARS, TenantRef, Turn
-from delphos.soap.events import error_payload
-from delphos.soap.schemas import SoapRequest
+from delphos.soap.events import error_event
+from delphos.soap.schemas import NoteEvent, SoapRequest
 from delphos.soap.service import NoteService
 
 log = logging.getLogger("delphos.live")
@@ -44,6 +44,12 @@ _SOAP_MESSAGE = {
     "soap": "soap",
     "error": "soap_error",
 }
+
+
+def _soap_message(event: NoteEvent) -> dict[str, Any]:
+    # The live protocol's messages are JSON objects written by `Send` (its envelope holds
+    # turns, analyses and errors too): a note event goes in as its plain JSON values.
+    return {"type": _SOAP_MESSAGE[event.name], "data": event.model_dump(mode="json")}
 
 
 @dataclass
@@ -170,13 +176,8 @@ class ConsultationLoop:
             text, self._soap_pending = self._soap_pending, None
             request = SoapRequest(consultation_id=self.consultation_id, accumulated_text=text)
             try:
-                async for name, data in self.notes.events(self.tenant, request):
-                    await self.send({"type": _SOAP_MESSAGE[name], "data": data})
+                async for event in self.notes.events(self.tenant, request):
+                    await self.send(_soap_message(event))
             except Exception as exc:
                 log.error("live note update failed: %s", type(exc).__name__)
-                await self.send(
-                    {
-                        "type": "soap_error",
-                        "data": error_payload(InternalError(), degraded=False),
-                    }
-                )
+                await self.send(_soap_message(error_event(InternalError(), degraded=False)))

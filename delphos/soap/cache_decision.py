@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 
 from delphos.cache.delta import normalise_words, word_delta
-from delphos.cache.store import CacheEntry, NoteCache, encode_payload, hit_json
+from delphos.cache.store import CacheEntry, NoteCache, hit_json
 from delphos.db.database import Database
 from delphos.db.repository import find_source, store_evidence
-from delphos.evidence import evidence_json
-from delphos.records import TenantRef, text_hash
+from delphos.evidence import Evidence, check_evidence
+from delphos.records import NoteRecord, TenantRef, text_hash
 from delphos.settings import Settings
-from delphos.soap.events import soap_payload
+from delphos.soap.events import NoteSource, soap_event
+from delphos.soap.persistence import cache_payload
 from delphos.soap.schemas import SoapRequest
 
 log = logging.getLogger("delphos.service")
@@ -71,26 +72,15 @@ class CacheDecision:
             >= limit
         ):
             return None
-        payload = soap_payload(
+        event = soap_event(
             stored.note,
+            NoteSource(stored.engine, stored.model, req.consultation_id, stored.text_hash),
             cached=True,
             is_degraded=stored.is_degraded,
-            engine=stored.engine,
-            model=stored.model,
-            consultation_id=req.consultation_id,
-            text_hash=stored.text_hash,
             generation_ms=stored.latency_ms,
             usage=stored.usage,
+            evidence=await self._evidence(stored, source_text),
         )
-        payload["evidence"] = stored.evidence
-        if stored.evidence is None:
-            # A version stored before evidence existed is checked now, once: kept with it.
-            payload["evidence"] = await evidence_json(source_text, stored.note.sections())
-            if payload["evidence"] is not None and stored.id is not None:
-                try:
-                    await store_evidence(self._db, stored.id, payload["evidence"])
-                except Exception as exc:
-                    log.warning("storing evidence failed: %s", type(exc).__name__)
         await self._cache.store(
             tenant.id,
             req.consultation_id,
@@ -98,7 +88,20 @@ class CacheDecision:
                 text_hash=stored.text_hash,
                 text=source_text,
                 soap_hash=stored.soap_hash,
-                payload=payload,
+                payload=cache_payload(event),
             ),
         )
-        return hit_json(encode_payload(payload))
+        return event.data_json
+
+    async def _evidence(self, stored: NoteRecord, source_text: str) -> Evidence | None:
+        """The stored version's evidence; a version stored before evidence existed is
+        checked now, once, and the result kept with it."""
+        if stored.evidence is not None:
+            return Evidence.model_validate(stored.evidence)
+        evidence = await check_evidence(source_text, stored.note.sections())
+        if evidence is not None and stored.id is not None:
+            try:
+                await store_evidence(self._db, stored.id, evidence.model_dump(mode="json"))
+            except Exception as exc:
+                log.warning("storing evidence failed: %s", type(exc).__name__)
+        return evidence

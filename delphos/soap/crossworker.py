@@ -15,7 +15,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 
 from delphos.cache.store import NoteCache
-from delphos.soap.events import TERMINAL, Event
+from delphos.soap.events import GENERATING, NoteEvent
 from delphos.soap.relay import ABANDONED, Relay, remote_events
 from delphos.soap.sharing import Run, Runs
 
@@ -54,21 +54,24 @@ class CrossWorker:
         finished = False
         try:
             async with aclosing(run.generation.subscribe()) as events:
-                async for name, data in events:
-                    run.progress(name, data)
+                async for event in events:
+                    run.progress(event)
                     if run.lock is None:
                         continue
-                    if name == "error" and self.closing:
+                    if event.name == "error" and self.closing:
                         break  # shutting down: the waiting workers generate themselves
-                    await self._cache.publish_event(run.lock[1], name, data, self._stream_ttl)
-                    finished = finished or name in TERMINAL
+                    # The event's JSON, written once for every reader of it (SSE, relay).
+                    await self._cache.publish_event(
+                        run.lock[1], event.name, event.data_json, self._stream_ttl
+                    )
+                    finished = finished or event.final
         finally:
             if heartbeat is not None:
                 heartbeat.cancel()
             if run.lock is not None:
                 lock, token = run.lock
                 if not finished:
-                    await self._cache.publish_event(token, ABANDONED, {}, self._stream_ttl)
+                    await self._cache.publish_event(token, ABANDONED, b"{}", self._stream_ttl)
                 await self._cache.unlock(lock, token)
 
     async def _heartbeat(self, name: str, token: str) -> None:
@@ -82,16 +85,16 @@ class CrossWorker:
 
     async def follow(
         self, name: str, owner: str, take_over: TakeOver
-    ) -> AsyncGenerator[Event, None]:
+    ) -> AsyncGenerator[NoteEvent, None]:
         """Relay another worker's generation from its first event; take over if it dies."""
         relay = Relay()
-        yield "status", {"type": "generating"}
-        relay.accept("status", {"type": "generating"})
+        yield GENERATING
+        relay.accept(GENERATING)
         holder: str | None = owner
         while True:
             if holder is not None:
                 async for event in remote_events(self._cache, name, holder):
-                    out = relay.accept(*event)
+                    out = relay.accept(event)
                     if out is not None:
                         yield out
                 if relay.finished:
@@ -103,7 +106,7 @@ class CrossWorker:
                 continue
             run = await take_over(token)
             async for event in self._runs.listen(run):
-                out = relay.accept(*event)
+                out = relay.accept(event)
                 if out is not None:
                     yield out
             return

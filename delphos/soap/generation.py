@@ -25,7 +25,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from delphos.engines.base import Engine, EngineError
 from delphos.errors import (
@@ -35,18 +34,19 @@ from delphos.errors import (
     ProcessingError,
     ProcessingTimeout,
 )
-from delphos.evidence import evidence_json
+from delphos.evidence import check_evidence
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
 from delphos.records import SECTION_KEYS, SectionKey, SoapNote, Usage
-from delphos.soap.events import Event, error_payload, soap_payload
+from delphos.soap.events import GENERATING, NoteEvent, NoteSource, error_event, soap_event
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
 from delphos.soap.replay import EventLog
+from delphos.soap.schemas import ErrorEvent, SoapEvent
 
 log = logging.getLogger("delphos.generation")
 
-# Called with the finished `soap` payload; persists (durably) and caches it. Runs shielded
+# Called with the finished `soap` event; persists (durably) and caches it. Runs shielded
 # from subscriber cancellation, and the `soap` event waits for it.
-OnComplete = Callable[[dict[str, Any], "GenerationResult"], Awaitable[None]]
+OnComplete = Callable[[SoapEvent, "GenerationResult"], Awaitable[None]]
 # Builds a note without the engine, for the degraded fallback (local rules).
 Fallback = Callable[[str], SoapNote]
 
@@ -79,7 +79,7 @@ class Generation:
         text: str,
         timeout: float,
         partial_interval: float,
-        soap_fields: dict[str, Any],
+        source: NoteSource,
         on_complete: OnComplete,
         fallback: Fallback | None,
     ) -> None:
@@ -87,10 +87,10 @@ class Generation:
         self._text = text
         self._timeout = timeout
         self._interval = partial_interval
-        self._soap_fields = soap_fields
+        self._source = source
         self._on_complete = on_complete
         self._fallback = fallback
-        self._log = EventLog(("status", {"type": "generating"}))
+        self._log = EventLog(GENERATING)
         self._finalizing = False
         self._abandoned = False
         self.done = asyncio.Event()
@@ -117,10 +117,7 @@ class Generation:
         # its subscribers would wait forever. Every run ends with soap or error, and done.
         if not self.done.is_set():
             if not self._log.ended:
-                self._emit(
-                    "error",
-                    error_payload(ProcessingError(_CANCELLED), degraded=self._partial_sent),
-                )
+                self._emit(error_event(ProcessingError(_CANCELLED), degraded=self._partial_sent))
             self._finish()
 
     def _finish(self) -> None:
@@ -149,7 +146,7 @@ class Generation:
             except asyncio.CancelledError:
                 pass
 
-    def subscribe(self) -> AsyncGenerator[Event, None]:
+    def subscribe(self) -> AsyncGenerator[NoteEvent, None]:
         """All events from the first; ends after `soap` or `error`."""
         return self._log.replay()
 
@@ -158,16 +155,18 @@ class Generation:
         done = parser.completeness()
         if not self._partial_sent:
             TIME_TO_FIRST_PARTIAL.observe(time.perf_counter() - self._started)
+        s, o, a, p = SECTION_KEYS
         self._log.append_partial(
-            tuple(sections[k] for k in SECTION_KEYS), tuple(done[k] for k in SECTION_KEYS)
+            (sections[s], sections[o], sections[a], sections[p]),
+            (done[s], done[o], done[a], done[p]),
         )
 
-    def _emit(self, name: str, data: dict[str, Any]) -> None:
-        if name == "soap":
+    def _emit(self, event: SoapEvent | ErrorEvent) -> None:
+        if isinstance(event, SoapEvent):
             TIME_TO_SOAP.observe(time.perf_counter() - self._started)
-        elif name == "error":
-            GENERATIONS_FAILED.labels(data["code"]).inc()
-        self._log.append(name, data)
+        else:
+            GENERATIONS_FAILED.labels(event.code).inc()
+        self._log.append(event)
 
     # --- the run -------------------------------------------------------------------------
 
@@ -199,13 +198,20 @@ class Generation:
                 finished_at=datetime.now(UTC),
                 usage=self._usage,
             )
-            payload = self._soap_payload(result)
-            payload["evidence"] = await evidence_json(self._text, note.sections())
+            event = soap_event(
+                note,
+                self._source,
+                cached=False,
+                is_degraded=degraded,
+                generation_ms=result.latency_ms,
+                usage=result.usage,
+                evidence=await check_evidence(self._text, note.sections()),
+            )
             # Durable first, then the answer: a client that has `soap` can read the note
             # back, and a crash after it cannot lose it. Shielded: the note is finished
             # even if every client has gone.
-            await asyncio.shield(self._on_complete(payload, result))
-            self._emit("soap", payload)
+            await asyncio.shield(self._on_complete(event, result))
+            self._emit(event)
         except asyncio.CancelledError:
             if not self.done.is_set() and not self._finalizing:
                 self._fail(ProcessingError(_CANCELLED))
@@ -325,18 +331,4 @@ class Generation:
     def _fail(self, error: DelphosError) -> None:
         if self.done.is_set() or self._log.last_is_final:
             return
-        self._emit("error", error_payload(error, degraded=self._partial_sent))
-
-    def _soap_payload(self, result: GenerationResult) -> dict[str, Any]:
-        fields = self._soap_fields
-        return soap_payload(
-            result.note,
-            cached=False,
-            is_degraded=result.is_degraded,
-            engine=fields["engine"],
-            model=fields["model"],
-            consultation_id=fields["consultation_id"],
-            text_hash=fields["text_hash"],
-            generation_ms=result.latency_ms,
-            usage=result.usage,
-        )
+        self._emit(error_event(error, degraded=self._partial_sent))

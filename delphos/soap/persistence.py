@@ -15,6 +15,13 @@ from delphos.cache.store import CacheEntry, NoteCache
 from delphos.db.recorder import NoteRecorder
 from delphos.records import NoteRecord, SoapNote, TenantRef
 from delphos.soap.generation import GenerationResult
+from delphos.soap.schemas import SoapEvent
+
+
+def cache_payload(event: SoapEvent) -> dict[str, Any]:
+    """The `soap` event as the cache keeps it: JSON values, without "cached" (decided per
+    request). The cache's stored form is plain JSON (it knows no note models)."""
+    return event.model_dump(mode="json", exclude={"cached"})
 
 
 class NotePersistence:
@@ -29,10 +36,12 @@ class NotePersistence:
         consultation_id: str,
         text: str,
         digest: str,
-        payload: dict[str, Any],
+        event: SoapEvent,
         result: GenerationResult,
     ) -> None:
         note: SoapNote = result.note
+        # The event as plain JSON, once: the cache entry, and the record's evidence column.
+        payload = cache_payload(event)
         record = NoteRecord(
             tenant_id=tenant.id,
             consultation_id=consultation_id,
@@ -41,14 +50,14 @@ class NotePersistence:
             text_hash=digest,
             source_text=text,
             word_count=len(text.split()),
-            engine=str(payload["engine"]),
-            model=str(payload["model"]),
+            engine=event.engine,
+            model=event.model,
             is_degraded=result.is_degraded,
             latency_ms=result.latency_ms,
             created_at=result.finished_at,
             tenant_name=tenant.name,
             usage=result.usage,
-            evidence=payload.get("evidence"),
+            evidence=payload["evidence"],
         )
         if result.is_degraded:
             # A degraded note (LLM failed, local rules completed it) is stored but not

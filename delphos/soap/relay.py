@@ -10,10 +10,10 @@ generate the note itself.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from delphos.cache.store import NoteCache
-from delphos.soap.events import TERMINAL, Event
+from delphos.soap.events import NoteEvent, decode_event
+from delphos.soap.schemas import PartialEvent, StatusEvent
 
 # A waiting worker blocks on the event stream this long per read before it checks that the
 # holder is still alive.
@@ -30,29 +30,28 @@ class Relay:
     def __init__(self) -> None:
         self.finished = False
         self._status_sent = False
-        self._done: dict[str, bool] = {}
+        self._done = (False, False, False, False)
 
-    def accept(self, name: str, data: dict[str, Any]) -> Event | None:
+    def accept(self, event: NoteEvent) -> NoteEvent | None:
         if self.finished:
             return None
-        if name == "status":
+        if isinstance(event, StatusEvent):
             if self._status_sent:
                 return None
             self._status_sent = True
-            return name, data
-        if name == "partial":
-            done: dict[str, bool] = data["completeness"]
-            if any(self._done.get(k, False) and not v for k, v in done.items()):
+            return event
+        if isinstance(event, PartialEvent):
+            c = event.completeness
+            done = (c.s, c.o, c.a, c.p)
+            if any(was and not now for was, now in zip(self._done, done, strict=True)):
                 return None
-            self._done = dict(done)
-            return name, data
-        if name in TERMINAL:
-            self.finished = True
-            return name, data
-        return None
+            self._done = done
+            return event
+        self.finished = True  # `soap` or `error`
+        return event
 
 
-async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterator[Event]:
+async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterator[NoteEvent]:
     """The events the holder of lock ``name`` (token ``holder``) publishes, from the first,
     until its final one; ends early, without a final event, if the holder is gone (it
     published ABANDONED, or no longer holds the lock) or Redis cannot be read."""
@@ -67,8 +66,11 @@ async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterat
             after = event.id
             if event.name == ABANDONED:
                 return
-            yield event.name, event.data
-            if event.name in TERMINAL:
+            note_event = decode_event(event.name, event.data)
+            if note_event is None:
+                continue  # not an event of the contract: a bug elsewhere, never passed on
+            yield note_event
+            if note_event.final:
                 return
         if batch:
             continue

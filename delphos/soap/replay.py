@@ -4,8 +4,10 @@ A listener that joins late receives the events it missed, then each new one as i
 appended, until the log is closed after the final event. `partial`s are kept compactly:
 every partial is a snapshot of the whole note so far and each section's text only grows
 (the parser's text is always a prefix of its final text), so a partial is the latest texts
-cut to the lengths it had. Kept as dicts, a 2,000-character note streamed at four partials
-a second held ~50 snapshots of it per stream until the stream ended.
+cut to the lengths it had. Kept whole, a 2,000-character note streamed at four partials
+a second held ~50 snapshots of it per stream until the stream ended. The latest partial's
+event is kept as made, so every listener reading it live shares one object and its JSON is
+written once.
 """
 
 from __future__ import annotations
@@ -13,74 +15,75 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
-from typing import Any
 
-from delphos.records import SECTION_KEYS, SHORT
-from delphos.soap.events import TERMINAL, Event
-
-_SHORT_KEYS = tuple(SHORT[k] for k in SECTION_KEYS)
+from delphos.soap.events import NoteEvent, completeness
+from delphos.soap.schemas import PartialEvent
 
 
 @dataclass(frozen=True, slots=True)
 class _Partial:
     """A `partial` as kept for replay: how long each section was, and which were done."""
 
-    lengths: tuple[int, ...]
-    done: tuple[bool, ...]
+    lengths: tuple[int, int, int, int]
+    done: tuple[bool, bool, bool, bool]
 
 
-_Stored = Event | _Partial
+_Stored = NoteEvent | _Partial
 
 
-def _name(item: _Stored) -> str:
-    return "partial" if isinstance(item, _Partial) else item[0]
+def _final(item: _Stored) -> bool:
+    return not isinstance(item, _Partial) and item.final
 
 
 class EventLog:
-    def __init__(self, first: Event) -> None:
+    def __init__(self, first: NoteEvent) -> None:
         self._items: list[_Stored] = [first]
         # The sections as of the latest partial: every stored partial is a prefix of these.
-        self._texts: tuple[str, ...] = ("", "", "", "")
+        self._texts: tuple[str, str, str, str] = ("", "", "", "")
+        # The latest partial and its event, once a listener has asked for it.
+        self._latest: tuple[_Partial, PartialEvent] | None = None
         self._changed = asyncio.Event()
         self._closed = False
 
     @property
     def ended(self) -> bool:
         """A final event (`soap` or `error`) is in the log."""
-        return any(_name(item) in TERMINAL for item in self._items)
+        return any(map(_final, self._items))
 
     @property
     def last_is_final(self) -> bool:
-        return any(_name(item) in TERMINAL for item in self._items[-1:])
+        return _final(self._items[-1])
 
-    def append(self, name: str, data: dict[str, Any]) -> None:
-        self._add((name, data))
+    def append(self, event: NoteEvent) -> None:
+        self._add(event)
 
-    def append_partial(self, texts: tuple[str, ...], done: tuple[bool, ...]) -> None:
+    def append_partial(
+        self, texts: tuple[str, str, str, str], done: tuple[bool, bool, bool, bool]
+    ) -> None:
         """A `partial` with these section texts (in SECTION_KEYS order) and completeness."""
         if not all(map(str.startswith, texts, self._texts)):
             # A section restarted (a retry, a repeated key): the partials kept so far are
             # not cuts of the new texts. Rare; they become plain events.
             self._items = [
-                ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
-                for item in self._items
+                self._snapshot(item) if isinstance(item, _Partial) else item for item in self._items
             ]
         self._texts = texts
-        self._add(_Partial(lengths=tuple(map(len, texts)), done=done))
+        s, o, a, p = texts
+        self._add(_Partial(lengths=(len(s), len(o), len(a), len(p)), done=done))
 
     def close(self) -> None:
         """No more events: every listener ends once it has read what is there."""
         self._closed = True
         self._changed.set()
 
-    async def replay(self) -> AsyncGenerator[Event, None]:
+    async def replay(self) -> AsyncGenerator[NoteEvent, None]:
         """All events from the first; ends once the log is closed and read to its end."""
         index = 0
         while True:
             while index < len(self._items):
                 item = self._items[index]
                 index += 1
-                yield ("partial", self._snapshot(item)) if isinstance(item, _Partial) else item
+                yield self._snapshot(item) if isinstance(item, _Partial) else item
             if self._closed:
                 return
             changed = self._changed
@@ -91,10 +94,19 @@ class EventLog:
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
-    def _snapshot(self, partial: _Partial) -> dict[str, Any]:
-        """The `partial` event's data (a full-length cut is the text itself, not a copy)."""
-        cut: dict[str, Any] = {
-            key: text[:n]
-            for key, text, n in zip(SECTION_KEYS, self._texts, partial.lengths, strict=True)
-        }
-        return {**cut, "completeness": dict(zip(_SHORT_KEYS, partial.done, strict=True))}
+    def _snapshot(self, partial: _Partial) -> PartialEvent:
+        """The `partial` event (a full-length cut is the text itself, not a copy)."""
+        latest = self._latest
+        if latest is not None and latest[0] is partial:
+            return latest[1]
+        (s, o, a, p), (ns, no, na, np) = self._texts, partial.lengths
+        event = PartialEvent(
+            subjective=s[:ns],
+            objective=o[:no],
+            assessment=a[:na],
+            plan=p[:np],
+            completeness=completeness(partial.done),
+        )
+        if partial is self._items[-1]:
+            self._latest = (partial, event)
+        return event

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import anyio
 from sse_starlette import EventSourceResponse
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from delphos.errors import (
     BadRequest,
@@ -33,7 +33,7 @@ from delphos.http import read_model
 from delphos.metrics import STREAMS_IN_FLIGHT
 from delphos.routing import ApiRoute, Operation
 from delphos.scope import Services
-from delphos.soap.events import error_payload
+from delphos.soap.events import CACHE_HIT, error_event
 from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
 from delphos.soap.service import Answer, NoteService
 from delphos.sse import event_bytes
@@ -45,7 +45,7 @@ class NoteServices(Services, Protocol):
 
 # A hit's answer is this, the `soap` event's one-line JSON as the cache holds it, and the
 # event's end: one write, no streaming machinery, no decode or re-encode of the note.
-_CACHE_HIT_HEAD = event_bytes("status", {"type": "cache_hit"}) + b"event: soap\ndata: "
+_CACHE_HIT_HEAD = event_bytes(CACHE_HIT.name, CACHE_HIT.data_json) + b"event: soap\ndata: "
 _CACHE_HIT_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
@@ -59,7 +59,7 @@ async def _prepare(request: Request) -> tuple[NoteServices, Any, SoapRequest]:
 async def soap_stream(request: Request) -> Response:
     state, tenant, body = await _prepare(request)
     if not body.stream:
-        return JSONResponse(await state.notes.note(tenant, body))
+        return _json(await state.notes.note_json(tenant, body))
 
     answer = await state.notes.answer(tenant, body)
     if answer.cached_json is not None:
@@ -114,27 +114,31 @@ async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
                 if step.cancelled():
                     # The server is shutting down: end the stream the contract's way, with
                     # an error the client knows to retry, not a cut connection.
-                    yield event_bytes(
-                        "error",
-                        error_payload(
-                            ProcessingError("The server is restarting; retry the request"),
-                            degraded=partial_sent,
-                        ),
+                    farewell = error_event(
+                        ProcessingError("The server is restarting; retry the request"),
+                        degraded=partial_sent,
                     )
+                    yield event_bytes(farewell.name, farewell.data_json)
                     return
                 try:
-                    name, data = step.result()
+                    event = step.result()
                 except StopAsyncIteration:
                     return
-                partial_sent |= name == "partial"
-                yield event_bytes(name, data)
+                partial_sent |= event.name == "partial"
+                # Each event's JSON is written once, however many streams carry it.
+                yield event_bytes(event.name, event.data_json)
     finally:
         stop.cancel()
 
 
 async def soap_json(request: Request) -> Response:
     state, tenant, body = await _prepare(request)
-    return JSONResponse(await state.notes.note(tenant, body))
+    return _json(await state.notes.note_json(tenant, body))
+
+
+def _json(note_json: bytes) -> Response:
+    # The `soap` event's JSON as written once (or as the cache holds it): not re-encoded.
+    return Response(note_json, media_type="application/json")
 
 
 # Refused before any work (key, then body), or the engine's failure as JSON.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from functools import cached_property
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -12,8 +13,10 @@ from pydantic import (
     field_validator,
 )
 
+from delphos import records
 from delphos.evidence.models import Evidence
 from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, ConsultationId, NoNul
+from delphos.sse import json_bytes
 
 
 class SoapRequest(BaseModel):
@@ -51,6 +54,8 @@ class SoapRequest(BaseModel):
 
 
 class Usage(BaseModel):
+    # The one place the rule "cache counts only when reported" is written: notes without
+    # prompt caching keep the shape they always had.
     input_tokens: int = Field(ge=0, description="Every prompt token, cached or not")
     output_tokens: int = Field(ge=0)
     cache_creation_input_tokens: int | None = Field(
@@ -68,19 +73,55 @@ class Usage(BaseModel):
         exclude_if=lambda v: v is None,
     )
 
+    @classmethod
+    def of(cls, usage: records.Usage) -> Usage:
+        return cls(
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_creation_input_tokens=usage.cache_creation_input_tokens,
+            cache_read_input_tokens=usage.cache_read_input_tokens,
+        )
+
 
 class Completeness(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
     s: bool
     o: bool
     a: bool
     p: bool
 
+    @property
+    def all(self) -> bool:
+        return self.s and self.o and self.a and self.p
 
-class StatusEvent(BaseModel):
+
+class _Event(BaseModel):
+    """An event of the note stream, as the code emits it and the document shows it.
+
+    Frozen: one event object goes to every listener of a run (and to the cross-worker
+    relay), so its JSON is written once (`data_json`), however many read it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The SSE event name; a final event (`soap`, `error`) ends the stream.
+    name: ClassVar[str]
+    final: ClassVar[bool] = False
+
+    @cached_property
+    def data_json(self) -> bytes:
+        """The event's data as one-line UTF-8 JSON: the SSE `data:` line, the JSON answer
+        and the relayed form."""
+        return json_bytes(self)
+
+
+class StatusEvent(_Event):
+    name = "status"
+
     type: Literal["generating", "cache_hit"]
 
 
-class PartialEvent(BaseModel):
+class _Sections(_Event):
     subjective: str
     objective: str
     assessment: str
@@ -88,7 +129,14 @@ class PartialEvent(BaseModel):
     completeness: Completeness
 
 
-class SoapEvent(PartialEvent):
+class PartialEvent(_Sections):
+    name = "partial"
+
+
+class SoapEvent(_Sections):
+    name = "soap"
+    final = True
+
     soap_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     cached: bool
     is_degraded: bool
@@ -111,16 +159,19 @@ class SoapEvent(PartialEvent):
     )
 
 
-class ErrorEvent(BaseModel):
+class ErrorEvent(_Event):
+    name = "error"
+    final = True
+
     code: Literal["PROCESSING_TIMEOUT", "PROCESSING_ERROR", "PARSE_ERROR", "INTERNAL_ERROR"]
     message: str
     degraded: bool
 
 
+# Any event of the stream: `status` first, then `partial`s, then one `soap` or `error`.
+NoteEvent = StatusEvent | PartialEvent | SoapEvent | ErrorEvent
+
 # (SSE event name, payload schema) in stream order.
-SSE_EVENTS: tuple[tuple[str, type[BaseModel]], ...] = (
-    ("status", StatusEvent),
-    ("partial", PartialEvent),
-    ("soap", SoapEvent),
-    ("error", ErrorEvent),
+SSE_EVENTS: tuple[tuple[str, type[BaseModel]], ...] = tuple(
+    (event.name, event) for event in (StatusEvent, PartialEvent, SoapEvent, ErrorEvent)
 )

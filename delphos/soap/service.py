@@ -13,12 +13,10 @@ listeners (`sharing`), across workers (`crossworker`, `relay`), and persistence
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
 
 from delphos.cache.store import NoteCache
 from delphos.db.database import Database
@@ -31,10 +29,10 @@ from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
 from delphos.soap.cache_decision import CacheDecision
 from delphos.soap.crossworker import CrossWorker, lock_name
-from delphos.soap.events import Event, error_from_payload
+from delphos.soap.events import CACHE_HIT, NoteEvent, NoteSource, error_of
 from delphos.soap.generation import Fallback, Generation, GenerationResult
 from delphos.soap.persistence import NotePersistence
-from delphos.soap.schemas import SoapRequest
+from delphos.soap.schemas import ErrorEvent, SoapEvent, SoapRequest
 from delphos.soap.sharing import Run, RunKey, Runs
 
 log = logging.getLogger("delphos.service")
@@ -51,20 +49,14 @@ class Answer:
     # A hit's `soap` event as one-line UTF-8 JSON ("cached": true): the SSE route writes
     # it out as it is, the hot path never decodes and re-encodes the note.
     cached_json: bytes | None
-    stream: AsyncGenerator[Event, None] | None
+    stream: AsyncGenerator[NoteEvent, None] | None
 
-    @property
-    def cached(self) -> dict[str, Any] | None:
-        if self.cached_json is None:
-            return None
-        value: dict[str, Any] = json.loads(self.cached_json)
-        return value
-
-    async def events(self) -> AsyncGenerator[Event, None]:
-        cached = self.cached
-        if cached is not None:
-            yield "status", {"type": "cache_hit"}
-            yield "soap", cached
+    async def events(self) -> AsyncGenerator[NoteEvent, None]:
+        if self.cached_json is not None:
+            # Decoded only for a caller that needs the record (the live session); the
+            # SSE and JSON routes write `cached_json` out as it is.
+            yield CACHE_HIT
+            yield SoapEvent.model_validate_json(self.cached_json)
             return
         assert self.stream is not None
         # Close the inner stream the moment this one closes (a client leaving), not when
@@ -110,18 +102,23 @@ class NoteService:
             return Answer(cached_json=hit, stream=None)
         return await self._join_or_start(tenant, req, text_hash(req.accumulated_text))
 
-    async def events(self, tenant: TenantRef, req: SoapRequest) -> AsyncGenerator[Event, None]:
+    async def events(self, tenant: TenantRef, req: SoapRequest) -> AsyncGenerator[NoteEvent, None]:
         answer = await self.answer(tenant, req)
         async for event in answer.events():
             yield event
 
-    async def note(self, tenant: TenantRef, req: SoapRequest) -> dict[str, Any]:
-        """The final `soap` payload, or the error mapped to its HTTP status and code."""
-        async for name, data in self.events(tenant, req):
-            if name == "soap":
-                return data
-            if name == "error":
-                raise error_from_payload(data)
+    async def note_json(self, tenant: TenantRef, req: SoapRequest) -> bytes:
+        """The final `soap` event's JSON, or the error mapped to its HTTP status and code.
+        A hit is its stored JSON as it is: never decoded and re-encoded."""
+        answer = await self.answer(tenant, req)
+        if answer.cached_json is not None:
+            return answer.cached_json
+        async with aclosing(answer.events()) as events:
+            async for event in events:
+                if isinstance(event, SoapEvent):
+                    return event.data_json
+                if isinstance(event, ErrorEvent):
+                    raise error_of(event)
         raise InternalError()
 
     # --- generation: join, start, or follow another worker's ------------------------------
@@ -186,9 +183,9 @@ class NoteService:
         engine: Engine = self._blank if blank else self._engine
         text = req.accumulated_text
 
-        async def on_complete(payload: dict[str, Any], result: GenerationResult) -> None:
+        async def on_complete(event: SoapEvent, result: GenerationResult) -> None:
             await self._persistence.complete(
-                tenant, req.consultation_id, text, digest, payload, result
+                tenant, req.consultation_id, text, digest, event, result
             )
 
         generation = Generation(
@@ -196,12 +193,7 @@ class NoteService:
             text=text,
             timeout=self._settings.generation_timeout,
             partial_interval=1.0 / self._settings.partials_per_second,
-            soap_fields={
-                "engine": engine.name,
-                "model": engine.model,
-                "consultation_id": req.consultation_id,
-                "text_hash": digest,
-            },
+            source=NoteSource(engine.name, engine.model, req.consultation_id, digest),
             on_complete=on_complete,
             fallback=None if blank else self._fallback,
         )

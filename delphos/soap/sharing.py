@@ -14,10 +14,10 @@ import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Any
 
-from delphos.soap.events import TERMINAL, Event
+from delphos.soap.events import NoteEvent
 from delphos.soap.generation import Generation
+from delphos.soap.schemas import PartialEvent
 
 RunKey = tuple[str, str, str]  # (tenant id, consultation id, text hash)
 
@@ -41,8 +41,8 @@ class Run:
     def joinable(self) -> bool:
         return not self.abandoned and self.generation.joinable
 
-    def progress(self, name: str, data: dict[str, Any]) -> None:
-        if name in TERMINAL or (name == "partial" and all(data["completeness"].values())):
+    def progress(self, event: NoteEvent) -> None:
+        if event.final or (isinstance(event, PartialEvent) and event.completeness.all):
             self.settled = True
 
 
@@ -71,7 +71,7 @@ class Runs:
 
         run.generation.add_done_callback(forget)
 
-    def listen(self, run: Run) -> AsyncGenerator[Event, None]:
+    def listen(self, run: Run) -> AsyncGenerator[NoteEvent, None]:
         """One client's view of a run; the last client to leave early abandons it.
 
         The client counts from the moment it joins, not from its first read: otherwise the
@@ -79,14 +79,14 @@ class Runs:
         run.listeners += 1
         return self._listening(run)
 
-    async def _listening(self, run: Run) -> AsyncGenerator[Event, None]:
+    async def _listening(self, run: Run) -> AsyncGenerator[NoteEvent, None]:
         try:
             # aclosing: the subscription ends the moment this client does, not whenever the
             # garbage collector gets to it.
             async with aclosing(run.generation.subscribe()) as events:
-                async for name, data in events:
-                    run.progress(name, data)
-                    yield name, data
+                async for event in events:
+                    run.progress(event)
+                    yield event
         finally:
             run.listeners -= 1
             if run.listeners == 0:
