@@ -77,6 +77,7 @@ bench: venv bench-deps
 	$(BIN)/python bench/note_quality.py
 	$(BIN)/python bench/faithfulness.py
 	$(BIN)/python bench/parser.py
+	$(BIN)/python bench/event_encoding.py --listeners 2
 	$(BIN)/python bench/cache_delta.py
 	$(BIN)/python bench/cache_hit.py
 	$(BIN)/python bench/soap_latency.py
