@@ -745,11 +745,33 @@ async def test_a_consultation_that_grew_by_many_turns_still_reads_the_earlier_tr
     assert second[0].cache_read_input_tokens >= first[0].cache_creation_input_tokens // 2
 
 
-async def test_a_short_consultation_is_sent_uncached_without_error(
+async def test_a_short_consultation_is_read_from_the_cache_from_its_second_note(
     fake_anthropic: FakeLLMServer,
 ) -> None:
-    # Below the model's minimum cacheable length the marks are ignored: no cache counts.
+    # The instructions alone are past the minimum cacheable length: four turns into a
+    # visit, the next note already reads what the first one sent.
     engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    try:
+        first, second = [
+            [d for d in await collect_all(engine.stream(visit(0, turns))) if isinstance(d, Usage)]
+            for turns in (4, 6)
+        ]
+    finally:
+        await engine.aclose()
+    [written], [read] = first, second
+    assert written.cache_read_input_tokens is None
+    assert written.cache_creation_input_tokens is not None
+    assert read.cache_read_input_tokens == written.cache_creation_input_tokens
+    assert read.cache_read_input_tokens > read.input_tokens * 3 // 4
+
+
+async def test_a_consultation_shorter_than_the_models_minimum_is_sent_uncached_without_error(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # Below the model's minimum cacheable length (4,096 tokens for Haiku 4.5) the marks
+    # are ignored: no cache counts, no error.
+    engine = make_engine("anthropic", fake_anthropic.base_url, anthropic_model="claude-haiku-4-5")
     fake_anthropic.default = Scenario(text="{}")
     try:
         for turns in (4, 6):
