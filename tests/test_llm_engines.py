@@ -26,11 +26,17 @@ from delphos.engines.base import (
 )
 from delphos.engines.factory import build_engine
 from delphos.engines.openai_engine import OpenAIEngine
-from delphos.engines.prompt import CLOSING, SYSTEM_PROMPT, sealed_pieces, user_message
+from delphos.engines.prompt import (
+    CLOSING,
+    INSTRUCTION,
+    SYSTEM_PROMPT,
+    sealed_pieces,
+    user_message,
+)
 from delphos.engines.retry import RetryingEngine
 from delphos.records import Usage
 from delphos.settings import Settings
-from tests.support.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario, count_tokens, last_user_text
 from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
 from tests.support.fixtures.db import aci_example
 from tests.support.ports import free_port
@@ -764,6 +770,27 @@ async def test_a_short_consultation_is_read_from_the_cache_from_its_second_note(
     assert written.cache_creation_input_tokens is not None
     assert read.cache_read_input_tokens == written.cache_creation_input_tokens
     assert read.cache_read_input_tokens > read.input_tokens * 3 // 4
+
+
+async def test_the_next_visit_reads_the_instructions_the_last_one_wrote(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # The instructions end every visit's shared prefix: a new patient's first note
+    # reads them from the cache instead of paying to write them again.
+    engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    try:
+        first, other = [
+            [d for d in await collect_all(engine.stream(visit(index, 6))) if isinstance(d, Usage)]
+            for index in (0, 1)
+        ]
+    finally:
+        await engine.aclose()
+    [written], [read] = first, other
+    instructions = count_tokens(SYSTEM_PROMPT + INSTRUCTION)
+    assert written.cache_read_input_tokens is None
+    assert read.cache_read_input_tokens is not None
+    assert instructions <= read.cache_read_input_tokens < read.input_tokens
 
 
 async def test_a_consultation_shorter_than_the_models_minimum_is_sent_uncached_without_error(
