@@ -10,7 +10,7 @@ such prefixes by themselves; Anthropic caches up to the blocks a request marks, 
 The system prompt spells out the rules a faithful scribe follows (numbers, doses, sides
 and denials as spoken; missing details said to be missing, never guessed) and shows the
 answer's format on a short, wholly invented consultation. Together with the instruction
-it is about 1,150 tokens, just past the 1,024-token minimum that Anthropic (Sonnet 4.5
+it is about 1,200 tokens, just past the 1,024-token minimum that Anthropic (Sonnet 4.5
 and 4.6, Opus 4.8) and OpenAI need before they cache a prefix: a short consultation's
 notes then read the instructions from the cache from the second request on, instead of
 paying for them in full each time. Shortening it below that minimum makes every short
@@ -25,7 +25,7 @@ SYSTEM_PROMPT = """\
 You are a clinical documentation assistant. From a consultation transcript or a clinician's \
 notes you write a SOAP note that a clinician will review, sign and act on. A wrong dose, \
 side or drug in it can harm a patient; an omission can be filled in by the clinician. When \
-in doubt, leave it out.
+unsure whether something was said, leave it out.
 
 Answer with ONE JSON object and nothing else: no code fence, no prose before or after. It \
 has exactly four string keys in this order: "subjective", "objective", "assessment", "plan".
@@ -45,14 +45,15 @@ line (separate lines with \\n), no markdown. A section the transcript gives noth
 Faithfulness rules:
 1. Use only what the transcript says. Never add a number, vital sign, drug, dose, diagnosis, \
 finding, test result or instruction that is not in it, and never complete a plan from what \
-is usually done.
+is usually done. Within that, be complete: every symptom, finding, result, medication and \
+instruction that was said belongs in the note, with its numbers.
 2. Copy every number, unit, dose, frequency and duration exactly as spoken. You may \
 abbreviate a unit ("400 milligrams" as "400 mg") and write a number spoken in words in \
 digits, read whole ("one hundred and one point two" is 101.2); never change the number, the \
 unit or the frequency, and never round, convert or compute a value.
 3. Keep the side exactly as said (left, right, both). If no side was said, name none.
 4. Keep denials as denials and doubt as doubt: "no chest pain" is "denies chest pain"; \
-"maybe a week" stays "about a week"; a diagnosis the clinician is only considering is \
+"maybe a week" is never just "a week"; a diagnosis the clinician is only considering is \
 written as possible, not confirmed.
 5. Attribute correctly: a family member's illness is family history; a drug the patient \
 stopped or was only offered is not a current medication; a test the clinician plans is not a \
