@@ -37,7 +37,7 @@ from delphos.engines.retry import RetryingEngine
 from delphos.records import Usage
 from delphos.settings import Settings
 from tests.support.fakes.llm_server import FakeLLMServer, Scenario, count_tokens, last_user_text
-from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
+from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS, OPENAI_MIN_CACHED
 from tests.support.fixtures.db import aci_example
 from tests.support.ports import free_port
 
@@ -863,3 +863,29 @@ async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_
     stable = before[: before.rindex(json.dumps(CLOSING)[1:-1])]
     assert after.startswith(stable)
     assert len(stable) > len(json.dumps(SYSTEM_PROMPT)) + len(shorter)
+
+
+async def test_a_new_visit_on_an_openai_server_starts_with_the_instructions_it_cached(
+    fake_openai: FakeLLMServer,
+) -> None:
+    # The system prompt and instruction are the same for every visit and long enough
+    # (past OpenAI's 1,024 tokens) for the server's own prefix cache: another patient's
+    # first note already reads them from it.
+    engine = make_engine("openai", fake_openai.base_url)
+    fake_openai.default = Scenario(text="{}")
+    try:
+        for index in (0, 1):
+            await collect_all(engine.stream(visit(index, 6)))
+    finally:
+        await engine.aclose()
+    first, other = fake_openai.requests
+    assert (
+        first["messages"][0]
+        == other["messages"][0]
+        == {
+            "role": "system",
+            "content": SYSTEM_PROMPT,
+        }
+    )
+    read = fake_openai.usages[1].cache_read_input_tokens
+    assert read >= OPENAI_MIN_CACHED
