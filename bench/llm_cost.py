@@ -21,7 +21,8 @@ Tokens are the fake's stand-in count (about four characters a token).
 Besides the ratio, the bench prints the absolute bill per visit, cached and uncached (a
 longer stable prompt raises both), and, per visit-length bucket, the bills, their ratio
 and the share of requests whose whole prompt is below the minimum cacheable length: those
-are billed in full however the prompt is marked.
+are billed in full however the prompt is marked. The output tokens per visit (the whole
+note, written again by every request; never cached) are printed beside them.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from tests.support.fakes.prompt_cache import PromptCache, min_cacheable  # noqa:
 ACI = ROOT.parent / "shared" / "eval" / "aci-bench"
 MODEL = Settings().anthropic_model
 WRITE, READ = 1.25, 0.1
+# Output tokens cost this many input tokens (Sonnet 4.6: $15 against $3 per million).
+OUTPUT_PRICE = 5.0
 WORDS_PER_SECOND = 2.5  # conversational speech, about 150 words a minute
 TARGET = 0.30
 
@@ -89,6 +92,7 @@ class Tally:
     prompt: int = 0  # every prompt token
     written: int = 0
     read: int = 0
+    output: int = 0  # tokens of the notes written (never cached)
     below_minimum: int = 0  # prompt tokens of requests shorter than the model's minimum
     requests_below: int = 0  # requests shorter than the model's minimum
     speech_seconds: float = 0.0  # simulated length of the visits replayed
@@ -99,6 +103,7 @@ class Tally:
         self.prompt += usage.input_tokens
         self.written += usage.cache_creation_input_tokens or 0
         self.read += usage.cache_read_input_tokens or 0
+        self.output += usage.output_tokens
         if usage.input_tokens < minimum:
             self.below_minimum += usage.input_tokens
             self.requests_below += 1
@@ -109,6 +114,7 @@ class Tally:
             "prompt",
             "written",
             "read",
+            "output",
             "below_minimum",
             "requests_below",
             "speech_seconds",
@@ -215,6 +221,7 @@ def summary(label: str, cached: Tally, plain: Tally) -> dict[str, Any]:
         "billed_uncached": round(plain.billed),
         "per_visit_cached": round(cached.billed / plain.visits),
         "per_visit_uncached": round(plain.billed / plain.visits),
+        "output_per_visit": round(plain.output / plain.visits),
         "ratio": cached.billed / plain.billed,
         # Requests shorter than the minimum cannot be cached whatever the layout: their
         # share of the requests and of the uncached bill, and the ratio over the others.
@@ -250,7 +257,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
     head = (
         f"{'scenario':<44} {'every':>5} {'min':>5} {'min/visit':>9} {'reqs':>5} "
         f"{'uncached':>9} {'cached':>8} {'/visit unc':>10} {'/visit c':>8} {'ratio':>6} "
-        f"{'reqs<min':>8} {'<min share':>10} {'ratio>=min':>10} same"
+        f"{'reqs<min':>8} {'<min share':>10} {'ratio>=min':>10} {'out/visit':>9} same"
     )
     print(head)
     print("-" * len(head))
@@ -262,7 +269,7 @@ def print_table(results: list[dict[str, Any]]) -> None:
             f"{r['billed_uncached']:>9} {r['billed_cached']:>8} "
             f"{r['per_visit_uncached']:>10} {r['per_visit_cached']:>8} {r['ratio']:>6.3f} "
             f"{r['requests_below_min']:>8.1%} {r['below_min_share']:>10.3f} {above:>10} "
-            f"{'yes' if r['same_notes'] else 'NO'}"
+            f"{r['output_per_visit']:>9} {'yes' if r['same_notes'] else 'NO'}"
         )
 
 
@@ -318,6 +325,14 @@ async def main() -> int:
         f"\nheadline (every turn, ACI valid): {headline['ratio']:.1%} of the uncached input "
         f"cost (target <= {TARGET:.0%}); on requests past the minimum: "
         f"{headline['ratio_above_min']:.1%}"
+    )
+    # The notes themselves: every request writes the whole note again, and output is
+    # priced above input, so it is most of the bill once the input is cached.
+    output = OUTPUT_PRICE * headline["output_per_visit"]
+    print(
+        f"per visit: input billed {headline['per_visit_cached']} cached "
+        f"({headline['per_visit_uncached']} uncached); output {headline['output_per_visit']} "
+        f"tokens, worth {output:.0f} input tokens at {OUTPUT_PRICE:g}x"
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
