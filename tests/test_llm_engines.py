@@ -26,12 +26,18 @@ from delphos.engines.base import (
 )
 from delphos.engines.factory import build_engine
 from delphos.engines.openai_engine import OpenAIEngine
-from delphos.engines.prompt import CLOSING, SYSTEM_PROMPT, sealed_pieces, user_message
+from delphos.engines.prompt import (
+    CLOSING,
+    INSTRUCTION,
+    SYSTEM_PROMPT,
+    sealed_pieces,
+    user_message,
+)
 from delphos.engines.retry import RetryingEngine
 from delphos.records import Usage
 from delphos.settings import Settings
-from tests.support.fakes.llm_server import FakeLLMServer, Scenario, last_user_text
-from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS
+from tests.support.fakes.llm_server import FakeLLMServer, Scenario, count_tokens, last_user_text
+from tests.support.fakes.prompt_cache import LOOKBACK_BLOCKS, MAX_BREAKPOINTS, OPENAI_MIN_CACHED
 from tests.support.fixtures.db import aci_example
 from tests.support.ports import free_port
 
@@ -745,11 +751,54 @@ async def test_a_consultation_that_grew_by_many_turns_still_reads_the_earlier_tr
     assert second[0].cache_read_input_tokens >= first[0].cache_creation_input_tokens // 2
 
 
-async def test_a_short_consultation_is_sent_uncached_without_error(
+async def test_a_short_consultation_is_read_from_the_cache_from_its_second_note(
     fake_anthropic: FakeLLMServer,
 ) -> None:
-    # Below the model's minimum cacheable length the marks are ignored: no cache counts.
+    # The instructions alone are past the minimum cacheable length: four turns into a
+    # visit, the next note already reads what the first one sent.
     engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    try:
+        first, second = [
+            [d for d in await collect_all(engine.stream(visit(0, turns))) if isinstance(d, Usage)]
+            for turns in (4, 6)
+        ]
+    finally:
+        await engine.aclose()
+    [written], [read] = first, second
+    assert written.cache_read_input_tokens is None
+    assert written.cache_creation_input_tokens is not None
+    assert read.cache_read_input_tokens == written.cache_creation_input_tokens
+    assert read.cache_read_input_tokens > read.input_tokens * 3 // 4
+
+
+async def test_the_next_visit_reads_the_instructions_the_last_one_wrote(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # The instructions end every visit's shared prefix: a new patient's first note
+    # reads them from the cache instead of paying to write them again.
+    engine = make_engine("anthropic", fake_anthropic.base_url)
+    fake_anthropic.default = Scenario(text="{}")
+    try:
+        first, other = [
+            [d for d in await collect_all(engine.stream(visit(index, 6))) if isinstance(d, Usage)]
+            for index in (0, 1)
+        ]
+    finally:
+        await engine.aclose()
+    [written], [read] = first, other
+    instructions = count_tokens(SYSTEM_PROMPT + INSTRUCTION)
+    assert written.cache_read_input_tokens is None
+    assert read.cache_read_input_tokens is not None
+    assert instructions <= read.cache_read_input_tokens < read.input_tokens
+
+
+async def test_a_consultation_shorter_than_the_models_minimum_is_sent_uncached_without_error(
+    fake_anthropic: FakeLLMServer,
+) -> None:
+    # Below the model's minimum cacheable length (4,096 tokens for Haiku 4.5) the marks
+    # are ignored: no cache counts, no error.
+    engine = make_engine("anthropic", fake_anthropic.base_url, anthropic_model="claude-haiku-4-5")
     fake_anthropic.default = Scenario(text="{}")
     try:
         for turns in (4, 6):
@@ -814,3 +863,29 @@ async def test_the_openai_prompt_of_a_growing_consultation_starts_like_the_last_
     stable = before[: before.rindex(json.dumps(CLOSING)[1:-1])]
     assert after.startswith(stable)
     assert len(stable) > len(json.dumps(SYSTEM_PROMPT)) + len(shorter)
+
+
+async def test_a_new_visit_on_an_openai_server_starts_with_the_instructions_it_cached(
+    fake_openai: FakeLLMServer,
+) -> None:
+    # The system prompt and instruction are the same for every visit and long enough
+    # (past OpenAI's 1,024 tokens) for the server's own prefix cache: another patient's
+    # first note already reads them from it.
+    engine = make_engine("openai", fake_openai.base_url)
+    fake_openai.default = Scenario(text="{}")
+    try:
+        for index in (0, 1):
+            await collect_all(engine.stream(visit(index, 6)))
+    finally:
+        await engine.aclose()
+    first, other = fake_openai.requests
+    assert (
+        first["messages"][0]
+        == other["messages"][0]
+        == {
+            "role": "system",
+            "content": SYSTEM_PROMPT,
+        }
+    )
+    read = fake_openai.usages[1].cache_read_input_tokens
+    assert read >= OPENAI_MIN_CACHED

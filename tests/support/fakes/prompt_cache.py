@@ -1,20 +1,36 @@
 """Anthropic's prompt cache as its documentation states the rule, for the fake API.
 
+Sources, checked 2026-11-26 (the rules below paraphrase them):
+[1] Anthropic, "Prompt caching", https://platform.claude.com/docs/en/build-with-claude/
+    prompt-caching: cached prefix order, breakpoints, TTL and refresh, pricing table,
+    "Cache limitations" (the minimum list, quoted from it in anthropics/
+    anthropic-sdk-python#1194 and, in its newest form, in affaan-m/ECC#3173);
+[2] the same guide's automatic prefix checking: a 20-block look-back per breakpoint (as
+    restated by Anthropic-compatible providers' copies of it, e.g. MiniMax's
+    "anthropic-api-compatible-cache", and dev.to "Claude Prompt Caching: Why Agent Loops
+    Miss the 20-Block Lookback").
+
 - The prompt is a sequence of blocks in the order tools, ``system``, ``messages`` (a
   string ``system`` or message content counts as one text block). A block marked
-  ``cache_control`` is a breakpoint; more than :data:`MAX_BREAKPOINTS` is a 400.
+  ``cache_control`` is a breakpoint; at most :data:`MAX_BREAKPOINTS` per request, more is
+  a 400 [1].
 - The cache key of a position is the exact prefix up to and including its block (the
-  ``cache_control`` marks themselves excluded), under the same model and output format.
+  ``cache_control`` marks themselves excluded), under the same model and output format:
+  a hit needs that prefix byte-identical [1].
 - An entry is **written only at a breakpoint** whose prefix has at least the model's
-  minimum cacheable length (:data:`MIN_CACHEABLE`); shorter prefixes are processed
-  uncached, silently.
+  minimum cacheable length (:data:`MIN_CACHEABLE`); shorter prompts are processed
+  without caching and without an error [1].
 - For each breakpoint, entries are looked for at its own position and at the block
   boundaries before it, :data:`LOOKBACK_BLOCKS` positions at most (the breakpoint
-  included); the longest hit over all breakpoints is read, and reading renews its TTL.
-- An entry lives its TTL (``"5m"`` by default, ``"1h"`` if asked) from its last use.
+  included) [2]; the longest hit over all breakpoints is read, and reading renews its
+  TTL at no cost [1].
+- An entry lives its TTL (``"5m"`` by default, ``"1h"`` if asked) from its last use [1].
 - ``usage``: ``cache_read_input_tokens`` is the prefix read, ``cache_creation_input_tokens``
   what was written beyond it (up to the last breakpoint written), ``input_tokens`` the
-  rest: the tokens after the last cached position.
+  rest, after the last cached position; the three add up to the prompt [1]. Priced (for
+  bench/llm_cost.py) at 1.25x the base input price for a 5-minute write (2x for "1h"),
+  0.1x for a read, 1x for the rest: the pricing table [1] lists e.g. Sonnet 4.5 at $3 base,
+  $3.75 5m writes, $6 1h writes, $0.30 hits per million tokens.
 
 Token counts are those of the fake's stand-in tokenizer (about four characters a token);
 a block's tokens are counted so
@@ -26,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -37,28 +54,43 @@ LOOKBACK_BLOCKS = 20
 # Tokens of framing each message (and the system prompt) adds, as the fake counts them.
 FRAMING_TOKENS = 4
 
-# The documented minimum cacheable prompt length per model family (tokens).
+# The documented minimum cacheable prompt length (tokens) per model, by model id without
+# its date suffix. Not monotonic across generations (Opus 4.5 and 4.6 need 4,096, Opus 4.8
+# 1,024), and an id matches only its own family: ``claude-opus-4-7`` is not Opus 4.
+# Reports of Sonnet 4.6 caching only from about 2,048 tokens (anthropic-sdk-python#1194;
+# BerriAI/litellm-docs#49 on Bedrock) contradict the documented 1,024: bench/llm_cost.py
+# also measures under a 2,048-token minimum.
 MIN_CACHEABLE: dict[str, int] = {
+    "claude-opus-5": 512,
+    "claude-fable-5": 512,
+    "claude-mythos-5": 512,
+    "claude-mythos-preview": 2048,
+    "claude-opus-4-8": 1024,
+    "claude-opus-4-7": 2048,
     "claude-opus-4-6": 4096,
     "claude-opus-4-5": 4096,
+    "claude-opus-4-1": 1024,
+    "claude-opus-4": 1024,
+    "claude-sonnet-5": 1024,
+    "claude-sonnet-4-6": 1024,
+    "claude-sonnet-4-5": 1024,
+    "claude-sonnet-4": 1024,
+    "claude-3-7-sonnet": 1024,
     "claude-haiku-4-5": 4096,
     "claude-3-5-haiku": 2048,
     "claude-3-haiku": 2048,
-    "claude-sonnet-4-6": 1024,
-    "claude-sonnet-4-5": 1024,
-    "claude-opus-4-1": 1024,
-    "claude-opus-4": 1024,
-    "claude-sonnet-4": 1024,
-    "claude-3-7-sonnet": 1024,
 }
 DEFAULT_MIN_CACHEABLE = 1024
 _TTL_SECONDS = {"5m": 300.0, "1h": 3600.0}
+_DATED = re.compile(r"(?P<family>.+?)(?:-\d{8})?")
 
 
 def min_cacheable(model: str) -> int:
-    """The minimum for a model id (dated ids match their family's prefix)."""
-    family = max((f for f in MIN_CACHEABLE if model.startswith(f)), key=len, default=None)
-    return MIN_CACHEABLE[family] if family is not None else DEFAULT_MIN_CACHEABLE
+    """The minimum for a model id: its family's, dated or not (``claude-opus-4-20250514``
+    is Opus 4); an id the documentation does not list gets :data:`DEFAULT_MIN_CACHEABLE`."""
+    match = _DATED.fullmatch(model)
+    family = match.group("family") if match else model
+    return MIN_CACHEABLE.get(family, DEFAULT_MIN_CACHEABLE)
 
 
 @dataclass(frozen=True)
