@@ -1,5 +1,6 @@
 """GET /openapi.json, assembled from the route table: each `ApiRoute` carries its operation
-(delphos.routing): the models its handler serialises through, the error classes it raises.
+(delphos.routing): its path entry, the models its handler serialises through, the error
+classes it raises. This module adds what the paths share: the schemas and error answers.
 tests/test_openapi.py fuzzes the running server against the document."""
 
 from __future__ import annotations
@@ -14,39 +15,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
 from delphos import __version__
-from delphos.errors import DelphosError, ParseError, ProcessingError, ValidationFailed
+from delphos.errors import DelphosError, ValidationFailed
 from delphos.http import Error, ValidationErrorBody
 from delphos.openapi_parts import (
     ERROR_DESCRIPTIONS,
     INFO_DESCRIPTION,
     METHOD_NOT_ALLOWED,
-    SSE_DESCRIPTION,
+    error_name,
     ref,
     sse_event,
 )
-from delphos.routing import ApiRoute, Operation
-
-# Error classes documented as one reusable answer (same status, either code).
-_GROUPS: dict[type[DelphosError], str] = {
-    ProcessingError: "EngineFailed",
-    ParseError: "EngineFailed",
-}
-_API_KEY: list[dict[str, list[str]]] = [{"ApiKey": []}]
-
-
-def _json(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": ref(model.__name__)}}
-
-
-def _error_name(error: type[DelphosError]) -> str:
-    return _GROUPS.get(error, error.__name__)
+from delphos.routing import ApiRoute, Operation, paths
 
 
 def _error_responses(routes: Sequence[ApiRoute]) -> dict[str, Any]:
     grouped: dict[str, list[type[DelphosError]]] = {}
     for route in routes:
         for error in route.operation.errors:
-            members = grouped.setdefault(_error_name(error), [])
+            members = grouped.setdefault(error_name(error), [])
             if error not in members:
                 members.append(error)
     responses: dict[str, Any] = {}
@@ -63,36 +49,6 @@ def _error_responses(routes: Sequence[ApiRoute]) -> dict[str, Any]:
         }
     responses["MethodNotAllowed"] = METHOD_NOT_ALLOWED
     return responses
-
-
-def _operation(op: Operation) -> dict[str, Any]:
-    doc: dict[str, Any] = {"operationId": op.id, "summary": op.summary}
-    if op.description:
-        doc["description"] = op.description
-    if op.secured:
-        doc["security"] = _API_KEY
-    if op.params:
-        doc["parameters"] = [p.json() for p in op.params]
-    if op.body is not None:
-        doc["requestBody"] = {"required": True, "content": _json(op.body)}
-        if op.body_description:
-            doc["requestBody"]["description"] = op.body_description
-    content: dict[str, Any] = {}
-    if op.events:
-        oneof = [ref(f"Sse{name.capitalize()}Event") for name, _ in op.events]
-        content["text/event-stream"] = {"schema": {"description": SSE_DESCRIPTION, "oneOf": oneof}}
-    if isinstance(op.ok, dict):
-        content.update(op.ok)
-    elif op.ok is not None:
-        content.update(_json(op.ok))
-    errors: dict[str, Any] = {}
-    for error in op.errors:
-        answer = ref(_error_name(error), "responses")
-        same = errors.setdefault(str(error.status_code), answer) == answer
-        assert same, f"{op.id}: two documented answers for {error.status_code}"
-    ok = {"description": op.ok_description, "content": content}
-    doc["responses"] = {"200": ok, **op.other_responses, **errors}
-    return doc
 
 
 def _schemas(routes: Sequence[ApiRoute]) -> dict[str, Any]:
@@ -123,9 +79,6 @@ def _schemas(routes: Sequence[ApiRoute]) -> dict[str, Any]:
 
 def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
     api = [r for r in routes if isinstance(r, ApiRoute)]
-    paths: dict[str, dict[str, Any]] = {}
-    for route in api:
-        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route.operation)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Delphos", "version": __version__, "description": INFO_DESCRIPTION},
@@ -134,7 +87,7 @@ def document(routes: Sequence[BaseRoute]) -> dict[str, Any]:
             "responses": _error_responses(api),
             "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"}},
         },
-        "paths": paths,
+        "paths": paths(api),
     }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from delphos.errors import DelphosError, ParseError, ProcessingError
+
 INFO_DESCRIPTION = """\
 Progressive SOAP notes over Server-Sent Events (the DELPHOS contract).
 
@@ -46,6 +48,18 @@ ERROR_DESCRIPTIONS: dict[str, str] = {
 
 def ref(name: str, kind: str = "schemas") -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
+
+
+# Error classes documented as one reusable answer (same status, either code).
+_GROUPS: dict[type[DelphosError], str] = {
+    ProcessingError: "EngineFailed",
+    ParseError: "EngineFailed",
+}
+
+
+def error_name(error: type[DelphosError]) -> str:
+    """The name of the reusable answer (``components.responses``) documenting ``error``."""
+    return _GROUPS.get(error, error.__name__)
 
 
 # Starlette's own answer (delphos.app maps it to an error body), for any operation.

@@ -8,7 +8,7 @@ unrouted, and the schemas shown are the models the handlers serialise through.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from delphos.errors import DelphosError
+from delphos.openapi_parts import SSE_DESCRIPTION, error_name, ref
 from delphos.records import ConsultationId
 
 # Timestamps go out as Python's isoformat ("+00:00"), as they always have.
@@ -77,6 +78,42 @@ class Operation:
     # Other answers with no JSON error body (Range requests' 206/400/416), as OpenAPI.
     other_responses: dict[str, Any] = field(default_factory=dict)
 
+    def json(self) -> dict[str, Any]:
+        """The operation's OpenAPI object (its schemas and error answers are components)."""
+        doc: dict[str, Any] = {"operationId": self.id, "summary": self.summary}
+        if self.description:
+            doc["description"] = self.description
+        if self.secured:
+            doc["security"] = [{"ApiKey": []}]
+        if self.params:
+            doc["parameters"] = [p.json() for p in self.params]
+        if self.body is not None:
+            doc["requestBody"] = {"required": True, "content": _json(self.body)}
+            if self.body_description:
+                doc["requestBody"]["description"] = self.body_description
+        content: dict[str, Any] = {}
+        if self.events:
+            oneof = [ref(f"Sse{name.capitalize()}Event") for name, _ in self.events]
+            content["text/event-stream"] = {
+                "schema": {"description": SSE_DESCRIPTION, "oneOf": oneof}
+            }
+        if isinstance(self.ok, dict):
+            content.update(self.ok)
+        elif self.ok is not None:
+            content.update(_json(self.ok))
+        errors: dict[str, Any] = {}
+        for error in self.errors:
+            answer = ref(error_name(error), "responses")
+            same = errors.setdefault(str(error.status_code), answer) == answer
+            assert same, f"{self.id}: two documented answers for {error.status_code}"
+        ok = {"description": self.ok_description, "content": content}
+        doc["responses"] = {"200": ok, **self.other_responses, **errors}
+        return doc
+
+
+def _json(model: type[BaseModel]) -> dict[str, Any]:
+    return {"application/json": {"schema": ref(model.__name__)}}
+
 
 class ApiRoute(Route):
     def __init__(
@@ -89,6 +126,14 @@ class ApiRoute(Route):
         super().__init__(path, endpoint, methods=[method])
         self.method = method
         self.operation = operation
+
+
+def paths(routes: Sequence[ApiRoute]) -> dict[str, dict[str, Any]]:
+    """The document's ``paths``: each route's operation under its path and method."""
+    found: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        found.setdefault(route.path, {})[route.method.lower()] = route.operation.json()
+    return found
 
 
 def model_response(model: BaseModel, headers: dict[str, str] | None = None) -> JSONResponse:

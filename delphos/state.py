@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from delphos.auth import Authenticator
 from delphos.cache import build_cache
 from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator, build_coordinator
 from delphos.db.database import Database, private_dir
 from delphos.db.recorder import NoteRecorder
 from delphos.db.repository import ensure_tenant, tenant_id_for
@@ -27,6 +28,7 @@ class AppState:
     settings: Settings
     db: Database
     cache: NoteCache
+    coordinator: Coordinator
     engine: Engine
     recorder: NoteRecorder
     notes: NoteService
@@ -40,6 +42,7 @@ class AppState:
         engine = engine or build_engine(settings)
         db = Database(settings.resolved_database_url)
         cache = build_cache(settings)
+        coordinator = build_coordinator(settings)
         recorder = NoteRecorder(
             db,
             settings.data_dir / "note-backlog.jsonl",
@@ -59,6 +62,7 @@ class AppState:
             settings=settings,
             engine=engine,
             cache=cache,
+            coordinator=coordinator,
             db=db,
             recorder=recorder,
             fallback=local.build_note if settings.fallback_to_local else None,
@@ -73,12 +77,13 @@ class AppState:
             settings=settings,
             db=db,
             cache=cache,
+            coordinator=coordinator,
             engine=engine,
             recorder=recorder,
             notes=notes,
             auth=auth,
             bootstrap_tenant=tenant,
-            live=LiveState(settings, cache),
+            live=LiveState(settings, coordinator),
         )
 
     async def aclose(self) -> None:
@@ -88,4 +93,5 @@ class AppState:
         await self.recorder.aclose()
         await self.engine.aclose()
         await self.cache.aclose()
+        await self.coordinator.aclose()
         await self.db.aclose()

@@ -15,6 +15,7 @@ pytest_plugins = [
     "tests.support.fixtures.services",
     "tests.support.fixtures.db",
     "tests.support.fixtures.cache",
+    "tests.support.fixtures.coordination",
     "tests.support.fixtures.server",
     "tests.support.fixtures.fake_llm",
     "tests.support.fixtures.upstream",

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from delphos.cache import RedisCache
+from delphos.coordination import RedisCoordinator
 from delphos.db import keys
 from delphos.db import repository as repo
 from delphos.db.migrate import upgrade
@@ -428,9 +428,7 @@ async def test_a_waiting_worker_generates_itself_when_the_lock_holder_dies(
         # A worker took the lock for this very note and died: nobody will publish or
         # refresh it, and it expires in 1.5 s.
         name = f"gen:{srv.app_state.bootstrap_tenant.id}:orphan:{text_hash(text)}"
-        keyspace = RedisCache(
-            backend.redis_url, prefix=backend.redis_prefix, ttl_seconds=60, timeout=1
-        )
+        keyspace = RedisCoordinator(backend.redis_url, prefix=backend.redis_prefix, timeout=1)
         redis = Redis.from_url(backend.redis_url)
         try:
             await redis.set(keyspace.lock_key(name), "dead-worker", px=1500)

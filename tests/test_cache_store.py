@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
-from delphos.cache.redis_store import safe_redis_location
+from delphos.redis_guard import safe_redis_location
 from delphos.settings import Settings
 from tests.support.fixtures.cache import CacheFactory, delete_prefix, make_entry
 
@@ -208,88 +208,6 @@ async def test_entry_expires_after_its_time_to_live(
     await asyncio.sleep(0.8)
 
     assert await lookup(cache, visit[0]) is None
-
-
-async def test_lock_acquire_contend_unlock(note_cache: NoteCache) -> None:
-    name = f"{TENANT}:{uuid.uuid4().hex}"
-    token = await note_cache.try_lock(name, ttl_seconds=30)
-    assert token
-
-    contender = await note_cache.try_lock(name, ttl_seconds=30)
-    if note_cache.kind == "memory":
-        # One process has no other worker to wait for: the lock always grants.
-        assert contender
-        assert contender != token
-        return
-    assert contender is None
-
-    await note_cache.unlock(name, "not-the-holder")
-    assert await note_cache.try_lock(name, ttl_seconds=30) is None
-
-    await note_cache.unlock(name, token)
-    assert await note_cache.try_lock(name, ttl_seconds=30) is not None
-
-
-async def test_lock_expires_and_a_late_unlock_keeps_the_new_holder(note_cache: NoteCache) -> None:
-    if note_cache.kind == "memory":
-        pytest.skip("the in-process lock never blocks, so there is nothing to expire")
-    name = f"{TENANT}:{uuid.uuid4().hex}"
-    first = await note_cache.try_lock(name, ttl_seconds=0.2)
-    assert first is not None
-
-    await asyncio.sleep(0.5)
-    second = await note_cache.try_lock(name, ttl_seconds=30)
-    assert second is not None
-
-    await note_cache.unlock(name, first)  # the first holder finishing late
-    assert await note_cache.try_lock(name, ttl_seconds=30) is None
-
-
-async def test_only_the_holder_extends_a_lock_and_its_owner_is_visible(
-    note_cache: NoteCache,
-) -> None:
-    name = f"{TENANT}:{uuid.uuid4().hex}"
-    token = await note_cache.try_lock(name, ttl_seconds=0.3)
-    assert token is not None
-    if note_cache.kind == "memory":
-        # One process: nobody else to see the lock or to wait on it.
-        assert await note_cache.lock_owner(name) is None
-        assert await note_cache.extend_lock(name, token, 30)
-        return
-    assert await note_cache.lock_owner(name) == token
-    assert not await note_cache.extend_lock(name, "not-the-holder", 30)
-    assert await note_cache.extend_lock(name, token, 30)
-
-    await asyncio.sleep(0.5)  # past the first time to live: the extension holds it
-
-    assert await note_cache.lock_owner(name) == token
-    await note_cache.unlock(name, token)
-    assert await note_cache.lock_owner(name) is None
-    assert not await note_cache.extend_lock(name, token, 30), "a released lock stays released"
-
-
-async def test_published_events_replay_from_the_start_in_order(note_cache: NoteCache) -> None:
-    stream = uuid.uuid4().hex
-    # The data is published as its JSON bytes and read back as exactly those bytes.
-    sent: list[tuple[str, bytes]] = [
-        ("status", b'{"type":"generating"}'),
-        ("partial", '{"subjective":"Patiënt — “hoofdpijn”","completeness":{"s":false}}'.encode()),
-        ("soap", b'{"soap_hash":"' + b"a" * 64 + b'","cached":false}'),
-    ]
-    for name, data in sent:
-        await note_cache.publish_event(stream, name, data, ttl_seconds=60)
-
-    everything = await note_cache.read_events(stream, "0", block_seconds=0.1)
-
-    assert everything is not None
-    if note_cache.kind == "memory":
-        assert everything == [], "in one process there is no other worker to relay to"
-        return
-    assert [(e.name, e.data) for e in everything] == sent
-    later = await note_cache.read_events(stream, everything[1].id, block_seconds=0.1)
-    assert later is not None
-    assert [(e.name, e.data) for e in later] == sent[2:]
-    assert await note_cache.read_events(stream, everything[-1].id, block_seconds=0.05) == []
 
 
 async def test_100k_character_text(

@@ -6,7 +6,7 @@ from delphos.cache.delta import normalise_words, word_delta
 from delphos.cache.memory import MemoryCache
 from delphos.cache.redis_store import RedisCache
 from delphos.cache.resilient import ResilientCache
-from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, NoteCache, StreamEvent
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, NoteCache
 from delphos.settings import Settings
 
 __all__ = [
@@ -17,7 +17,6 @@ __all__ = [
     "NoteCache",
     "RedisCache",
     "ResilientCache",
-    "StreamEvent",
     "build_cache",
     "normalise_words",
     "word_delta",

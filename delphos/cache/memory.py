@@ -6,19 +6,11 @@ awaiting in between, so no lock is needed around the dictionary.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from delphos.cache.store import (
-    CacheEntry,
-    CacheHealth,
-    CacheHit,
-    StreamEvent,
-    decide,
-    encode_payload,
-)
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide, encode_payload
 
 __all__ = ["MemoryCache"]
 
@@ -37,8 +29,6 @@ class _Stored:
 
 class MemoryCache:
     kind = "memory"
-    # One process: concurrent requests are coalesced in process, no events to relay.
-    shared = False
 
     def __init__(self, max_entries: int, ttl_seconds: float) -> None:
         if max_entries < 1:
@@ -95,32 +85,6 @@ class MemoryCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self._max_entries:
             self._entries.popitem(last=False)
-
-    async def try_lock(self, name: str, ttl_seconds: float) -> str | None:
-        # A single process has no other worker to coalesce with: concurrent requests in
-        # this process are coalesced by the caller, so the cross-worker lock always grants.
-        return secrets.token_hex(16)
-
-    async def unlock(self, name: str, token: str) -> None:
-        return None
-
-    async def extend_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
-        return True
-
-    async def lock_owner(self, name: str) -> str | None:
-        # The in-process lock is never held against anyone.
-        return None
-
-    async def publish_event(
-        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
-    ) -> None:
-        # No other worker can read it: in one process the generation itself is shared.
-        return None
-
-    async def read_events(
-        self, stream: str, after: str, block_seconds: float
-    ) -> list[StreamEvent] | None:
-        return []
 
     async def health(self) -> CacheHealth:
         return CacheHealth(

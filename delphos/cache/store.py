@@ -20,7 +20,6 @@ __all__ = [
     "CacheHealth",
     "CacheHit",
     "NoteCache",
-    "StreamEvent",
     "decide",
     "decode_payload",
     "encode_payload",
@@ -59,20 +58,11 @@ class CacheHealth:
     detail: str  # for operators: never a password or patient text
 
 
-@dataclass(frozen=True)
-class StreamEvent:
-    """One event of a generation, as relayed between workers (see ``publish_event``)."""
-
-    id: str  # position in the stream; pass the last one seen as ``after`` to read on
-    name: str
-    data: bytes  # the JSON as published: the reader decodes (and checks) it
-
-
 class NoteCache(Protocol):
+    """Lookup and store, nothing else: the locks and the event relay that let workers
+    share a generation are the coordinator's (:mod:`delphos.coordination`)."""
+
     kind: str
-    # True when several worker processes see the same cache (Redis): only then are the
-    # lock and event-stream operations below worth calling.
-    shared: bool
 
     async def lookup(
         self,
@@ -87,39 +77,6 @@ class NoteCache(Protocol):
 
     async def store(self, tenant_id: str, consultation_id: str, entry: CacheEntry) -> None:
         """Replace the consultation's entry (and restart its time to live)."""
-        ...
-
-    async def try_lock(self, name: str, ttl_seconds: float) -> str | None:
-        """A token if the short cross-worker lock ``name`` was acquired, else None."""
-        ...
-
-    async def unlock(self, name: str, token: str) -> None:
-        """Release the lock, but only if it is still held with ``token``."""
-        ...
-
-    async def extend_lock(self, name: str, token: str, ttl_seconds: float) -> bool:
-        """Restart the lock's time to live if it is still held with ``token``."""
-        ...
-
-    async def lock_owner(self, name: str) -> str | None:
-        """The token the lock ``name`` is held with, or None if nobody holds it."""
-        ...
-
-    # --- cross-worker event relay: one generation's events, readable from the start ------
-
-    async def publish_event(
-        self, stream: str, name: str, data_json: bytes, ttl_seconds: float
-    ) -> None:
-        """Append an event (its data as JSON, written by the caller) to ``stream``; the
-        stream expires ``ttl_seconds`` after the last."""
-        ...
-
-    async def read_events(
-        self, stream: str, after: str, block_seconds: float
-    ) -> list[StreamEvent] | None:
-        """Events of ``stream`` after position ``after`` ("0" = from the start), waiting up
-        to ``block_seconds`` for the first. None when the stream cannot be read (an outage
-        absorbed by the resilient wrapper; the bare Redis backend raises instead)."""
         ...
 
     async def health(self) -> CacheHealth: ...

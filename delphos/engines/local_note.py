@@ -3,7 +3,8 @@
 Nothing is written that is not in the input: every fragment of the note is a span of the
 transcript (trimmed of filler, whitespace collapsed), placed in a section by clinical cues
 (``local_lexicon``), by explicit headers ("HDA:", "Exame físico:", "A/P:") and, in a
-dictated visit, by its phase (history, then examination, then assessment and plan).
+dictated visit, by its phase (history, then examination, then assessment and plan:
+``local_phase``).
 Patients' words only ever go to Subjective; a doctor's question is kept only together
 with the patient's answer to it.
 """
@@ -19,10 +20,7 @@ from delphos.engines.local_cues import (
     DROP,
     NO_CUES,
     RESULT,
-    SECTIONS,
     TEST,
-    TO_AP,
-    TO_O,
     CueReader,
     Cues,
     Section,
@@ -34,11 +32,11 @@ from delphos.engines.local_headers import (
     HEADER_MODE,
     HEADER_REACH,
     STRUCTURAL,
-    Mode,
     fix_swapped_roles,
     is_question,
 )
 from delphos.engines.local_lines import NoteLines
+from delphos.engines.local_phase import Phase
 from delphos.engines.local_problems import Announcement, find_problem
 from delphos.engines.local_segment import (
     Span,
@@ -50,21 +48,6 @@ from delphos.engines.local_segment import (
 )
 from delphos.records import SoapNote
 
-# How strongly the current phase claims a sentence: a cue of weight 3 for another
-# section wins over it, a weaker one does not.
-_PHASE_FLOOR: Final = 2
-# An explicit header ("O:", "Exame físico:") claims its own sentence outright.
-_HEADER_FLOOR: Final = 3
-# Plain notes start with no phase: any cue decides, and cue-less text is Subjective.
-_START_FLOOR: Final = 1
-# In a tagged dialogue, "assessment"/"plan" talk before the middle of the visit is usually
-# history ("the plan your cardiologist gave you"), not the doctor's own assessment.
-_AP_EARLIEST: Final = 0.5
-
-_TIE_ORDER: Final[tuple[Section, ...]] = ("P", "A", "O", "S")
-# Indexes into (S, O, A, P) of the sections each phase claims.
-_PHASE_INDEXES: Final[dict[str, tuple[int, ...]]] = {"S": (0,), "O": (1,), "AP": (2, 3)}
-
 # A typed line naming a condition has at most this many words.
 _NAMING_MAX_WORDS: Final = 8
 
@@ -75,9 +58,9 @@ class _Builder:
     def __init__(self, text: str) -> None:
         self.text = text
         self.cues = CueReader(text)
-        self.mode: Mode = "S"
-        self.floor = _START_FLOOR
-        self.tagged = False
+        turns, tagged = split_turns(text)
+        self.turns = fix_swapped_roles(self.cues, turns) if tagged else turns
+        self.phase = Phase(len(text), tagged=tagged)
         self.unpunctuated = is_unpunctuated(text)
         # Once a header has been written, what follows is the clinician's own structured
         # note: every sentence of it is kept, clinical vocabulary or not.
@@ -94,74 +77,6 @@ class _Builder:
 
     def note(self) -> SoapNote:
         return self.out.note()
-
-    # --- classification -----------------------------------------------------------------
-
-    def _pick(self, cues: Cues, floor: int) -> Section:
-        raw = list(cues.weights)
-        if raw[2] == 2 and cues.has(COND):
-            raw[2] = 3  # "I think this is a viral bronchitis": a hedge naming a condition
-        phase = _PHASE_INDEXES[self.mode]
-        weights = raw.copy()
-        for i in phase:
-            if weights[i] < floor:
-                weights[i] = floor
-        best = max(weights)
-        tied = [i for i in range(4) if weights[i] == best]
-        if len(tied) == 1:
-            return SECTIONS[tied[0]]
-        # The phase wins its ties; between assessment and plan, the section the words
-        # point to wins, then a named condition means assessment.
-        in_phase = [i for i in tied if i in phase]
-        if in_phase:
-            tied = in_phase
-        if len(tied) > 1:
-            top = max(raw[i] for i in tied)
-            tied = [i for i in tied if raw[i] == top]
-        if len(tied) == 1:
-            return SECTIONS[tied[0]]
-        if tied == [2, 3] and self.mode == "AP":
-            return "A" if cues.has(COND) else "P"
-        return next(s for s in _TIE_ORDER if SECTIONS.index(s) in tied)
-
-    def _phase_content(self, cues: Cues) -> bool:
-        # What the phase expects keeps a sentence on a weaker cue: "there is tenderness
-        # of the greater tuberosity" while examining, "IgA deficiency" while assessing.
-        if self.headed:
-            return True
-        if self.mode == "O":
-            return cues.weight("O") >= 2
-        if self.mode == "AP":
-            return cues.has(COND) or cues.weight("A") >= 2 or cues.weight("P") >= 2
-        return False
-
-    def _decides(self, cues: Cues) -> bool:
-        # "Let's continue the prozac 20 mg a day, do you need a refill?" is a plan that
-        # happens to end in a question: past the history, a strong cue keeps it.
-        return self.mode != "S" and max(cues.weights[1:]) >= 3
-
-    def _set_mode(self, mode: Mode) -> None:
-        self.mode = mode
-        self.floor = _PHASE_FLOOR
-
-    def _transition(self, cues: Cues, start: int) -> None:
-        to_ap, to_o = cues.has(TO_AP), cues.has(TO_O)
-        if not self.tagged:
-            if to_ap:
-                self._set_mode("AP")
-            elif to_o:
-                self._set_mode("O")
-            return
-        # A dictated visit moves forward: history, examination, assessment and plan. Late
-        # in the visit, after the examination, orders and impressions start the plan
-        # even when the doctor does not announce it.
-        late = start >= _AP_EARLIEST * len(self.text)
-        if (to_ap and (self.mode == "O" or late)) or (
-            self.mode == "O" and late and max(cues.weight("A"), cues.weight("P")) >= 3
-        ):
-            self._set_mode("AP")
-        elif to_o and self.mode == "S":
-            self._set_mode("O")
 
     # --- clinician (or untagged) sentences ----------------------------------------------
 
@@ -180,7 +95,7 @@ class _Builder:
             label = header.group(group).casefold()
             if label in STRUCTURAL or len(label) == 1:
                 start = header.end()
-            self._set_mode(HEADER_MODE[group])
+            self.phase.enter(HEADER_MODE[group])
             self.headed = True
             # "Hipótese: …" is assessment and "Conduta: …" is plan, whatever their words.
             forced = "A" if group == "a" else "P" if group == "p" else None
@@ -193,16 +108,17 @@ class _Builder:
         for cues in clause_cues:
             summary = summary | cues
         if header is None:
-            if is_question(self.text, start, end, self.tagged) and not self._decides(summary):
-                return (start, end) if self.tagged and clinical(summary) else None
-            announced = find_problem(self.text, start, end, self.mode == "AP")
+            tagged = self.phase.tagged
+            if is_question(self.text, start, end, tagged) and not self.phase.decides(summary):
+                return (start, end) if tagged and clinical(summary) else None
+            announced = find_problem(self.text, start, end, self.phase.mode == "AP")
             if announced is not None and self._announce(announced, start, end, turn):
                 return None
-            self._transition(summary, start)
-            if not clinical(summary) and not self._phase_content(summary):
+            self.phase.advance(summary, start)
+            if not (clinical(summary) or self.headed or self.phase.expects(summary)):
                 return None
             naming = self._names_a_condition(summary, start, end)
-            if naming and (self.mode != "S" or self.out.has_section("O")):
+            if naming and (self.phase.mode != "S" or self.out.has_section("O")):
                 forced = "A"
             elif naming and self.out.lines:
                 # Still in the history: the impression, unless the note has no other.
@@ -215,21 +131,21 @@ class _Builder:
             self._place_clauses(kept, turn, forced, header is not None)
             # A typed note is written in order: once it states an impression, what
             # follows is assessment and plan ("Suspect meniscal tear. MRI knee.").
-            if not self.tagged and any(line.section == "A" for line in self.out.lines[placed:]):
-                self._set_mode("AP")
+            tagged = self.phase.tagged
+            if not tagged and any(line.section == "A" for line in self.out.lines[placed:]):
+                self.phase.enter("AP")
         return None
 
     def _names_a_condition(self, summary: Cues, start: int, end: int) -> bool:
         """A short typed line that only names a condition ("Tension headache.",
         "Lombalgia mecânica."): past the history, the clinician's impression."""
-        if self.tagged or not summary.has(COND) or summary.strongest > 1:
+        if self.phase.tagged or not summary.has(COND) or summary.strongest > 1:
             return False
         return self.text.count(" ", start, end) < _NAMING_MAX_WORDS
 
     def _place_clauses(
         self, clauses: list[tuple[Span, Cues]], turn: int, forced: Section | None, headed: bool
     ) -> None:
-        floor = _HEADER_FLOOR if headed else self.floor
         if forced is None:
             whole = NO_CUES
             for _, cues in clauses:
@@ -243,7 +159,7 @@ class _Builder:
             if forced is not None:
                 labels.append(forced)
             elif clinical(cues) or cues.strongest >= 2:
-                labels.append(self._pick(cues, floor))
+                labels.append(self.phase.pick(cues, headed=headed))
             else:
                 labels.append(None)
         known = [label for label in labels if label is not None]
@@ -251,7 +167,7 @@ class _Builder:
             whole = NO_CUES
             for _, cues in clauses:
                 whole = whole | cues
-            labels = [self._pick(whole, floor)] * len(labels)
+            labels = [self.phase.pick(whole, headed=headed)] * len(labels)
         else:
             # A clause with nothing of its own ("tension type") belongs to the clause
             # before it, or to the first labelled one at the start of a sentence.
@@ -290,7 +206,7 @@ class _Builder:
         before = trim(self.text, start, announced.start)
         if before[0] < before[1]:
             self._place_sentence(before, turn)  # the end of the previous problem
-        self._set_mode("AP")
+        self.phase.enter("AP")
         self.out.problem += 1
         if name is not None:
             self.out.problem_names[self.out.problem] = self.text[name[0] : name[1]]
@@ -334,14 +250,10 @@ class _Builder:
     # --- driver -------------------------------------------------------------------------
 
     def run(self) -> SoapNote:
-        turns, self.tagged = split_turns(self.text)
-        if self.tagged:
-            self.floor = _PHASE_FLOOR
-            turns = fix_swapped_roles(self.cues, turns)
         question: Span | None = None
-        for index, turn in enumerate(turns):
+        for index, turn in enumerate(self.turns):
             if turn.speaker == "patient":
-                self.patients.read(turn, index, question, examining=self.mode == "O")
+                self.patients.read(turn, index, question, examining=self.phase.mode == "O")
                 question = None
                 continue
             for span in split_sentences(self.text, turn.start, turn.end, self.unpunctuated):

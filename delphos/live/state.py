@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator
 from delphos.engines.base import Engine
 from delphos.live.tokens import TokenIssuer
 from delphos.scope import Services
@@ -21,12 +21,12 @@ log = logging.getLogger("delphos.live")
 
 
 class LiveState:
-    def __init__(self, settings: Settings, cache: NoteCache) -> None:
+    def __init__(self, settings: Settings, coordinator: Coordinator) -> None:
         self.settings = settings
         secret = (
             settings.token_secret.encode() if settings.token_secret else secrets.token_bytes(32)
         )
-        self.tokens = TokenIssuer(secret, settings.token_ttl_seconds, cache)
+        self.tokens = TokenIssuer(secret, settings.token_ttl_seconds, coordinator)
         self.audio_seconds = settings.stt_max_session_audio_s if settings.audio_retention else 0.0
         self._transcriber: Transcriber | None = None
         self._lock = asyncio.Lock()

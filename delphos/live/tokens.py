@@ -17,7 +17,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator
 from delphos.records import TenantRef
 
 
@@ -36,11 +36,12 @@ def _unb64(text: str) -> bytes:
 
 
 class TokenIssuer:
-    def __init__(self, secret: bytes, ttl_seconds: int, cache: NoteCache) -> None:
+    def __init__(self, secret: bytes, ttl_seconds: int, coordinator: Coordinator) -> None:
         self._secret = secret
         self._ttl = ttl_seconds
-        self._cache = cache
-        # Nonces already redeemed in this process (the cache's lock covers other workers).
+        self._coordinator = coordinator
+        # Nonces already redeemed in this process: the coordinator's lock covers the other
+        # workers, and this record still holds while Redis is down (the lock fails open).
         self._used: dict[str, float] = {}
 
     def issue(self, tenant: TenantRef) -> IssuedToken:
@@ -73,9 +74,8 @@ class TokenIssuer:
         if nonce in self._used:
             return None
         self._used[nonce] = expires
-        # Across workers: the first to take the nonce's lock wins. Without Redis the
-        # in-process record above is the whole story (one process).
-        claimed = await self._cache.try_lock(f"ws-token:{nonce}", ttl_seconds=self._ttl + 5)
+        # Across workers: the first to take the nonce's lock wins.
+        claimed = await self._coordinator.try_lock(f"ws-token:{nonce}", ttl_seconds=self._ttl + 5)
         if claimed is None:
             return None
         return tenant

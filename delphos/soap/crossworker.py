@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 
-from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator
 from delphos.soap.events import GENERATING, NoteEvent
 from delphos.soap.relay import ABANDONED, Relay, remote_events
 from delphos.soap.sharing import Run, Runs
@@ -34,15 +34,15 @@ def lock_name(tenant_id: str, consultation_id: str, digest: str) -> str:
 
 
 class CrossWorker:
-    def __init__(self, *, cache: NoteCache, runs: Runs, stream_ttl: float) -> None:
-        self._cache = cache
+    def __init__(self, *, coordinator: Coordinator, runs: Runs, stream_ttl: float) -> None:
+        self._coordinator = coordinator
         self._runs = runs
         # A relayed event stream outlives its generation by this long (late readers).
         self._stream_ttl = stream_ttl
         self.closing = False
 
     async def try_lock(self, name: str) -> str | None:
-        return await self._cache.try_lock(name, LOCK_SECONDS)
+        return await self._coordinator.try_lock(name, LOCK_SECONDS)
 
     async def keep(self, run: Run) -> None:
         """Subscribed for the whole run, so the note is finished once its sections are
@@ -61,7 +61,7 @@ class CrossWorker:
                     if event.name == "error" and self.closing:
                         break  # shutting down: the waiting workers generate themselves
                     # The event's JSON, written once for every reader of it (SSE, relay).
-                    await self._cache.publish_event(
+                    await self._coordinator.publish_event(
                         run.lock[1], event.name, event.data_json, self._stream_ttl
                     )
                     finished = finished or event.final
@@ -71,13 +71,13 @@ class CrossWorker:
             if run.lock is not None:
                 lock, token = run.lock
                 if not finished:
-                    await self._cache.publish_event(token, ABANDONED, b"{}", self._stream_ttl)
-                await self._cache.unlock(lock, token)
+                    await self._coordinator.publish_event(token, ABANDONED, b"{}", self._stream_ttl)
+                await self._coordinator.unlock(lock, token)
 
     async def _heartbeat(self, name: str, token: str) -> None:
         while True:
             await asyncio.sleep(LOCK_SECONDS / 3)
-            if not await self._cache.extend_lock(name, token, LOCK_SECONDS):
+            if not await self._coordinator.extend_lock(name, token, LOCK_SECONDS):
                 # Expired (a stalled loop, a Redis restart): another worker may generate
                 # too. Nothing to undo; this run still finishes its own note.
                 log.info("generation lock lost; another worker may generate the same note")
@@ -93,7 +93,7 @@ class CrossWorker:
         holder: str | None = owner
         while True:
             if holder is not None:
-                async for event in remote_events(self._cache, name, holder):
+                async for event in remote_events(self._coordinator, name, holder):
                     out = relay.accept(event)
                     if out is not None:
                         yield out
@@ -102,7 +102,7 @@ class CrossWorker:
             # The holder stopped without a note (left, died, or Redis is unreadable).
             token = await self.try_lock(name)
             if token is None:
-                holder = await self._cache.lock_owner(name)
+                holder = await self._coordinator.lock_owner(name)
                 continue
             run = await take_over(token)
             async for event in self._runs.listen(run):

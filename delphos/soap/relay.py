@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator
 from delphos.soap.events import NoteEvent, decode_event
 from delphos.soap.schemas import PartialEvent, StatusEvent
 
@@ -51,7 +51,9 @@ class Relay:
         return event
 
 
-async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterator[NoteEvent]:
+async def remote_events(
+    coordinator: Coordinator, name: str, holder: str
+) -> AsyncIterator[NoteEvent]:
     """The events the holder of lock ``name`` (token ``holder``) publishes, from the first,
     until its final one; ends early, without a final event, if the holder is gone (it
     published ABANDONED, or no longer holds the lock) or Redis cannot be read."""
@@ -59,7 +61,7 @@ async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterat
     checked_gone = False
     while True:
         block = 0.0 if checked_gone else FOLLOW_BLOCK_SECONDS
-        batch = await cache.read_events(holder, after, block)
+        batch = await coordinator.read_events(holder, after, block)
         if batch is None:
             return
         for event in batch:
@@ -76,6 +78,6 @@ async def remote_events(cache: NoteCache, name: str, holder: str) -> AsyncIterat
             continue
         if checked_gone:
             return
-        if await cache.lock_owner(name) != holder:
+        if await coordinator.lock_owner(name) != holder:
             # Gone: one last read for what it published before letting go.
             checked_gone = True

@@ -19,6 +19,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 
 from delphos.cache.store import NoteCache
+from delphos.coordination import Coordinator
 from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
 from delphos.engines.base import Engine
@@ -73,6 +74,7 @@ class NoteService:
         settings: Settings,
         engine: Engine,
         cache: NoteCache,
+        coordinator: Coordinator,
         db: Database,
         recorder: NoteRecorder,
         fallback: Fallback | None,
@@ -80,13 +82,15 @@ class NoteService:
         self._settings = settings
         self._engine = engine
         self._blank = BlankEngine()
-        self._cache = cache
+        self._coordinator = coordinator
         self._fallback = fallback
         self._decision = CacheDecision(settings=settings, cache=cache, db=db)
         self._persistence = NotePersistence(cache=cache, recorder=recorder)
         self._runs = Runs()
         self._workers = CrossWorker(
-            cache=cache, runs=self._runs, stream_ttl=settings.generation_timeout + 60.0
+            coordinator=coordinator,
+            runs=self._runs,
+            stream_ttl=settings.generation_timeout + 60.0,
         )
         self.engine_calls = 0  # generations started (for tests, benchmarks and /health)
 
@@ -129,7 +133,7 @@ class NoteService:
         if run is not None:
             return Answer(cached_json=None, stream=self._runs.listen(run))
         blank = not req.accumulated_text.strip()
-        if blank or not self._cache.shared:
+        if blank or not self._coordinator.shared:
             # One process (or nothing to generate): in-process coalescing is the whole story.
             run = self._start(tenant, req, digest)
             return Answer(cached_json=None, stream=self._runs.listen(run))
@@ -140,12 +144,12 @@ class NoteService:
             run = self._runs.joinable(key)
             if run is not None:
                 if token is not None:
-                    await self._cache.unlock(name, token)
+                    await self._coordinator.unlock(name, token)
                 return Answer(cached_json=None, stream=self._runs.listen(run))
             if token is not None:
                 run = self._start(tenant, req, digest, lock=(name, token))
                 return Answer(cached_json=None, stream=self._runs.listen(run))
-            owner = await self._cache.lock_owner(name)
+            owner = await self._coordinator.lock_owner(name)
             if owner is not None:
 
                 async def take_over(token: str, name: str = name) -> Run:
@@ -165,7 +169,7 @@ class NoteService:
         process's run if one started meanwhile, else generate here."""
         run = self._runs.joinable((tenant.id, req.consultation_id, digest))
         if run is not None:
-            await self._cache.unlock(name, token)
+            await self._coordinator.unlock(name, token)
             return run
         log.info("generation holder gone without a note; generating here")
         return self._start(tenant, req, digest, lock=(name, token))
