@@ -14,7 +14,8 @@ from delphos.evidence.lexicon import HEADING_VOCABULARY
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9•\-*\"'(])")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-•*▪◦·]|\d{1,2}[.)](?!\d))\s*")
 # A heading in Title Case: at most this many words, no figure, no closing punctuation.
-HEADING_WORDS: Final = 3
+HEADING_WORDS: Final = 6
+_HEADING_JOINERS: Final = frozenset({"and", "of", "&"})
 _ABBREVIATIONS: Final = frozenset(
     "dr mr mrs ms st vs approx e.g i.e etc no sr sra dra pt fig".split()
 )
@@ -45,7 +46,9 @@ def _is_heading(line: str, following: str) -> bool:
         return False
     if not all(w in HEADING_VOCABULARY for w in re.findall(r"[a-z]+", line.lower())):
         return False
-    if line.rstrip()[-1] in ".!?;,)" or not all(w[0].isupper() for w in words):
+    if line.rstrip()[-1] in ".!?;,)" or not all(
+        w[0].isupper() or w in _HEADING_JOINERS for w in words
+    ):
         return False
     following = following.strip()
     return bool(following) and (_LIST_MARKER.match(following) is not None or following[-1] in ".!?")
@@ -61,7 +64,7 @@ def split_statements(section: str) -> list[tuple[int, int]]:
         body = line.rstrip("\r\n")
         marker = _LIST_MARKER.match(body)
         first = marker.end() if marker else 0
-        following = lines[n + 1] if n + 1 < len(lines) else ""
+        following = next((x for x in lines[n + 1 :] if x.strip()), "")
         if (
             not body[first:].strip()
             or _is_header(body[first:])
@@ -78,6 +81,8 @@ def split_statements(section: str) -> list[tuple[int, int]]:
             pieces.append((cursor, match.start()))
             cursor = match.end()
         pieces.append((cursor, len(body)))
+        if len(pieces) > 1 and _is_heading(body[cursor:], following):
+            pieces.pop()  # "Clear bilaterally. Cardiovascular": a heading run on a line
         for start, end in pieces:
             text = body[start:end]
             stripped_start = start + (len(text) - len(text.lstrip()))
