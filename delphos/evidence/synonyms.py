@@ -135,7 +135,7 @@ _SAID_AS: Final[dict[str, str]] = {
     "cervical": "neck",
     "lumbar": "lower back|low back",
     "thoracic": "chest|mid back|upper back",
-    "cholecystectomy": "gallbladder",
+    "cholecystectomy": "gallbladder|gall bladder",
     "appendectomy": "appendix",
     "tonsillectomy": "tonsils",
     "hysterectomy": "uterus|womb",
