@@ -10,7 +10,7 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place
 from delphos.evidence.doses import frequencies
-from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS, VISIT_WORDS
+from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS
 from delphos.evidence.models import IssueKind
 from delphos.evidence.text import Tokens, figures, number_key
 
@@ -23,8 +23,10 @@ HEAD_REACH: Final = 6
 HEAD_MIN: Final = 3  # letters: "c" of "A1c" is no head
 # Articles, not quantities, in a note ("one of", "uma dor").
 _ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
-# "in a week", "a bowel movement": the count of one the transcript says with an article.
-_ONE_ARTICLES: Final = frozenset({"a", "an", "um", "uma"})
+# "once the results are back", "once he is better": "once" opening a clause.
+_CLAUSE: Final = frozenset(
+    "the this that these those it he she they we you i his her their your my".split()
+)
 # Tokens: how close together the transcript must say the parts of a figure written as
 # one ("10/2020" said "early october ... of 2020", "01/20/2020" "january 20th , 2020").
 FIGURE_REACH: Final = 8
@@ -61,6 +63,8 @@ def check_numbers(check: Check) -> None:
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
             continue
+        if tokens.norms[k] == "once" and k + 1 < len(tokens) and tokens.norms[k + 1] in _CLAUSE:
+            continue  # "once the results are back": when, not how often
         positions = sorted(p for v in values for p in t.number_at.get(number_key(v), []))
         head = _head(check, k)
         shown = check.snippet(k, k)
@@ -73,12 +77,10 @@ def check_numbers(check: Check) -> None:
             )
             continue
         lo, hi = max(0, k - NUMBER_CONTEXT), min(len(tokens), k + NUMBER_CONTEXT + 1)
-        # Only words the transcript uses can place a number ("BP" is never said), and
-        # only the statement's content: "follow up in 2 weeks" is placed by "2 weeks".
+        # Only words the transcript uses can place a number ("BP" is never said).
         context = {
             w
             for j in range(lo, hi)
-            if tokens.norms[j] not in VISIT_WORDS
             for w in (tokens.stems[j], *ABBREVIATIONS.get(tokens.norms[j], ()))
             if w and w in t.stem_at and w != head
         }
@@ -111,14 +113,6 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
-
-
-def _with_article(check: Check, head: str) -> list[int]:
-    """Where the transcript says `head` after "a"/"an": a count of one ("in a week")."""
-    norms = check.transcript.tokens.norms
-    return [
-        p for p in check.transcript.stem_at.get(head, []) if p > 0 and norms[p - 1] in _ONE_ARTICLES
-    ]
 
 
 def _dated(tokens: Tokens, run: list[int]) -> bool:
