@@ -289,7 +289,12 @@ def test_a_date_said_with_its_months_name_and_a_ratings_scale_are_placed() -> No
     assert flagged == [{"number"}] * 2
 
 
-def test_a_label_names_what_follows_and_asserts_nothing() -> None:
-    dialogue = "[doctor] there is no skin rash . the foot feels warm to the touch ."
-    note = {"objective": "SKIN: Foot warm to the touch."}
+def test_a_label_or_the_visits_account_asserts_no_finding() -> None:
+    dialogue = (
+        "[doctor] there is no skin rash . the foot feels warm to the touch .\n"
+        "[doctor] do you have any questions ?\n[patient] no ."
+    )
+    # Nor does the scribe's account of the visit assert a finding.
+    note = {"objective": "SKIN: Foot warm to the touch.", "plan": "All questions were answered."}
     assert _issues(dialogue, note) == []
+    assert _issues(dialogue, {"objective": "SKIN: Rash."}) == ["negation"]

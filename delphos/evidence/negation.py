@@ -14,6 +14,7 @@ from typing import Final
 
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
+from delphos.evidence.lexicon import VISIT_WORDS
 from delphos.evidence.scope import items
 from delphos.evidence.support import label_end
 from delphos.evidence.transcript import asks
@@ -31,7 +32,9 @@ def check_negations(check: Check) -> None:
     # A label ("SKIN:", "Auscultation of Heart:") names what follows; it asserts nothing.
     first = label_end(tokens)
     for negated, cue, found in items(tokens):
-        members = [k for k in found if k >= first]
+        # Nor is the scribe's account of the visit ("all questions were answered") a
+        # finding the transcript could deny ("do you have any questions?").
+        members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
         if not members:
             continue
         # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
