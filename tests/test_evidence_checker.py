@@ -298,3 +298,10 @@ def test_a_label_or_the_visits_account_asserts_no_finding() -> None:
     note = {"objective": "SKIN: Foot warm to the touch.", "plan": "All questions were answered."}
     assert _issues(dialogue, note) == []
     assert _issues(dialogue, {"objective": "SKIN: Rash."}) == ["negation"]
+
+
+def test_a_decimal_said_from_its_point_is_that_number() -> None:
+    # "point five centimeters" is 0.5; its "five" is no 5 of its own.
+    dialogue = "[doctor] the ct shows a stone measuring point five centimeters ."
+    assert _issues(dialogue, {"objective": "CT shows a 0.5 cm stone."}) == []
+    assert _issues(dialogue, {"objective": "CT shows a 5 cm stone."}) == ["number"]

@@ -171,6 +171,17 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
         kind, word_stem = kinds.get(word) or _word_kind(word)
         if kind == 0:
             stems.append(word_stem)
+            if (
+                word in _DECIMAL_POINT
+                and i + 1 < count
+                and (i == 0 or i - 1 not in values)
+                and (fraction := _fraction(norms, i + 1))
+            ):
+                # "point five centimeters": 0.5; its digit words are no numbers of their own.
+                values[i] = [float("0." + fraction)]
+                stems.extend("" for _ in fraction)
+                i += 1 + len(fraction)
+                continue
             if word in ORDINALS:
                 values[i] = [ORDINALS[word]]
             elif months and word in MONTHS:
@@ -219,6 +230,17 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             j = m
         i = j
     return out
+
+
+def _fraction(norms: list[str], start: int) -> str:
+    """The digits of the digit words from `start` ("five" → "5"), "" if none."""
+    digits = ""
+    for word in norms[start:]:
+        value = _digit(word) if word in _NUMBER_WORDS else -1
+        if value < 0:
+            break
+        digits += str(int(value))
+    return digits
 
 
 def _digit(word: str) -> float:
