@@ -4,6 +4,7 @@ A number is placed by its head — the word it counts ("4 days", "grade 3", "3/6
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from typing import Final
 
@@ -33,13 +34,21 @@ FIGURE_REACH: Final = 8
 YEARS: Final = (1900.0, 2100.0)
 # A rating's scale ("6/10", "8 out of 10"): said once for the whole consultation.
 _SCALES: Final = frozenset({10.0})
+_LIST_BREAK: Final = re.compile(r"[,;]")
 
 
 def _head(check: Check, k: int) -> str:
     """The content word a number counts, if the transcript uses it: the first after it,
     else the last before it (within HEAD_SPAN tokens)."""
-    stems = check.note.stems
-    return check.word_beside(k, HEAD_SPAN, lambda j: len(stems[j]) >= HEAD_MIN)
+    note = check.note
+    stems = note.stems
+
+    def candidate(j: int) -> bool:
+        # "Magnesium 1.7, hemoglobin WNL": a word past a comma is the next item's.
+        lo, hi = (note.ends[k], note.starts[j]) if j > k else (note.ends[j], note.starts[k])
+        return len(stems[j]) >= HEAD_MIN and not _LIST_BREAK.search(note.text, lo, hi)
+
+    return check.word_beside(k, HEAD_SPAN, candidate)
 
 
 def check_numbers(check: Check) -> None:
