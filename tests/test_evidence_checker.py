@@ -305,3 +305,7 @@ def test_a_decimal_said_from_its_point_is_that_number() -> None:
     dialogue = "[doctor] the ct shows a stone measuring point five centimeters ."
     assert _issues(dialogue, {"objective": "CT shows a 0.5 cm stone."}) == []
     assert _issues(dialogue, {"objective": "CT shows a 5 cm stone."}) == ["number"]
+    # A transcriber's "point 5" is the same 0.5; "at this point 5 mg" is no decimal.
+    assert _issues(dialogue, {"objective": "CT shows a stone measuring point 5 cm."}) == []
+    dose = "[doctor] at this point 5 mg of lisinopril is enough ."
+    assert _issues(dose, {"plan": "Lisinopril 5 mg."}) == []
