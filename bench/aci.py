@@ -1,6 +1,12 @@
 """ACI-Bench as the benchmarks read it (../shared/eval/aci-bench, CC BY 4.0; see
 ../shared/eval/README.md): the dialogues, their full reference notes, and each reference
-cut into S/O/A/P by the dataset's own divisions."""
+cut into S/O/A/P by the dataset's own divisions.
+
+A division the note does not have is given by the dataset as the text
+"<division name>: #####EMPTY#####" (e.g. "objective_results: #####EMPTY#####"): a
+placeholder of the dataset's format, not a statement of the note, so it is read as an
+empty division. (Earlier the faithfulness benchmark verified these 20 placeholders as if
+a scribe had written them, and counted each as an unsupported statement.)"""
 
 from __future__ import annotations
 
@@ -28,6 +34,13 @@ class Encounter:
     sections: dict[str, str]
 
 
+_EMPTY = "#####EMPTY#####"
+
+
+def _division(text: str) -> str:
+    return "" if _EMPTY in text else text
+
+
 def encounters(split: str) -> list[Encounter]:
     whole = load(split)
     subjective, exam = load(split, "subjective"), load(split, "objective_exam")
@@ -35,9 +48,11 @@ def encounters(split: str) -> list[Encounter]:
     out: list[Encounter] = []
     for w, s, e, r, a in zip(whole, subjective, exam, results, ap, strict=True):
         sections = {
-            "subjective": s["tgt"],
-            "objective": "\n\n".join(x for x in (e["tgt"], r["tgt"]) if x.strip()),
-            "assessment": a["tgt"],
+            "subjective": _division(s["tgt"]),
+            "objective": "\n\n".join(
+                x for x in (_division(e["tgt"]), _division(r["tgt"])) if x.strip()
+            ),
+            "assessment": _division(a["tgt"]),
             "plan": "",
         }
         out.append(Encounter(dialogue=w["src"], reference=w["tgt"], sections=sections))

@@ -7,7 +7,11 @@ flags), then one error at a time is put into one statement — a changed number,
 dose, a drug the dialogue never names, a flipped side, a flipped negation — and we count
 how often that statement comes back flagged. The local engine's own notes are verified
 too (they must get no flag). Injections are drawn with a fixed seed; they are written by
-general rules (any number, any drug, any side), never for these notes.
+general rules (any number, any drug, any side), never for these notes. The draws follow
+one another through all statements: a change in how notes are cut into statements (a
+heading no longer read as one) draws different injections for every later statement, and
+the rates move by about a point with nothing caught differently; to compare two checkers,
+run both on the same statements.
 
 Where an injection goes — only where the dialogue could show it is wrong:
 - number: a digit number not followed by a dose unit, changed to a value the statement

@@ -220,3 +220,92 @@ def test_a_copied_answer_with_a_contracted_negation_is_supported() -> None:
     assert evidence.summary.support.unsupported == 0
     invented = {"subjective": "No, I haven't been to Lisbon."}
     assert verify(dialogue, invented).summary.support.unsupported == 1
+
+
+def _unsupported(dialogue: str, note: dict[str, str]) -> list[str]:
+    return [s.text for s in verify(dialogue, note).statements if s.support == "unsupported"]
+
+
+def _issues(dialogue: str, note: dict[str, str]) -> list[str]:
+    return [i.kind for s in verify(dialogue, note).statements for i in s.issues]
+
+
+VISIT = """[doctor] we'll follow the lumpectomy scar . how have you been ?
+[patient] i get short of breath on the stairs , and i saw some blood in my urine .
+[doctor] okay . and your high blood pressure ?
+[patient] i take my pills .
+[doctor] your lungs are clear and your heart sounds good .
+[doctor] i'll see you back in two weeks .
+[doctor] so when did the surgery happen ?
+[patient] on january 20th , 2020 .
+[doctor] on a scale of one to ten , how bad is the pain ?
+[patient] about a six ."""
+
+
+def test_a_scribes_words_for_what_was_said_are_supported() -> None:
+    # Clinical terms for lay words, an organ's normal exam for its denied signs, and the
+    # scribe's account of the visit: paraphrase, not invention.
+    note = {
+        "subjective": "Reports dyspnea. Reports hematuria. History of hypertension.",
+        "objective": "No wheezes, rales, or rhonchi. No murmurs, gallops, or rubs.",
+        "assessment": "We discussed treatment options. All questions were answered.",
+    }
+    assert _unsupported(VISIT, note) == []
+
+
+def test_a_statement_inventing_a_fact_is_still_unsupported() -> None:
+    note = {
+        "subjective": "Reports melena.",
+        "objective": "Wheezes heard throughout.",
+        "assessment": "We discussed chemotherapy for his lymphoma.",
+    }
+    assert _unsupported(VISIT, note) == [
+        "Reports melena.",
+        "Wheezes heard throughout.",
+        "We discussed chemotherapy for his lymphoma.",
+    ]
+
+
+def test_a_body_system_heading_is_no_statement_but_a_list_of_problems_is() -> None:
+    note = {
+        "objective": "Respiratory\n\n- Lungs: Clear. Cardiovascular\n- Heart: Sounds good.",
+        "assessment": "Hypertension\nLymphoma",
+    }
+    texts = [s.text for s in verify(VISIT, note).statements]
+    assert texts == ["Lungs: Clear.", "Heart: Sounds good.", "Hypertension", "Lymphoma"]
+    assert _unsupported(VISIT, note) == ["Lymphoma"]
+
+
+def test_a_date_said_with_its_months_name_and_a_ratings_scale_are_placed() -> None:
+    # A date is said with its month's name; a rating's "/10" is the scale the doctor
+    # asked with; "once the results are back" says when, not how often.
+    note = {
+        "subjective": "Lumpectomy on 01/20/2020. Rates the pain as 6/10.",
+        "plan": "We will talk once the results are back.",
+    }
+    assert _issues(VISIT, note) == []
+    wrong = {"subjective": "Lumpectomy on 01/22/2020. Rates the pain as 8/10."}
+    flagged = [{i.kind for i in s.issues} for s in verify(VISIT, wrong).statements]
+    assert flagged == [{"number"}] * 2
+
+
+def test_a_label_or_the_visits_account_asserts_no_finding() -> None:
+    dialogue = (
+        "[doctor] there is no skin rash . the foot feels warm to the touch .\n"
+        "[doctor] do you have any questions ?\n[patient] no ."
+    )
+    # Nor does the scribe's account of the visit assert a finding.
+    note = {"objective": "SKIN: Foot warm to the touch.", "plan": "All questions were answered."}
+    assert _issues(dialogue, note) == []
+    assert _issues(dialogue, {"objective": "SKIN: Rash."}) == ["negation"]
+
+
+def test_a_decimal_said_from_its_point_is_that_number() -> None:
+    # "point five centimeters" is 0.5; its "five" is no 5 of its own.
+    dialogue = "[doctor] the ct shows a stone measuring point five centimeters ."
+    assert _issues(dialogue, {"objective": "CT shows a 0.5 cm stone."}) == []
+    assert _issues(dialogue, {"objective": "CT shows a 5 cm stone."}) == ["number"]
+    # A transcriber's "point 5" is the same 0.5; "at this point 5 mg" is no decimal.
+    assert _issues(dialogue, {"objective": "CT shows a stone measuring point 5 cm."}) == []
+    dose = "[doctor] at this point 5 mg of lisinopril is enough ."
+    assert _issues(dose, {"plan": "Lisinopril 5 mg."}) == []

@@ -239,3 +239,34 @@ ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "bmi": ("weight",),
     "wt": ("weight",),
 }
+
+# The words of a note's headings: body systems of a review or an exam, kinds of history.
+# A Title Case line of these alone, unpunctuated, heads the findings below it
+# ("Respiratory" over "- Auscultation of Lungs: Clear."); it claims nothing itself.
+HEADING_VOCABULARY: Final = frozenset(
+    """constitutional general eyes eye ears ent heent head neck nose throat mouth
+    respiratory pulmonary lungs chest cardiovascular cardiac heart vascular breast breasts
+    gastrointestinal gi abdomen abdominal genitourinary gu renal pelvic rectal
+    musculoskeletal msk extremities back spine skin integumentary dermatologic
+    neurological neurologic neuro psychiatric psychological psych mental status
+    hematologic hematology lymphatic lymphatics immunology immunologic endocrine allergic
+    strength sensation reflexes gait vitals vital signs exam examination physical
+    medical surgical social family gynecologic obstetric history past medications
+    medication allergies immunizations review systems of and""".split()
+)
+
+# The visit itself, told by the scribe ("we discussed treatment options", "all questions
+# were answered", "she will follow up as needed"): who discussed, explained, agreed or
+# understood is the note's form, like "denies", not a fact about the patient to find.
+VISIT_WORDS: Final = frozenset(
+    """discuss discussed discussing discussion discussions lengthy length detail
+        detailed details regarding regard regards counseling counselled counseled
+        education educated explained explain explains recommend recommended
+        recommendation recommendations understand understands understood understanding
+        verbalizes verbalized verbalize agree agrees agreed agreement agreements
+        questions question answered satisfaction treatment treatments option options
+        plan plans instructed advised encouraged informed reviewed reviewing review
+        findings current nature importance visit clinic presents evaluation reasoning
+        medical voiced concerns follow needed invited risks benefits alternatives
+        agreeable diagnosis point management maintaining within limits per""".split()
+)

@@ -14,7 +14,9 @@ from typing import Final
 
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
+from delphos.evidence.lexicon import VISIT_WORDS
 from delphos.evidence.scope import items
+from delphos.evidence.support import label_end
 from delphos.evidence.transcript import asks
 
 # Share of a finding's (weighted) words a transcript sentence must hold to speak of it.
@@ -27,7 +29,14 @@ def check_negations(check: Check) -> None:
         return  # a question copied without its "?" asserts nothing
     sentences = len(t.sentences) or 1
     copied: list[tuple[int, int]] | None = None
-    for negated, cue, members in items(tokens):
+    # A label ("SKIN:", "Auscultation of Heart:") names what follows; it asserts nothing.
+    first = label_end(tokens)
+    for negated, cue, found in items(tokens):
+        # Nor is the scribe's account of the visit ("all questions were answered") a
+        # finding the transcript could deny ("do you have any questions?").
+        members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
+        if not members:
+            continue
         # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
         words = list(dict.fromkeys(tokens.stems[k] for k in members))
         stems = [w for w in words if w in t.stem_at]

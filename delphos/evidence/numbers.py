@@ -4,6 +4,8 @@ A number is placed by its head — the word it counts ("4 days", "grade 3", "3/6
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_left
 from typing import Final
 
 from delphos.evidence.check import Check
@@ -11,7 +13,7 @@ from delphos.evidence.copied import align, place
 from delphos.evidence.doses import frequencies
 from delphos.evidence.lexicon import ABBREVIATIONS, DOSE_UNITS, ORDINALS
 from delphos.evidence.models import IssueKind
-from delphos.evidence.text import figures, number_key
+from delphos.evidence.text import Tokens, figures, number_key
 
 # Tokens: how close a number must be to the words around it in the note (context) and,
 # in the transcript, to those words (reach) or to its head (head reach).
@@ -22,13 +24,31 @@ HEAD_REACH: Final = 6
 HEAD_MIN: Final = 3  # letters: "c" of "A1c" is no head
 # Articles, not quantities, in a note ("one of", "uma dor").
 _ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
+# "once the results are back", "once he is better": "once" opening a clause.
+_CLAUSE: Final = frozenset(
+    "the this that these those it he she they we you i his her their your my".split()
+)
+# Tokens: how close together the transcript must say the parts of a figure written as
+# one ("10/2020" said "early october ... of 2020", "01/20/2020" "january 20th , 2020").
+FIGURE_REACH: Final = 8
+YEARS: Final = (1900.0, 2100.0)
+# A rating's scale ("6/10", "8 out of 10"): said once for the whole consultation.
+_SCALES: Final = frozenset({10.0})
+_LIST_BREAK: Final = re.compile(r"[,;]")
 
 
 def _head(check: Check, k: int) -> str:
     """The content word a number counts, if the transcript uses it: the first after it,
     else the last before it (within HEAD_SPAN tokens)."""
-    stems = check.note.stems
-    return check.word_beside(k, HEAD_SPAN, lambda j: len(stems[j]) >= HEAD_MIN)
+    note = check.note
+    stems = note.stems
+
+    def candidate(j: int) -> bool:
+        # "Magnesium 1.7, hemoglobin WNL": a word past a comma is the next item's.
+        lo, hi = (note.ends[k], note.starts[j]) if j > k else (note.ends[j], note.starts[k])
+        return len(stems[j]) >= HEAD_MIN and not _LIST_BREAK.search(note.text, lo, hi)
+
+    return check.word_beside(k, HEAD_SPAN, candidate)
 
 
 def check_numbers(check: Check) -> None:
@@ -37,15 +57,25 @@ def check_numbers(check: Check) -> None:
     for k0, k1, _ in frequencies(tokens, 0, len(tokens)):
         check.consumed.update(k for k in range(k0, k1 + 1) if tokens.norms[k] in ORDINALS)
     # A figure the transcript states as a whole ("120/80" said "one twenty over eighty",
-    # a date, "3/6" said "three out of six") is placed; its parts need no other check.
+    # a date, "3/6" said "three out of six") or all of whose parts it says together (a
+    # date said with its month's name) is placed; its parts need no other check. A
+    # rating's scale ("/10") is the scale the transcript uses anywhere.
     for run, keys in figures(tokens):
-        if keys & t.figures:
+        if keys & t.figures or (_dated(tokens, run) and _said_together(check, run)):
             check.consumed.update(run)
+        last = run[-1]
+        if set(tokens.values[last]) & _SCALES and any(
+            t.number_at.get(number_key(v)) for v in tokens.values[last]
+        ):
+            check.consumed.add(last)
     copied: list[tuple[int, int]] | None = None
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
             continue
+        if tokens.norms[k] == "once" and k + 1 < len(tokens) and tokens.norms[k + 1] in _CLAUSE:
+            continue  # "once the results are back": when, not how often
         positions = sorted(p for v in values for p in t.number_at.get(number_key(v), []))
+        head = _head(check, k)
         shown = check.snippet(k, k)
         # A quantity in a dose unit whose drug the checker did not place is still a dose.
         dose = k + 1 < len(tokens) and tokens.stems[k + 1] in DOSE_UNITS
@@ -55,7 +85,6 @@ def check_numbers(check: Check) -> None:
                 kind, shown, f'The note says "{shown}"; the transcript never states this number.'
             )
             continue
-        head = _head(check, k)
         lo, hi = max(0, k - NUMBER_CONTEXT), min(len(tokens), k + NUMBER_CONTEXT + 1)
         # Only words the transcript uses can place a number ("BP" is never said).
         context = {
@@ -93,3 +122,27 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
+
+
+def _dated(tokens: Tokens, run: list[int]) -> bool:
+    """A figure with a year in it: a date ("10/2020", "01/20/2020")."""
+    return any(YEARS[0] <= v <= YEARS[1] for k in run for v in tokens.values[k])
+
+
+def _said_together(check: Check, run: list[int]) -> bool:
+    """Does the transcript say every number of the figure `run` within FIGURE_REACH
+    tokens of its first?"""
+    t, tokens = check.transcript, check.note
+    places = [_places(t.number_at, tokens, k) for k in run]
+    if not all(places):
+        return False
+    return any(all(_within(others, p, FIGURE_REACH) for others in places[1:]) for p in places[0])
+
+
+def _within(sorted_positions: list[int], p: int, reach: int) -> bool:
+    i = bisect_left(sorted_positions, p - reach)
+    return i < len(sorted_positions) and sorted_positions[i] <= p + reach
+
+
+def _places(number_at: dict[str, list[int]], tokens: Tokens, k: int) -> list[int]:
+    return sorted(p for v in tokens.values[k] for p in number_at.get(number_key(v), []))

@@ -1,15 +1,21 @@
 """Split a section of a note into statements: sentences and list items, with their
 offsets (code points) in the section's text. Header lines ("PHYSICAL EXAMINATION",
-"Plan:") are not statements: there is nothing in them to support."""
+"Plan:", a "Respiratory" over its findings) are not statements: there is nothing in them
+to support."""
 
 from __future__ import annotations
 
 import re
 from typing import Final
 
+from delphos.evidence.lexicon import HEADING_VOCABULARY
+
 # A sentence ends at . ! ? followed by space and a capital, digit, bullet or quote.
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9•\-*\"'(])")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-•*▪◦·]|\d{1,2}[.)](?!\d))\s*")
+# A heading in Title Case: at most this many words, no figure, no closing punctuation.
+HEADING_WORDS: Final = 6
+_HEADING_JOINERS: Final = frozenset({"and", "of", "&"})
 _ABBREVIATIONS: Final = frozenset(
     "dr mr mrs ms st vs approx e.g i.e etc no sr sra dra pt fig".split()
 )
@@ -30,16 +36,40 @@ def _is_header(line: str) -> bool:
     )
 
 
+def _is_heading(line: str, following: str) -> bool:
+    """ "Respiratory" or "Past Surgical History" right above "- Auscultation …: Clear." or
+    "Hysterectomy, 1996.": a short Title Case line of heading words (a body system, a
+    kind of history), unpunctuated, heading a line written differently (a list item or
+    a punctuated line). A problem's name over its plan ("Depression") is a claim."""
+    words = line.split()
+    if not words or len(words) > HEADING_WORDS or any(c.isdigit() for c in line):
+        return False
+    if not all(w in HEADING_VOCABULARY for w in re.findall(r"[a-z]+", line.lower())):
+        return False
+    if line.rstrip()[-1] in ".!?;,)" or not all(
+        w[0].isupper() or w in _HEADING_JOINERS for w in words
+    ):
+        return False
+    following = following.strip()
+    return bool(following) and (_LIST_MARKER.match(following) is not None or following[-1] in ".!?")
+
+
 def split_statements(section: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     offset = 0
-    for line in section.splitlines(keepends=True):
+    lines = section.splitlines(keepends=True)
+    for n, line in enumerate(lines):
         line_start = offset
         offset += len(line)
         body = line.rstrip("\r\n")
         marker = _LIST_MARKER.match(body)
         first = marker.end() if marker else 0
-        if not body[first:].strip() or _is_header(body[first:]):
+        following = next((x for x in lines[n + 1 :] if x.strip()), "")
+        if (
+            not body[first:].strip()
+            or _is_header(body[first:])
+            or (not marker and _is_heading(body, following))
+        ):
             continue
         pieces: list[tuple[int, int]] = []
         cursor = first
@@ -51,6 +81,8 @@ def split_statements(section: str) -> list[tuple[int, int]]:
             pieces.append((cursor, match.start()))
             cursor = match.end()
         pieces.append((cursor, len(body)))
+        if len(pieces) > 1 and _is_heading(body[cursor:], following):
+            pieces.pop()  # "Clear bilaterally. Cardiovascular": a heading run on a line
         for start, end in pieces:
             text = body[start:end]
             stripped_start = start + (len(text) - len(text.lstrip()))

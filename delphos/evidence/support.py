@@ -1,14 +1,21 @@
 """How well the transcript covers a statement: the share of its content words found in
-its best transcript sentences, and those sentences as the evidence spans."""
+its best transcript sentences, and those sentences as the evidence spans.
+
+A word is found as itself or as what a conversation says for it (synonyms.py: "dyspnea"
+as "short of breath", "BP" as "blood pressure"); a denied sign of an organ ("no
+wheezes") also by that organ's exam ("your lungs are clear"). The scribe's account of
+the visit ("we discussed treatment options", "all questions were answered") is the
+note's form, like "denies": no fact about the patient to find."""
 
 from __future__ import annotations
 
 import math
 from typing import Final
 
-from delphos.evidence.lexicon import NEG_PRE, NEG_TERMINATORS, SIDES
+from delphos.evidence.lexicon import NEG_PRE, NEG_TERMINATORS, SIDES, VISIT_WORDS
 from delphos.evidence.models import Span
-from delphos.evidence.scope import is_neg_cue
+from delphos.evidence.scope import is_neg_cue, items
+from delphos.evidence.synonyms import SAID_AS, SIGN_OF
 from delphos.evidence.text import Tokens, number_key
 from delphos.evidence.transcript import Transcript
 
@@ -18,6 +25,7 @@ FRAMING: Final = (
     NEG_PRE
     | NEG_TERMINATORS
     | frozenset("endorse endorses endorsing denies states stated report reporting".split())
+    | VISIT_WORDS
 )
 
 
@@ -35,32 +43,36 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     # A label ("Neurological:", "Medical Reasoning:") and the verbs that only frame a
     # finding ("denies", "reports") are the note's form, not claims to find.
     first = label_end(tokens)
-    wanted = {
-        s
-        for k, s in enumerate(tokens.stems)
-        if k >= first
-        and s
-        and s not in SIDES
-        and tokens.norms[k] not in FRAMING
-        # "haven't", "don't": the negation frames a finding (the negation check reads it);
-        # the transcript says "have n't", so "haven" is no word to find.
-        and not is_neg_cue(tokens.norms, k, tokens.portuguese)
-    }
+    # Content stem → the words written for it ("hematuria"), and whether one is denied.
+    written: dict[str, set[str]] = {}
+    for k, s in enumerate(tokens.stems):
+        if (
+            k >= first
+            and s
+            and s not in SIDES
+            and tokens.norms[k] not in FRAMING
+            # "haven't", "don't": the negation frames a finding (the negation check reads
+            # it); the transcript says "have n't", so "haven" is no word to find.
+            and not is_neg_cue(tokens.norms, k, tokens.portuguese)
+        ):
+            written.setdefault(s, set()).add(tokens.norms[k])
+    wanted = set(written)
     for values in tokens.values.values():
         wanted.update("#" + number_key(v) for v in values[:1])
     if not wanted:
         return 1.0, []
+    denied = {tokens.norms[k] for negated, _, members in items(tokens) if negated for k in members}
     sentences = len(transcript.sentences) or 1
     weights: dict[str, float] = {}
     by_sentence: dict[int, set[str]] = {}
     for word in wanted:
         if word.startswith("#"):
-            positions = transcript.number_at.get(word[1:], [])
+            found = {transcript.sentence_of[p] for p in transcript.number_at.get(word[1:], [])}
         else:
-            positions = transcript.stem_at.get(word, [])
-        weights[word] = 1.0 + math.log(1 + sentences / (1 + len(positions)))
-        for pos in positions:
-            by_sentence.setdefault(transcript.sentence_of[pos], set()).add(word)
+            found = _said(transcript, word, written[word], denied)
+        weights[word] = 1.0 + math.log(1 + sentences / (1 + len(found)))
+        for sid in found:
+            by_sentence.setdefault(sid, set()).add(word)
     total = sum(weights.values())
     covered: set[str] = set()
     chosen: list[int] = []
@@ -77,3 +89,30 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     coverage = sum(weights[w] for w in covered) / total
     spans = [Span(start=a, end=b) for a, b in (transcript.sentence_span(s) for s in sorted(chosen))]
     return coverage, spans
+
+
+def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> set[int]:
+    """The sentences that hold `stems`: each in it or in a sentence next to it ("are you
+    able to urinate?" / "i saw some blood")."""
+    places = [{transcript.sentence_of[p] for p in transcript.stem_at.get(s, [])} for s in stems]
+    if not all(places):
+        return set()
+    if len(places) == 1:
+        return places[0]
+    holding = set().union(*places)
+    for here in places:
+        holding &= here | {sid + 1 for sid in here} | {sid - 1 for sid in here}
+    return holding
+
+
+def _said(transcript: Transcript, word: str, written: set[str], denied: set[str]) -> set[int]:
+    """The sentences that say `word` (a stem; `written` its words in the note): as itself,
+    as a conversation says it, and (for a denied sign) as its organ's exam."""
+    found = _sentences_with(transcript, (word,))
+    for norm in written:
+        for alternative in SAID_AS.get(norm, ()):
+            found |= _sentences_with(transcript, alternative)
+        if norm in denied:
+            for organ in SIGN_OF.get(norm, ()):
+                found |= _sentences_with(transcript, (organ,))
+    return found

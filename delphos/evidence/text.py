@@ -29,6 +29,8 @@ _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _JOINERS: Final = frozenset({"and", "e"})
 _DECIMAL_POINT: Final = frozenset({"point", "virgula", "ponto"})
 _SCALES: Final = frozenset({"hundred", "thousand"})
+# "at this point 5 mg": the noun, not a decimal point.
+_POINT_NOUN: Final = frozenset("this that the a one some any what which no each".split())
 _PAUSE: Final = re.compile(r"[,.;:?!]")
 
 
@@ -171,6 +173,17 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
         kind, word_stem = kinds.get(word) or _word_kind(word)
         if kind == 0:
             stems.append(word_stem)
+            if (
+                word in _DECIMAL_POINT
+                and i + 1 < count
+                and (i == 0 or (i - 1 not in values and norms[i - 1] not in _POINT_NOUN))
+                and (fraction := _fraction(norms, i + 1))
+            ):
+                # "point five centimeters": 0.5; its digit words are no numbers of their own.
+                values[i] = [float("0." + fraction)]
+                stems.extend("" for _ in fraction)
+                i += 1 + len(fraction)
+                continue
             if word in ORDINALS:
                 values[i] = [ORDINALS[word]]
             elif months and word in MONTHS:
@@ -219,6 +232,20 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             j = m
         i = j
     return out
+
+
+def _fraction(norms: list[str], start: int) -> str:
+    """The digits of the digit words from `start` ("five" → "5"), "" if none; digits
+    written as such ("point 5", as a transcriber may) count as they are."""
+    if norms[start].isdigit():
+        return norms[start]
+    digits = ""
+    for word in norms[start:]:
+        value = _digit(word) if word in _NUMBER_WORDS else -1
+        if value < 0:
+            break
+        digits += str(int(value))
+    return digits
 
 
 def _digit(word: str) -> float:
