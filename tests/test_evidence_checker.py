@@ -220,3 +220,43 @@ def test_a_copied_answer_with_a_contracted_negation_is_supported() -> None:
     assert evidence.summary.support.unsupported == 0
     invented = {"subjective": "No, I haven't been to Lisbon."}
     assert verify(dialogue, invented).summary.support.unsupported == 1
+
+
+def test_a_finding_said_across_two_sentences_is_judged_by_its_denied_part() -> None:
+    # "there are no fractures" after "i looked at your x-rays": no one sentence holds the
+    # note's words, yet the transcript plainly denies what "X-rays show fractures" says.
+    denied = "[doctor] so i looked at your x-rays . there are no fractures .\n[patient] okay ."
+    said = "[doctor] so i looked at your x-rays . there are two fractures .\n[patient] okay ."
+
+    def kinds(dialogue: str, statement: str) -> list[str]:
+        evidence = verify(dialogue, {"objective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert kinds(denied, "X-rays show fractures.") == ["negation"]
+    assert kinds(denied, "X-rays show no fractures.") == []
+    assert kinds(said, "X-rays show fractures.") == []
+    assert kinds(said, "No fractures seen on x-rays.") == ["negation"]
+    portuguese = "[médico] olhei o seu raio x . não tem fratura .\n[paciente] certo ."
+    assert kinds(portuguese, "Raio X mostra fratura.") == ["negation"]
+    assert kinds(portuguese, "Raio X sem fratura.") == []
+
+
+def test_one_answer_to_a_list_of_questions_answers_each_of_them() -> None:
+    # "chest pain ? shortness of breath ? [patient] no ." denies both; "uh , i have not"
+    # is a no; a full question followed by another is not answered by the second's answer.
+    dialogue = (
+        "[doctor] any other symptoms ? chest pain ? shortness of breath ?\n[patient] no .\n"
+        "[doctor] have you had any fever ?\n[patient] uh , i have not .\n"
+        "[doctor] are you sleeping okay ? any nausea ?\n[patient] none of that ."
+    )
+
+    def kinds(statement: str) -> list[str]:
+        evidence = verify(dialogue, {"subjective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert kinds("Reports chest pain.") == ["negation"]
+    assert kinds("Reports shortness of breath.") == ["negation"]
+    assert kinds("Denies shortness of breath.") == []
+    assert kinds("Reports fever.") == ["negation"]
+    assert kinds("Denies nausea.") == []
+    assert kinds("Sleeping well.") == []
