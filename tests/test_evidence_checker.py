@@ -260,3 +260,19 @@ def test_one_answer_to_a_list_of_questions_answers_each_of_them() -> None:
     assert kinds("Reports fever.") == ["negation"]
     assert kinds("Denies nausea.") == []
     assert kinds("Sleeping well.") == []
+
+
+def test_the_mention_with_the_statements_words_around_it_breaks_a_tie() -> None:
+    # Both polarities said in one turn: the one said with the statement's own words
+    # (and side) around it is what the statement is about.
+    dialogue = (
+        "[doctor] okay so pain with supination no pain with pronation on the right side\n"
+        "[patient] okay"
+    )
+
+    def kinds(statement: str) -> list[str]:
+        evidence = verify(dialogue, {"objective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert set(kinds("Pain with pronation on the right side.")) == {"negation"}
+    assert kinds("No pain with pronation on the right side.") == []

@@ -16,6 +16,7 @@ from typing import Final
 from delphos.evidence.answers import Polarity
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
+from delphos.evidence.lexicon import SIDES
 from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, asks
@@ -25,6 +26,8 @@ MATCH_SHARE: Final = 0.6
 # Sentences either side of a mention that may hold the rest of a finding no one sentence
 # holds ("i looked at your x-rays . there are no fractures .").
 SPREAD: Final = 1
+# Tokens either side of a mention where the statement's other words are sought.
+NEAR: Final = 4
 
 
 def check_negations(check: Check) -> None:
@@ -72,7 +75,12 @@ def check_negations(check: Check) -> None:
             head = max(stems, key=weights.__getitem__)
             similar = check.sentence_weights()
             whole = top >= MATCH_SHARE * total
-            example: dict[str, tuple[float, int]] = {}
+            # Sentences as like the statement: the mention with more of its words (and
+            # its side) right around it, two at least ("pain in the right elbow" against
+            # "no pain in the left elbow" in the same turn).
+            close: dict[str, tuple[float, float]] = {}
+            example: dict[str, int] = {}
+            statement = {w for w in tokens.stems if w} | {w for w in tokens.norms if w in SIDES}
             for pos in t.stem_at[head]:
                 sid = t.sentence_of[pos]
                 if score[sid] < top - 1e-9:
@@ -81,10 +89,12 @@ def check_negations(check: Check) -> None:
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
                     votes[polarity] = max(votes[polarity], weight)
-                    if weight >= example.get(polarity, (-1.0, 0))[0]:
-                        example[polarity] = (weight, pos)
-            if votes[said] > votes[mine]:
-                heard_at = example[said][1]
+                    rank = (weight, _around(t, pos, statement))
+                    if rank >= close.get(polarity, (-1.0, -1.0)):
+                        close[polarity], example[polarity] = rank, pos
+            theirs, ours = close.get(said, (-1.0, -1.0)), close.get(mine, (-1.0, -1.0))
+            if theirs[0] > ours[0] or (theirs[0] == ours[0] and theirs[1] >= max(2, ours[1] + 1)):
+                heard_at = example[said]
         if heard_at < 0 and votes[mine] == 0:
             # No one sentence holds the finding, or those that do never say it with the
             # note's polarity: "i looked at your x-rays . there are no fractures ." A
@@ -107,6 +117,22 @@ def check_negations(check: Check) -> None:
         else:
             message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
         check.flag("negation", shown, message)
+
+
+def _around(t: Transcript, pos: int, statement: set[str]) -> int:
+    """How many of the statement's words (and sides) the transcript says within NEAR
+    tokens of `pos`, in its sentence: a bounded look, whatever the transcript's size."""
+    sid = t.sentence_of[pos]
+    stems, norms = t.tokens.stems, t.tokens.norms
+    found: set[str] = set()
+    for k in range(max(0, pos - NEAR), min(len(stems), pos + NEAR + 1)):
+        if k == pos or t.sentence_of[k] != sid:
+            continue
+        if stems[k] in statement:
+            found.add(stems[k])
+        elif norms[k] in statement:
+            found.add(norms[k])
+    return len(found)
 
 
 def _heading(tokens: Tokens, last: int) -> bool:
