@@ -280,8 +280,8 @@ def test_the_mention_with_the_statements_words_around_it_breaks_a_tie() -> None:
 
 def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None:
     # "right foot" said once against "left foot" throughout: a statement about the foot
-    # sharing no other word with either is about the left one. "Not the right knee"
-    # names no right knee, in the transcript or in a note copying it.
+    # sharing no other word with either is about the left one. "Not the right knee" and
+    # "left or right" name no side, in the transcript or in a note copying it.
     dialogue = (
         "[doctor] you hurt your left foot playing soccer ?\n[patient] yes .\n"
         "[doctor] i see bruising on your left foot . we took an x-ray of your left foot .\n"
@@ -297,3 +297,4 @@ def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None
     assert kinds("Right foot ORIF planned.") == ["laterality"]
     assert kinds("It's not the right knee, it's the left knee that clicks.") == []
     assert "laterality" in kinds("Right knee clicks.")
+    assert kinds("Is it the left or right knee that clicks") == []

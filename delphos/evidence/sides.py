@@ -36,6 +36,9 @@ DOMINANCE: Final = 1.5
 DOMINANCE_LEAD: Final = 2
 # A cue this near before a side denies it ("not the right knee", "não o direito").
 DENIAL_REACH: Final = 2
+# "left or right", "esquerdo ou direito": the other side within this many tokens.
+_ALTERNATIVES: Final = frozenset({"or", "ou"})
+ALTERNATIVE_REACH: Final = 2
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 
 
@@ -85,10 +88,18 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
 
 
 def _denied(tokens: Tokens, k: int) -> bool:
-    """Is the side at token `k` denied ("not the right knee")?"""
-    return any(
-        is_neg_cue(tokens.norms, j, tokens.portuguese) for j in range(max(0, k - DENIAL_REACH), k)
-    )
+    """Is the side at token `k` denied ("not the right knee") or one of two asked about
+    ("is it your left or your right knee")? Neither names the side."""
+    norms = tokens.norms
+    if any(is_neg_cue(norms, j, tokens.portuguese) for j in range(max(0, k - DENIAL_REACH), k)):
+        return True
+    for step in (1, -1):
+        j = k + step
+        if 0 <= j < len(norms) and norms[j] in _ALTERNATIVES:
+            for i in range(j + step, j + step * (ALTERNATIVE_REACH + 1), step):
+                if 0 <= i < len(norms) and norms[i] in SIDES:
+                    return True
+    return False
 
 
 def check_sides(check: Check) -> None:
@@ -103,7 +114,7 @@ def check_sides(check: Check) -> None:
         if side is None or (word in AMBIGUOUS_SIDES and not_a_side(tokens.norms, k)):
             continue
         if _denied(tokens, k):
-            continue  # "it's not the right knee": no side the note gives
+            continue  # "it's not the right knee", "left or right?": no side the note gives
         # A side copied with the words around it is what the transcript says there.
         if copied is None:
             copied = align(t, tokens)
@@ -148,14 +159,15 @@ def check_sides(check: Check) -> None:
         # "erythema of your right knee").
         clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
         if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
-            # The statement shares no word with either side's clause, only the part:
-            # the side said far more often for it is the patient's ("your left foot"
-            # throughout, "right foot" misspoken once).
-            said_mine = sum(len(v) for s, v in times.items() if _agrees(side, {s}))
+            # The statement shares as much with either side's clause (often nothing but
+            # the part): the side said far more often for it is the patient's ("your
+            # left foot" throughout, "right foot" misspoken once).
+            # "Both knees" says nothing of which one a statement is about.
+            said_mine = len(times.get(side, ()))
             said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
             if (
                 side == "B"
-                or max(mine, theirs) > 0
+                or abs(mine - theirs) > 1e-9
                 or said_theirs < max(DOMINANCE * said_mine, said_mine + DOMINANCE_LEAD)
             ):
                 continue
