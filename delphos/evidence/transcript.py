@@ -97,6 +97,8 @@ def asks(norms: list[str], first: int, last: int) -> bool:
         return True
     if opening[:2] in (["how", "about"], ["what", "about"]):
         return True  # "how about any nausea or vomiting"
+    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] == "it":
+        return True  # "is it your left or your right knee"
     return any(
         a in _ASKING_AUXILIARIES and b in ("you", "voce") for a, b in itertools.pairwise(opening)
     )
