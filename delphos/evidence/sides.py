@@ -16,7 +16,6 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
-from delphos.evidence.scope import is_neg_cue
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import not_a_side
 
@@ -34,8 +33,9 @@ MARGIN: Final = 2.0
 # often for the part, and this many times more, to contradict the note.
 DOMINANCE: Final = 1.5
 DOMINANCE_LEAD: Final = 2
-# A cue this near before a side denies it ("not the right knee", "não o direito").
-DENIAL_REACH: Final = 2
+# A side denied: "not (the) right knee", "isn't my left", "não o direito".
+_IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
+_DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
 # "left or right", "esquerdo ou direito": the other side within this many tokens.
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
@@ -91,8 +91,9 @@ def _denied(tokens: Tokens, k: int) -> bool:
     """Is the side at token `k` denied ("not the right knee") or one of two asked about
     ("is it your left or your right knee")? Neither names the side."""
     norms = tokens.norms
-    if any(is_neg_cue(norms, j, tokens.portuguese) for j in range(max(0, k - DENIAL_REACH), k)):
-        return True
+    j = k - 1 if k > 0 and norms[k - 1] in _DETERMINERS else k
+    if j > 0 and norms[j - 1] in _IDENTITY_CUES:
+        return True  # not "denies left hand pain": the pain is denied there, not the side
     for step in (1, -1):
         j = k + step
         if 0 <= j < len(norms) and norms[j] in _ALTERNATIVES:
