@@ -309,3 +309,81 @@ def test_a_decimal_said_from_its_point_is_that_number() -> None:
     assert _issues(dialogue, {"objective": "CT shows a stone measuring point 5 cm."}) == []
     dose = "[doctor] at this point 5 mg of lisinopril is enough ."
     assert _issues(dose, {"plan": "Lisinopril 5 mg."}) == []
+
+
+def test_a_finding_said_across_two_sentences_is_judged_by_its_denied_part() -> None:
+    # "there are no fractures" after "i looked at your x-rays": no one sentence holds the
+    # note's words, yet the transcript plainly denies what "X-rays show fractures" says.
+    denied = "[doctor] so i looked at your x-rays . there are no fractures .\n[patient] okay ."
+    said = "[doctor] so i looked at your x-rays . there are two fractures .\n[patient] okay ."
+
+    def kinds(dialogue: str, statement: str) -> list[str]:
+        evidence = verify(dialogue, {"objective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert kinds(denied, "X-rays show fractures.") == ["negation"]
+    assert kinds(denied, "X-rays show no fractures.") == []
+    assert kinds(said, "X-rays show fractures.") == []
+    assert kinds(said, "No fractures seen on x-rays.") == ["negation"]
+    portuguese = "[médico] olhei o seu raio x . não tem fratura .\n[paciente] certo ."
+    assert kinds(portuguese, "Raio X mostra fratura.") == ["negation"]
+    assert kinds(portuguese, "Raio X sem fratura.") == []
+
+
+def test_one_answer_to_a_list_of_questions_answers_each_of_them() -> None:
+    # "chest pain ? shortness of breath ? [patient] no ." denies both; "uh , i have not"
+    # is a no; a full question followed by another is not answered by the second's answer.
+    dialogue = (
+        "[doctor] any other symptoms ? chest pain ? shortness of breath ?\n[patient] no .\n"
+        "[doctor] have you had any fever ?\n[patient] uh , i have not .\n"
+        "[doctor] are you sleeping okay ? any nausea ?\n[patient] none of that ."
+    )
+
+    def kinds(statement: str) -> list[str]:
+        evidence = verify(dialogue, {"subjective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert kinds("Reports chest pain.") == ["negation"]
+    assert kinds("Reports shortness of breath.") == ["negation"]
+    assert kinds("Denies shortness of breath.") == []
+    assert kinds("Reports fever.") == ["negation"]
+    assert kinds("Denies nausea.") == []
+    assert kinds("Sleeping well.") == []
+
+
+def test_the_mention_with_the_statements_words_around_it_breaks_a_tie() -> None:
+    # Both polarities said in one turn: the one said with the statement's own words
+    # (and side) around it is what the statement is about.
+    dialogue = (
+        "[doctor] okay so pain with supination no pain with pronation on the right side\n"
+        "[patient] okay"
+    )
+
+    def kinds(statement: str) -> list[str]:
+        evidence = verify(dialogue, {"objective": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert set(kinds("Pain with pronation on the right side.")) == {"negation"}
+    assert kinds("No pain with pronation on the right side.") == []
+
+
+def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None:
+    # "right foot" said once against "left foot" throughout: a statement about the foot
+    # sharing no other word with either is about the left one. "Not the right knee" and
+    # "left or right" name no side, in the transcript or in a note copying it.
+    dialogue = (
+        "[doctor] you hurt your left foot playing soccer ?\n[patient] yes .\n"
+        "[doctor] i see bruising on your left foot . we took an x-ray of your left foot .\n"
+        "[doctor] for your right foot , crutches .\n"
+        "[patient] and it's not the right knee it's the left knee that clicks ."
+    )
+
+    def kinds(statement: str) -> list[str]:
+        evidence = verify(dialogue, {"plan": statement})
+        return [i.kind for s in evidence.statements for i in s.issues]
+
+    assert kinds("Left foot ORIF planned.") == []
+    assert kinds("Right foot ORIF planned.") == ["laterality"]
+    assert kinds("It's not the right knee, it's the left knee that clicks.") == []
+    assert "laterality" in kinds("Right knee clicks.")
+    assert kinds("Is it the left or right knee that clicks") == []

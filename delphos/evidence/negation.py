@@ -10,17 +10,25 @@ transcript that says both as often is not a contradiction the checker can see.""
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import Final
 
+from delphos.evidence.answers import Polarity
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
-from delphos.evidence.lexicon import VISIT_WORDS
-from delphos.evidence.scope import items
+from delphos.evidence.lexicon import SIDES, VISIT_WORDS
+from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.support import label_end
-from delphos.evidence.transcript import asks
+from delphos.evidence.text import Tokens
+from delphos.evidence.transcript import Transcript, asks
 
 # Share of a finding's (weighted) words a transcript sentence must hold to speak of it.
 MATCH_SHARE: Final = 0.6
+# Sentences either side of a mention that may hold the rest of a finding no one sentence
+# holds ("i looked at your x-rays . there are no fractures .").
+SPREAD: Final = 1
+# Tokens either side of a mention where the statement's other words are sought.
+NEAR: Final = 4
 
 
 def check_negations(check: Check) -> None:
@@ -37,8 +45,11 @@ def check_negations(check: Check) -> None:
         members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
         if not members:
             continue
+        if _heading(tokens, members[-1]):
+            continue  # "Medical Reasoning:", "Neck:": what follows is the statement
         # Words the transcript never uses ("alta" in "febre alta") cannot place a finding.
-        words = list(dict.fromkeys(tokens.stems[k] for k in members))
+        # A letter alone ("x" of "oriented x3") names nothing.
+        words = list(dict.fromkeys(tokens.stems[k] for k in members if len(tokens.stems[k]) > 1))
         stems = [w for w in words if w in t.stem_at]
         if not stems:
             continue
@@ -55,30 +66,50 @@ def check_negations(check: Check) -> None:
                     score[sid] = score.get(sid, 0.0) + weights[s]
                     seen = sid
         top = max(score.values())
-        if top < MATCH_SHARE * total and (negated or top < MATCH_SHARE * sum(weights.values())):
-            # Part of the finding is never said. Denying "weight loss" is not contradicted
-            # by "the weight of the boxes"; asserting "febre alta" is, by "não tenho febre"
-            # (an assertion is checked against an explicit denial of the words said).
-            continue
-        # The mentions of the finding's rarest word in the best-matching sentences: the
-        # polarity said in the sentence most like the whole statement wins (the sentence
-        # a note copied outweighs any number of passing mentions); a tie says nothing.
-        head = max(stems, key=weights.__getitem__)
-        similar = check.sentence_weights()
+        said: Polarity = "affirmed" if negated else "negated"
+        mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
-        example: dict[str, tuple[float, int]] = {}
-        for pos in t.stem_at[head]:
-            sid = t.sentence_of[pos]
-            if score[sid] < top - 1e-9:
-                continue
-            polarity = t.polarity(pos)
-            if polarity != "unknown":
-                weight = similar.get(sid, 0.0)
-                votes[polarity] = max(votes[polarity], weight)
-                if weight >= example.get(polarity, (-1.0, 0))[0]:
-                    example[polarity] = (weight, pos)
-        said = "affirmed" if negated else "negated"
-        if votes[said] <= votes["negated" if negated else "affirmed"]:
+        heard_at = -1
+        if top >= MATCH_SHARE * total or (
+            not negated and top >= MATCH_SHARE * sum(weights.values())
+        ):
+            # The mentions of the finding's rarest word in the best-matching sentences:
+            # the polarity said in the sentence most like the whole statement wins (the
+            # sentence a note copied outweighs any number of passing mentions); a tie
+            # says nothing. (Part of the finding never said: denying "weight loss" is not
+            # contradicted by "the weight of the boxes"; asserting "febre alta" is, by
+            # "não tenho febre": an assertion is checked against an explicit denial of
+            # the words said.)
+            head = max(stems, key=weights.__getitem__)
+            similar = check.sentence_weights()
+            whole = top >= MATCH_SHARE * total
+            # Sentences as like the statement: the mention with more of its words (and
+            # its side) right around it, two at least ("pain in the right elbow" against
+            # "no pain in the left elbow" in the same turn).
+            close: dict[str, tuple[float, float]] = {}
+            example: dict[str, int] = {}
+            statement = {w for w in tokens.stems if w} | {w for w in tokens.norms if w in SIDES}
+            for pos in t.stem_at[head]:
+                sid = t.sentence_of[pos]
+                if score[sid] < top - 1e-9:
+                    continue
+                polarity = t.polarity(pos) if whole else _stated(t, pos)
+                if polarity != "unknown":
+                    weight = similar.get(sid, 0.0)
+                    votes[polarity] = max(votes[polarity], weight)
+                    rank = (weight, _around(t, pos, statement))
+                    if rank >= close.get(polarity, (-1.0, -1.0)):
+                        close[polarity], example[polarity] = rank, pos
+            theirs, ours = close.get(said, (-1.0, -1.0)), close.get(mine, (-1.0, -1.0))
+            if theirs[0] > ours[0] or (theirs[0] == ours[0] and theirs[1] >= max(2, ours[1] + 1)):
+                heard_at = example[said]
+        if heard_at < 0 and votes[mine] == 0:
+            # No one sentence holds the finding, or those that do never say it with the
+            # note's polarity: "i looked at your x-rays . there are no fractures ." A
+            # denial of a part of an asserted finding contradicts it wherever the rest
+            # of its words are said around (and the note's denial, an assertion of it).
+            heard_at = _spread(t, negated, words, weights, total)
+        if heard_at < 0:
             continue
         # A statement copied from one stretch of the transcript says what that stretch
         # says: judged there, word for word, not against the sentences most like it.
@@ -88,9 +119,98 @@ def check_negations(check: Check) -> None:
         if copied and same_negation(t, tokens, copied, start, members[-1]):
             continue
         shown = check.snippet(start, members[-1])
-        heard = check.said(example[said][1])
+        heard = check.said(heard_at)
         if negated:
             message = f'The note denies "{shown}", but the transcript affirms it: "{heard}".'
         else:
             message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
         check.flag("negation", shown, message)
+
+
+def _around(t: Transcript, pos: int, statement: set[str]) -> int:
+    """How many of the statement's words (and sides) the transcript says within NEAR
+    tokens of `pos`, in its sentence: a bounded look, whatever the transcript's size."""
+    sid = t.sentence_of[pos]
+    stems, norms = t.tokens.stems, t.tokens.norms
+    found: set[str] = set()
+    for k in range(max(0, pos - NEAR), min(len(stems), pos + NEAR + 1)):
+        if k == pos or t.sentence_of[k] != sid:
+            continue
+        if stems[k] in statement:
+            found.add(stems[k])
+        elif norms[k] in statement:
+            found.add(norms[k])
+    return len(found)
+
+
+def _heading(tokens: Tokens, last: int) -> bool:
+    """Does a colon follow the finding ending at token `last`?"""
+    after = tokens.starts[last + 1] if last + 1 < len(tokens) else len(tokens.text)
+    return ":" in tokens.text[tokens.ends[last] : after]
+
+
+def _stated(t: Transcript, pos: int) -> Polarity:
+    """The polarity said at `pos` in so many words: no answer to a question counts ("any
+    questions ? no ." does not deny that "questions were answered")."""
+    if t.marks[pos] == NEGATED:
+        return "negated"
+    if t.marks[pos] == AFFIRMED and not t.question[t.sentence_of[pos]]:
+        return "affirmed"
+    return "unknown"
+
+
+def _covered(t: Transcript, pos: int, weights: dict[str, float]) -> float:
+    """The weight of a finding's words said in the sentences around token `pos`."""
+    sid = t.sentence_of[pos]
+    lo = t.first_token[max(0, sid - SPREAD)]
+    after = sid + SPREAD + 1
+    hi = t.first_token[after] if after < len(t.first_token) else len(t.tokens)
+    covered = 0.0
+    for word, weight in weights.items():
+        found = t.stem_at[word]
+        k = bisect_left(found, lo)
+        if k < len(found) and found[k] < hi:
+            covered += weight
+    return covered
+
+
+def _spread(
+    t: Transcript, negated: bool, words: list[str], weights: dict[str, float], total: float
+) -> int:
+    """Where the transcript contradicts a finding no one sentence holds (-1: nowhere).
+    A finding of the transcript made of the note's words only (a part of the note's),
+    said with the rest of the note's words in the sentences around it, with the other
+    polarity: for a note's denial, the part holding its first word (what "no" denies in
+    "no fractures seen on x-ray"); for an assertion, any part ("x-rays show fractures" is
+    contradicted by "no fractures", said after "i looked at your x-rays"). The same
+    words said with the note's polarity, as fully, leave it undecided."""
+    finding = set(words)
+    mine: Polarity = "negated" if negated else "affirmed"
+    heads = [next(w for w in words if w in weights)] if negated else list(weights)
+    need = MATCH_SHARE * total
+    best, at = 0.0, -1
+    said: set[str] = set()
+    # Said, not answered: "any questions ? no ." denies having questions, not that they
+    # "were answered"; what a part is, is read from the words of one spoken clause.
+    marks = t.marks
+    against_mark = AFFIRMED if negated else NEGATED
+    for head in heads:
+        for pos in t.stem_at[head]:
+            n = t.part_of[pos]
+            if n < 0 or marks[pos] != against_mark or t.question[t.sentence_of[pos]]:
+                continue
+            part = {t.tokens.stems[k] for k in t.parts[n]}
+            if not part <= finding:
+                continue
+            covered = _covered(t, pos, weights)
+            if covered >= need and covered > best:
+                best, at = covered, pos
+                said |= part
+    if at < 0:
+        return -1
+    for word in said:
+        for pos in t.stem_at[word]:
+            if marks[pos] != against_mark and t.polarity(pos) == mine:
+                if _covered(t, pos, weights) >= best:
+                    return -1
+    return at

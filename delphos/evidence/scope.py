@@ -48,7 +48,18 @@ def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
 _NEW_SUBJECT: Final = frozenset("i you he she we they there ele ela eles elas voce eu".split())
 # "denies that she has been …": the clause after these is what is denied.
 _DENY_VERBS: Final = frozenset("denies denied deny denying nega negou negando".split())
+# "nor does he …", "nor has she …": the subject after the cue and its verb is inverted.
+_INVERTING_CUES: Final = frozenset({"nor", "neither"})
+INVERSION_REACH: Final = 2
+# "i do n't think i've had any tingling": a denied opinion denies its clause.
+_RAISING: Final = frozenset("think believe expect suppose acho creio".split())
+RAISING_REACH: Final = 4
+# Tokens after "if" within which a subject is the condition's own ("if you have …").
+CONDITION_SUBJECT: Final = 1
 _CONDITIONS: Final = frozenset("if unless whether se caso".split())
+# "avoid big pieces of food", "to prevent a fall": what follows is neither said to be
+# there nor denied, up to its comma or a new subject.
+_UNASSERTING: Final = frozenset("avoid avoiding prevent preventing evitar evite prevenir".split())
 _THAT: Final = frozenset({"that", "que"})
 _AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
 # "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
@@ -57,25 +68,37 @@ _NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
 NEGATED_VERB_REACH: Final = 3
 _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Unpunctuated speech moves on with these ("no fractures so based on what you told me",
+# "not missing anything and then maybe some renal artery stenosis",
 # "i don't think so because it is the same part"): a denial does not reach past them.
 # Right after the cue they are what is denied ("not so bad", "not okay").
-_SPEECH_BREAKS: Final = frozenset("so because okay ok alright".split())
+_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
 SPEECH_BREAK_AFTER: Final = 2
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
-    _CONDITIONS | _CUE_WORDS | _CLAUSE_OPENERS | NEG_TERMINATORS | _ITEM_SEPARATORS | _SPEECH_BREAKS
+    _CONDITIONS
+    | _UNASSERTING
+    | _CUE_WORDS
+    | _CLAUSE_OPENERS
+    | NEG_TERMINATORS
+    | _ITEM_SEPARATORS
+    | _SPEECH_BREAKS
 )
 
 
-def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
+def items(
+    tokens: Tokens, marks: bytearray | None = None, parts: list[list[int]] | None = None
+) -> list[Item]:
     """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
-    token) gets NEGATED or AFFIRMED on the tokens of each judged finding. A question
+    token) gets NEGATED or AFFIRMED on the tokens of each judged finding, and `parts` the
+    content tokens of each judged finding, asked or not. A question
     copied into a note ("any fever or chills? no.") takes its polarity from the answer
     after it; a clause with a new subject after a denial is not judged (its polarity is
     the speaker's, not the finding's)."""
     found: list[Item] = []
     negated, cue, judged, clause_of_denial = False, -1, True, False
     hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
+    avoiding = False  # … or, after "avoid", a new subject
+    condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
 
@@ -87,6 +110,8 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
                 mark = NEGATED if negated else AFFIRMED
                 for k in current:
                     marks[k] = mark
+            if parts is not None:
+                parts.append(current)
         current = []
 
     norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
@@ -116,9 +141,10 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
                 if hypothetical:
                     hypothetical, judged = False, True
         if word in _SPECIAL:
-            if word in _CONDITIONS:
+            if word in _CONDITIONS or word in _UNASSERTING:
                 close()
-                hypothetical, judged = True, False
+                hypothetical, judged, avoiding = True, False, word in _UNASSERTING
+                condition_at = k
                 continue
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
@@ -132,7 +158,17 @@ def items(tokens: Tokens, marks: bytearray | None = None) -> list[Item]:
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
             if word in _NEW_SUBJECT:
+                if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
+                    continue  # "nor does he put sugar in his tea": still denied
+                if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
+                    # "i do n't think i've had any tingling": the clause is denied
+                    clause_of_denial = True
+                    continue
                 close()
+                if hypothetical and (avoiding or k - condition_at > CONDITION_SUBJECT):
+                    # "if it's okay with you i would like to examine you", "avoid spicy
+                    # foods i want to see you …": unpunctuated speech's next clause
+                    hypothetical = avoiding = False
                 # "Denies symptoms I might have missed": the clause is the speaker's, not
                 # a finding; after a spoken "no, i have …" it is a new assertion.
                 judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)

@@ -16,6 +16,7 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import not_a_side
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
@@ -28,6 +29,16 @@ CLEAR_SENTENCES: Final = 3
 # Both sides said for the part: the other side's mention must match the statement this
 # many times better than the best mention of the note's side.
 MARGIN: Final = 2.0
+# No clause telling the sides apart: the other side must be said this many times as
+# often for the part, and this many times more, to contradict the note.
+DOMINANCE: Final = 1.5
+DOMINANCE_LEAD: Final = 2
+# A side denied: "not (the) right knee", "isn't my left", "não o direito".
+_IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
+_DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
+# "left or right", "esquerdo ou direito": the other side within this many tokens.
+_ALTERNATIVES: Final = frozenset({"or", "ou"})
+ALTERNATIVE_REACH: Final = 2
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 
 
@@ -76,6 +87,22 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
     return count / (CLAUSE_REACH + 1)
 
 
+def _denied(tokens: Tokens, k: int) -> bool:
+    """Is the side at token `k` denied ("not the right knee") or one of two asked about
+    ("is it your left or your right knee")? Neither names the side."""
+    norms = tokens.norms
+    j = k - 1 if k > 0 and norms[k - 1] in _DETERMINERS else k
+    if j > 0 and norms[j - 1] in _IDENTITY_CUES:
+        return True  # not "denies left hand pain": the pain is denied there, not the side
+    for step in (1, -1):
+        j = k + step
+        if 0 <= j < len(norms) and norms[j] in _ALTERNATIVES:
+            for i in range(j + step, j + step * (ALTERNATIVE_REACH + 1), step):
+                if 0 <= i < len(norms) and norms[i] in SIDES:
+                    return True
+    return False
+
+
 def check_sides(check: Check) -> None:
     t, tokens = check.transcript, check.note
     side_positions = [p for p, _ in t.side_at]
@@ -87,6 +114,8 @@ def check_sides(check: Check) -> None:
         side = SIDES.get(word)
         if side is None or (word in AMBIGUOUS_SIDES and not_a_side(tokens.norms, k)):
             continue
+        if _denied(tokens, k):
+            continue  # "it's not the right knee", "left or right?": no side the note gives
         # A side copied with the words around it is what the transcript says there.
         if copied is None:
             copied = align(t, tokens)
@@ -96,6 +125,7 @@ def check_sides(check: Check) -> None:
         # The transcript's mentions of this part with a side: side → most words shared.
         best: dict[str, float] = {}
         where: dict[str, int] = {}
+        times: dict[str, set[int]] = {}
         if part:
             others = context - {part}
             for pos in t.stem_at[part]:
@@ -103,6 +133,9 @@ def check_sides(check: Check) -> None:
                 hi = bisect_right(side_positions, pos + PART_REACH)
                 for n in range(lo, hi):
                     sp, said = t.side_at[n]
+                    if _denied(t.tokens, sp):
+                        continue  # "it's not the right knee it's the left knee"
+                    times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
                     if score > best.get(said, -1):
                         best[said], where[said] = score, sp
@@ -127,7 +160,18 @@ def check_sides(check: Check) -> None:
         # "erythema of your right knee").
         clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
         if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
-            continue
+            # The statement shares as much with either side's clause (often nothing but
+            # the part): the side said far more often for it is the patient's ("your
+            # left foot" throughout, "right foot" misspoken once).
+            # "Both knees" says nothing of which one a statement is about.
+            said_mine = len(times.get(side, ()))
+            said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
+            if (
+                side == "B"
+                or abs(mine - theirs) > 1e-9
+                or said_theirs < max(DOMINANCE * said_mine, said_mine + DOMINANCE_LEAD)
+            ):
+                continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
         lo, hi = max(0, k - 2), min(len(tokens), k + 4)
         shown = check.snippet(lo, hi - 1)

@@ -10,13 +10,14 @@ import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Final
 
 import numpy as np
 
+from delphos.evidence.answers import Polarity, answered, asked
 from delphos.evidence.drugs import drug_heads, lookup
-from delphos.evidence.lexicon import AMBIGUOUS_SIDES, ANSWER_NO, ANSWER_YES, SIDES
-from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
 # A sentence ends at . ! ? followed by space, or at a line break (a new turn).
@@ -32,11 +33,11 @@ QUESTION_OPENING: Final = 8
 _SPEAKERS_AND_FILLERS: Final = frozenset(
     "doctor patient medico paciente okay ok alright and so um uh well right".split()
 )
+# "…, okay ?", "…, right ?": a tag, not a question.
+_QUESTION_TAGS: Final = frozenset("okay ok right alright correct ne certo".split())
 _ASKING_AUXILIARIES: Final = frozenset(
     "have has do does did are were was is can could will would tem".split()
 )
-
-Polarity = Literal["affirmed", "negated", "unknown"]
 
 
 @dataclass(slots=True)
@@ -54,8 +55,11 @@ class Transcript:
     drug_at: dict[str, list[int]] = field(default_factory=dict)
     side_at: list[tuple[int, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
-    # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py).
+    # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py); the content tokens of each
+    # judged finding, and the finding each token belongs to (-1: none).
     marks: bytearray = field(default_factory=bytearray)
+    parts: list[list[int]] = field(default_factory=list)
+    part_of: list[int] = field(default_factory=list)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
@@ -73,36 +77,28 @@ class Transcript:
 
     def polarity(self, pos: int) -> Polarity:
         """Is the finding at token `pos` denied? By the negation scope of its sentence
-        (scope.py, as for the note); in a question ("any chest pain?") not denied there,
-        by the answer that follows it."""
-        norms = self.tokens.norms
+        (scope.py, as for the note); asked ("any chest pain?") and not denied there, by
+        the answer that follows it (answers.py)."""
         mark = self.marks[pos]
         if mark == NEGATED:
             return "negated"
-        sid = self.sentence_of[pos]
-        if not self.question[sid]:
+        if not asked(self, pos):
             return "affirmed" if mark == AFFIRMED else "unknown"
-        answer = sid + 1
-        if answer >= len(self.sentences):
-            return "unknown"
-        start = self.first_token[answer]
-        end = self.first_token[answer + 1] if answer + 1 < len(self.first_token) else len(norms)
-        for k in range(start, min(end, start + 3)):
-            word = norms[k]
-            if word in ANSWER_NO or is_neg_cue(norms, k, self.tokens.portuguese):
-                return "negated"
-            if word in ANSWER_YES:
-                return "affirmed"
-        return "unknown"
+        return answered(self, pos)
 
 
 def asks(norms: list[str], first: int, last: int) -> bool:
     """A question ASR wrote without its "?": "have you noticed any fever", "any chest
-    pain", "você tem febre" — an auxiliary before "you", or "any" opening the sentence."""
+    pain", "você tem febre", "how about fatigue" — an auxiliary before "you", or "any" or
+    "how about" opening the sentence."""
     opening = [w for w in norms[first : min(last + 1, first + QUESTION_OPENING)]]
     opening = [w for w in opening if w not in _SPEAKERS_AND_FILLERS]
     if opening and opening[0] in ("any", "algum", "alguma"):
         return True
+    if opening[:2] in (["how", "about"], ["what", "about"]):
+        return True  # "how about any nausea or vomiting"
+    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] == "it":
+        return True  # "is it your left or your right knee"
     return any(
         a in _ASKING_AUXILIARIES and b in ("you", "voce") for a, b in itertools.pairwise(opening)
     )
@@ -118,7 +114,11 @@ def not_a_side(norms: list[str], i: int) -> bool:
 def index(text: str, drugs: dict[str, str]) -> Transcript:
     tokens = tokenize(text, months=True)
     out = Transcript(tokens=tokens, marks=bytearray(len(tokens)))
-    items(tokens, out.marks)
+    items(tokens, out.marks, out.parts)
+    out.part_of = [-1] * len(tokens)
+    for n, members in enumerate(out.parts):
+        for k in members:
+            out.part_of[k] = n
     if not tokens.norms:
         return out
     _sentences(text, tokens, out)
@@ -194,6 +194,13 @@ def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
             begin += 1
         end = min(bounds[b], len(text)) if b < len(bounds) else ends[last]
         out.sentences.append((begin, end))
-        out.question.append(
-            (b < len(closing) and closing[b] == "?") or asks(tokens.norms, first, last)
-        )
+        asked = b < len(closing) and closing[b] == "?" and not _tagged(text, tokens, last)
+        out.question.append(asked or asks(tokens.norms, first, last))
+
+
+def _tagged(text: str, tokens: Tokens, last: int) -> bool:
+    """ "That came back a little low , okay ?": a statement with a tag asking to be
+    understood, not a question about what it says."""
+    if last < 1 or tokens.norms[last] not in _QUESTION_TAGS:
+        return False
+    return text[tokens.ends[last - 1] : tokens.starts[last]].strip() == ","
