@@ -49,10 +49,11 @@ lint: venv
 # was slower: a full run took 7:06 on 2 workers against 6:28 in one process). So one
 # process is the default here; on a machine with more cores, TEST_WORKERS=auto. Each
 # worker has its own Postgres database and Redis key prefixes, and tests sharing an
-# expensive server stay on one worker (xdist_group, tests/conftest.py).
+# expensive server stay on one worker (xdist_group, tests/conftest.py). Every log ends
+# with the 25 slowest test phases: where the next minute of the suite went.
 TEST_WORKERS ?= 0
 test: venv system-deps lint
-	$(BIN)/pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/pytest -q -ra -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 format: venv
 	$(BIN)/ruff check --fix .

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from delphos.engines.base import Engine, EngineRejected
 from delphos.engines.local import LocalEngine
 from delphos.records import SoapNote
-from tests.support.local_faithful import assert_faithful
+from tests.support.local_faithful import aci_split_notes, assert_faithful
 
 ACI_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
 
@@ -251,12 +251,12 @@ def test_any_text_gives_a_note_copied_from_it(text: str) -> None:
 
 @pytest.mark.parametrize("split", ["valid", "train"])
 def test_aci_notes_invent_nothing_and_are_deterministic(split: str) -> None:
-    for entry in aci(split):
-        result = note(entry["src"])
-        assert_nothing_invented(entry["src"], result)
+    # The session's notes (built once, by another engine), and each built again here.
+    for source, result in aci_split_notes(split):
+        assert_nothing_invented(source, result)
         assert "[doctor]" not in result.canonical_json()
         assert "[patient]" not in result.canonical_json()
-        assert note(entry["src"]).canonical_json() == result.canonical_json()
+        assert note(source).canonical_json() == result.canonical_json()
 
 
 def test_notes_are_identical_across_processes() -> None:
@@ -287,10 +287,9 @@ def test_notes_are_identical_across_processes() -> None:
 def test_aci_notes_fill_every_section(split: str) -> None:
     # Measured (delphos-local-1): valid 20/20 S, 20/20 O, 20/20 A, 20/20 A-or-P;
     # train 67/67 S, 66/67 O, 61/67 A, 67/67 A-or-P.
-    data = aci(split)
+    data = aci_split_notes(split)
     filled: Counter[str] = Counter()
-    for entry in data:
-        result = note(entry["src"])
+    for _, result in data:
         filled["S"] += bool(result.subjective)
         filled["O"] += bool(result.objective)
         filled["A"] += bool(result.assessment)
@@ -341,8 +340,8 @@ def test_aci_sections_match_the_reference_divisions_they_belong_to() -> None:
     ]
     plan = division("valid", "assessment_and_plan")
     scores: dict[str, float] = defaultdict(float)
-    for i, entry in enumerate(data):
-        result = note(entry["src"])
+    notes = [result for _, result in aci_split_notes("valid")]
+    for i, (entry, result) in enumerate(zip(data, notes, strict=True)):
         ours = {"S": result.subjective, "O": result.objective}
         ours["AP"] = f"{result.assessment}\n{result.plan}"
         refs = {"S": subjective[i], "O": objective[i], "AP": plan[i]}

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 
 import pytest
 
 from delphos.engines.local import LocalEngine
-from delphos.engines.local_clean import clean, language_of
+from delphos.engines.local_clean import Language, clean, language_of
 from delphos.engines.local_person import about_patient
 from delphos.records import SoapNote
 from tests.support.paths import ACI_BENCH
@@ -43,28 +44,41 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def normalised_source(source: str, drop_stutters: bool = True, addressed: bool = False) -> str:
-    """The transcript as the faithfulness rule reads it: one line per turn, cleaned, and
-    with ``addressed`` the clinician's "you" in the third person (``local_person``)."""
-    language = language_of(source)
-    lines = (clean(line, language, drop_stutters) for line in _TAG.sub("", source).split("\n"))
-    if addressed:
-        lines = (about_patient(line, language) for line in lines)
+def _joined(lines: Iterable[str]) -> str:
     return " " + " ".join(" ".join(words(line)) for line in lines if line) + " "
+
+
+def _cleaned_lines(source: str, language: Language, drop_stutters: bool) -> list[str]:
+    return [clean(line, language, drop_stutters) for line in _TAG.sub("", source).split("\n")]
+
+
+@dataclass(frozen=True)
+class _Readings:
+    texts: tuple[str, ...]
+    numbers: frozenset[str]
+
+
+@cache
+def _readings(source: str) -> _Readings:
+    """Every reading of ``source`` a note sentence may copy: one line per turn, cleaned with
+    and without stutters dropped, each also with the clinician's "you" in the third person
+    (``local_person``). Cached: the ACI-Bench dialogues are checked by several modules,
+    and cleaning a transcript costs far more than matching a note against it (cleaned once
+    per ``drop_stutters``, not once per reading)."""
+    language = language_of(source)
+    texts: list[str] = []
+    # A line cut inside a repeated phrase or after a cut-off word keeps them (``clean``).
+    for drop_stutters in (True, False):
+        lines = _cleaned_lines(source, language, drop_stutters)
+        texts += [_joined(lines), _joined(about_patient(line, language) for line in lines)]
+    numbers = frozenset(_NUMBER.findall(texts[0])) | frozenset(_NUMBER.findall(source))
+    return _Readings(tuple(texts), numbers)
 
 
 def assert_faithful(source: str, note: SoapNote) -> Checked:
     """Fail on any note sentence that is not a run of the normalised transcript's words."""
-    flat = normalised_source(source)
-    # A line cut inside a repeated phrase or after a cut-off word keeps them (``clean``).
-    uncollapsed = normalised_source(source, drop_stutters=False)
-    readings = (
-        flat,
-        uncollapsed,
-        normalised_source(source, addressed=True),
-        normalised_source(source, drop_stutters=False, addressed=True),
-    )
-    numbers = set(_NUMBER.findall(flat)) | set(_NUMBER.findall(source))
+    found = _readings(source)
+    readings, numbers = found.texts, found.numbers
     checked = Checked()
     for key, section in note.sections().items():
         for piece in _PIECE_SPLIT.split(section):
@@ -84,15 +98,17 @@ def assert_faithful(source: str, note: SoapNote) -> Checked:
 
 
 @cache
-def aci_notes() -> list[tuple[str, SoapNote]]:
-    """(dialogue, the local engine's note) for every ACI-Bench train and valid dialogue;
-    built once per test process (several test modules read them)."""
+def aci_split_notes(split: str) -> list[tuple[str, SoapNote]]:
+    """(dialogue, the local engine's note) for every dialogue of one ACI-Bench split; built
+    once per test process (several test modules read them)."""
+    path = ACI_BENCH / f"{split}.json"
+    if not path.exists():
+        pytest.skip(f"ACI-bench data not found at {path}")
     engine = LocalEngine()
-    out: list[tuple[str, SoapNote]] = []
-    for split in ("train", "valid"):
-        path = ACI_BENCH / f"{split}.json"
-        if not path.exists():
-            pytest.skip(f"ACI-bench data not found at {path}")
-        for entry in json.loads(path.read_text(encoding="utf-8"))["data"]:
-            out.append((entry["src"], engine.build_note(entry["src"])))
-    return out
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [(entry["src"], engine.build_note(entry["src"])) for entry in data]
+
+
+def aci_notes() -> list[tuple[str, SoapNote]]:
+    """(dialogue, the local engine's note) for every ACI-Bench train and valid dialogue."""
+    return aci_split_notes("train") + aci_split_notes("valid")
