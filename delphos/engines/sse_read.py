@@ -71,6 +71,9 @@ def _split(pending: bytes) -> tuple[list[SseEvent], bytes]:
 
 
 def _event(block: bytes) -> SseEvent | None:
+    if block.startswith(b"data: ") and b"\n" not in block:
+        # Nearly every event: one data line and nothing else (OpenAI's chunks).
+        return SseEvent("", block[6:].decode(errors="replace"))
     name = ""
     data: list[str] = []
     for line in block.decode(errors="replace").split("\n"):
