@@ -21,9 +21,11 @@ Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on L
 Reported per N: the delay fake-delta -> client event, p50/p99, for the first text and for
 section completions; the plan's completion, which usually arrives with the closing brace
 and hence as the `soap` event (after evidence and the durable write), is shown apart.
-Plus errors, the worker's CPU (cores) and RSS (before the batch -> peak), and how many
-LLM streams were open at once (the SDKs' default pool holds 1,000 connections, so beyond
-that streams queue for one). ``--py-spy PREFIX`` records the worker's profile per batch.
+Plus errors, the worker's CPU (cores, and microseconds per delta the fake sent: all threads
+/ the event loop's; steadier than the delays on a shared machine) and RSS (before the
+batch -> peak), and how many LLM streams were open at once (the SDKs' default pool holds
+1,000 connections, so beyond that streams queue for one). ``--py-spy PREFIX`` records the
+worker's profile per batch.
 """
 
 from __future__ import annotations
