@@ -21,9 +21,11 @@ Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on L
 Reported per N: the delay fake-delta -> client event, p50/p99, for the first text and for
 section completions; the plan's completion, which usually arrives with the closing brace
 and hence as the `soap` event (after evidence and the durable write), is shown apart.
-Plus errors, the worker's CPU (cores) and RSS (before the batch -> peak), and how many
-LLM streams were open at once (the SDKs' default pool holds 1,000 connections, so beyond
-that streams queue for one). ``--py-spy PREFIX`` records the worker's profile per batch.
+Plus errors, the worker's CPU (cores, and microseconds per delta the fake sent: all threads
+/ the event loop's; steadier than the delays on a shared machine) and RSS (before the
+batch -> peak), and how many LLM streams were open at once (the SDKs' default pool holds
+1,000 connections, so beyond that streams queue for one). ``--py-spy PREFIX`` records the
+worker's profile per batch.
 """
 
 from __future__ import annotations
@@ -203,6 +205,7 @@ async def _serve_fake(
         )
         await writer.drain()
         stamps["end"] = now_ns()
+        stamps["deltas"] = index
         log.write(json.dumps({"stream": stream, **stamps}) + "\n")
         log.flush()
     except (ConnectionError, asyncio.IncompleteReadError):
@@ -300,8 +303,10 @@ def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tup
             proc.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """CPU time of a process, or of one of its threads (the event loop's is the pid's)."""
+    stat = f"/proc/{pid}/task/{thread}/stat" if thread is not None else f"/proc/{pid}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -408,6 +413,8 @@ class Batch:
     plan_ms: list[float]
     plan_via_soap: int
     cpu_cores: float
+    cpu_us_per_delta: float  # the worker's CPU over the batch per delta the fake sent
+    loop_us_per_delta: float  # of which the event loop's thread (the rest: evidence, SQLite)
     upstream: int  # most LLM streams the fake served at once
     rss_before: float
     rss_peak: float
@@ -441,6 +448,7 @@ def batch(
     rss_before = rss_mb(pid)
     peak = rss_before
     cpu_before = cpu_seconds(pid)
+    loop_before = cpu_seconds(pid, pid)
     started = time.monotonic()
 
     async def sample_and_run() -> list[Seen]:
@@ -456,7 +464,9 @@ def batch(
     if profiler is not None:
         profiler.send_signal(2)  # SIGINT: py-spy writes its profile and exits
         profiler.wait(60)
-    cpu = (cpu_seconds(pid) - cpu_before) / seconds
+    cpu_used = cpu_seconds(pid) - cpu_before
+    loop_used = cpu_seconds(pid, pid) - loop_before
+    cpu = cpu_used / seconds
     peak = max(peak, rss_mb(pid))
     errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
     first_ms: list[float] = []
@@ -464,11 +474,13 @@ def batch(
     plan_ms: list[float] = []
     plan_via_soap = 0
     upstream = 0
+    deltas = 0
     if log is not None:
         stamps = {}
         for line in log.read_text().splitlines():
             record = json.loads(line)
             stamps[record["stream"]] = record
+            deltas += record.get("deltas", 0)
         edges = sorted(
             [(r["start"], 1) for r in stamps.values()] + [(r["end"], -1) for r in stamps.values()]
         )
@@ -499,6 +511,8 @@ def batch(
         plan_ms=plan_ms,
         plan_via_soap=plan_via_soap,
         cpu_cores=cpu,
+        cpu_us_per_delta=1e6 * cpu_used / deltas if deltas else float("nan"),
+        loop_us_per_delta=1e6 * loop_used / deltas if deltas else float("nan"),
         upstream=upstream,
         rss_before=rss_before,
         rss_peak=peak,
@@ -555,10 +569,13 @@ def main() -> int:
     )
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
-        f"{'plan (soap) ms':>15} {'CPU':>5} {'RSS MB before->peak':>22} {'load':>5} "
-        f"{'upstream':>8}"
+        f"{'plan (soap) ms':>15} {'CPU':>5} {'us/delta':>12} {'RSS MB before->peak':>22} "
+        f"{'load':>5} {'upstream':>8}"
     )
-    print(f"{'':>5} {'':>6} {'p50 / p99':>15} {'p50 / p99':>16} {'p50 / p99':>15}")
+    print(
+        f"{'':>5} {'':>6} {'p50 / p99':>15} {'p50 / p99':>16} {'p50 / p99':>15} {'':>5} "
+        f"{'all / loop':>12}"
+    )
     ok = True
     for r in results:
         growth = r.rss_peak - r.rss_before
@@ -569,6 +586,7 @@ def main() -> int:
         print(
             f"{r.streams:>5} {r.errors:>6} {cell(r.first_ms):>15} {cell(r.section_ms):>16} "
             f"{cell(r.plan_ms):>15} {r.cpu_cores:>5.2f} "
+            f"{f'{r.cpu_us_per_delta:.0f} / {r.loop_us_per_delta:.0f}':>12} "
             f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
             f"{r.upstream or '-':>8}"
         )
@@ -576,7 +594,9 @@ def main() -> int:
         if r.streams == 2000 and growth >= TARGET_RSS_MB:
             ok = False
     print(
-        "\nCPU: the worker's cores over the batch; upstream: most LLM streams served at once "
+        "\nCPU: the worker's cores over the batch; us/delta: the worker's CPU per delta the "
+        "fake sent, all threads / the event loop's thread alone (less noisy than delays on a "
+        "shared machine); upstream: most LLM streams served at once "
         "(the SDK's connection pool caps it at 1,000 per worker)"
     )
     print(

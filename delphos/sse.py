@@ -29,9 +29,14 @@ def one_line(json_text: str) -> str:
     return json_text
 
 
+# One encoder for every event: ``json.dumps`` with options builds a new one per call, and
+# a stream sends a `partial` several times a second.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def json_line(data: Any) -> bytes:
     """``data`` as compact one-line UTF-8 JSON."""
-    return one_line(json.dumps(data, ensure_ascii=False, separators=(",", ":"))).encode()
+    return one_line(_ENCODER.encode(data)).encode()
 
 
 _LINE_SEPARATORS = ("\u2028".encode(), "\u2029".encode())

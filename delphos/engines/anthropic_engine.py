@@ -27,19 +27,20 @@ import json
 import logging
 import os
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any
 
 import anthropic
 import httpx2
 from anthropic.types import Message, TextBlock
-from anthropic.types import Usage as AnthropicUsage
 
 from delphos.engines.anthropic_cache import user_content
 from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.prompt import SYSTEM_PROMPT
+from delphos.engines.sse_read import sse_batches
 from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
+from delphos.engines.transport import STREAM_READ_TIMEOUT, sdk_http_client
 from delphos.records import Usage
 from delphos.settings import Settings
 
@@ -120,6 +121,7 @@ class AnthropicEngine:
         # as one string without cache marks.
         self._prompt_cache = prompt_cache
         self._client = anthropic.AsyncAnthropic(
+            http_client=sdk_http_client(anthropic.DefaultAsyncHttpxClient),
             api_key=key,
             base_url=settings.anthropic_base_url,
             max_retries=0,
@@ -127,6 +129,12 @@ class AnthropicEngine:
                 settings.generation_timeout,
                 connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
             ),
+        )
+        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
+        self._stream_timeout = anthropic.Timeout(
+            settings.generation_timeout,
+            connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
+            read=STREAM_READ_TIMEOUT,
         )
 
     async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
@@ -144,6 +152,7 @@ class AnthropicEngine:
                 async with self._client.messages.stream(
                     model=self.model,
                     max_tokens=self._max_tokens,
+                    timeout=self._stream_timeout,
                     system=SYSTEM_PROMPT,
                     messages=[{"role": "user", "content": content}],
                     **extra,
@@ -153,10 +162,10 @@ class AnthropicEngine:
                         # Refused with structured output, accepted without: stop asking.
                         self._rung = rung
                         log.warning("anthropic: structured output refused; prompt alone from now")
-                    async for text in stream.text_stream:
-                        if text:
-                            yield text
-                    yield usage_of(stream.current_message_snapshot.usage)
+                    # The SDK's stream is not iterated (see ``_deltas``); it still owns the
+                    # response, which leaving the block closes.
+                    async for delta in _deltas(stream.response):
+                        yield delta
                 return
             except anthropic.APIStatusError as exc:
                 # Only a refusal of the request itself (never once text has streamed).
@@ -203,14 +212,67 @@ def _from_status(exc: anthropic.APIStatusError) -> EngineError:
     return EngineUnavailable(message)
 
 
-def usage_of(usage: AnthropicUsage) -> Usage:
+# The counts of a ``message_delta``'s usage: cumulative totals that overwrite those of
+# ``message_start``, each only when present (an absent one keeps the start's value).
+_USAGE_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_creation_input_tokens",
+    "cache_read_input_tokens",
+)
+
+
+async def _deltas(response: httpx2.Response) -> AsyncIterator[str | Usage]:
+    """The text each network read brought, joined into one delta, then the message's
+    usage, read as plain JSON off the SDK's HTTP response.
+
+    Iterating the SDK's stream builds a typed event and updates a typed message snapshot
+    for every delta of every stream (dozens a second each); the note needs the text and
+    four counts. Read as the SDK reads it: ``ping`` skipped, ``event: error`` raised as
+    the SDK's ``APIStatusError`` (its ``type`` says whether a retry may help), the text of
+    ``text_delta``s, usage from ``message_start`` updated by ``message_delta``."""
+    usage: dict[str, Any] | None = None
+    async for events in sse_batches(response):
+        texts: list[str] = []
+        for event in events:
+            if event.event == "ping":
+                continue
+            data = json.loads(event.data)
+            if event.event == "error":
+                # Worded as the SDK words it (the body, which may quote the prompt):
+                # ``_ERRORS.translate`` writes our message, never copying this one.
+                raise anthropic.APIStatusError(f"{data}", response=response, body=data)
+            if not isinstance(data, dict):
+                continue
+            kind = data.get("type")
+            if kind == "content_block_delta":
+                delta = data.get("delta") or {}
+                if delta.get("type") == "text_delta" and (text := delta.get("text")):
+                    texts.append(text)
+            elif kind == "message_start":
+                usage = dict((data.get("message") or {}).get("usage") or {})
+            elif kind == "message_delta" and usage is not None:
+                update = data.get("usage") or {}
+                usage |= {k: update[k] for k in _USAGE_COUNTS if update.get(k) is not None}
+        if texts:
+            yield "".join(texts)
+    if usage is not None:
+        yield usage_of(usage)
+
+
+def _count(value: object) -> int:
+    # A count the API left out (null) or garbled costs the usage figure, never the note.
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def usage_of(usage: Mapping[str, Any]) -> Usage:
     """Our :class:`Usage` from the API's: its ``input_tokens`` counts only the tokens after
     the last cache entry, ours every prompt token (the cache counts are parts of it)."""
-    written = usage.cache_creation_input_tokens or 0
-    read = usage.cache_read_input_tokens or 0
+    written = _count(usage.get("cache_creation_input_tokens"))
+    read = _count(usage.get("cache_read_input_tokens"))
     return Usage(
-        usage.input_tokens + written + read,
-        usage.output_tokens,
+        _count(usage.get("input_tokens")) + written + read,
+        _count(usage.get("output_tokens")),
         cache_creation_input_tokens=written or None,
         cache_read_input_tokens=read or None,
     )

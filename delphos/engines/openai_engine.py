@@ -34,11 +34,13 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
+from delphos.engines.sse_read import sse_batches
 from delphos.engines.structured import (
     ladder,
     refuses_structured_output,
     response_format,
 )
+from delphos.engines.transport import STREAM_READ_TIMEOUT, sdk_http_client
 from delphos.records import Usage
 from delphos.settings import Settings
 
@@ -87,6 +89,7 @@ class OpenAIEngine:
         self._max_tokens = settings.max_tokens
         self._temperature = settings.temperature
         self._client = openai.AsyncOpenAI(
+            http_client=sdk_http_client(openai.DefaultAsyncHttpxClient),
             base_url=settings.openai_base_url,
             # Self-hosted servers usually want no key, but the SDK insists on one.
             api_key=settings.openai_api_key or "not-needed",
@@ -95,6 +98,12 @@ class OpenAIEngine:
                 settings.generation_timeout,
                 connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
             ),
+        )
+        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
+        self._stream_timeout = openai.Timeout(
+            settings.generation_timeout,
+            connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
+            read=STREAM_READ_TIMEOUT,
         )
 
     async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:
@@ -107,13 +116,9 @@ class OpenAIEngine:
             # ``async with``: if our caller closes this generator (the client went away),
             # leaving the block closes the upstream HTTP response at once.
             async with stream:
-                async for chunk in _chunks(stream.response):
-                    # Some servers end with a usage-only chunk that has no choices.
-                    choices = chunk.get("choices")
-                    if choices and (text := (choices[0].get("delta") or {}).get("content")):
-                        yield text
-                    if usage := chunk.get("usage"):
-                        yield usage_of(CompletionUsage.model_validate(usage))
+                async for batch in _batches(stream.response):
+                    for item in batch:
+                        yield item
         except _ERRORS.sdk_errors as exc:
             # ``from None``: the SDK's exception text embeds the response body.
             raise _ERRORS.translate(exc) from None
@@ -138,6 +143,7 @@ class OpenAIEngine:
                     max_tokens=self._max_tokens,
                     temperature=self._temperature,
                     stream=True,
+                    timeout=self._stream_timeout,
                     stream_options={"include_usage": True},
                     **extra,
                 )
@@ -176,40 +182,51 @@ class OpenAIEngine:
         await self._client.close()
 
 
-async def _chunks(response: httpx2.Response) -> AsyncIterator[dict[str, Any]]:
-    """The streamed chunks as plain JSON objects, read off the SDK's HTTP response.
+async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]]:
+    """What each network read brought: its text deltas joined into one, and the usage
+    report if it came, as plain JSON read off the SDK's HTTP response.
 
-    Iterating the SDK's stream builds a typed model of every chunk, for each of the 30-50
+    Iterating the SDK's stream builds a typed model of every chunk, for each of the 50
     deltas a second of every stream: with 200 streams that construction was about half
     of the worker's event-loop time (bench/streams.py). The note needs two fields, so the
-    chunks are decoded here, as the SDK does it: SSE events whose data is JSON, ``[DONE]``
-    last, and an ``{"error": ...}`` object mid-stream raised as the SDK's ``APIError``.
-    The request itself (auth, retries off, status errors) is still the SDK's."""
-    data: list[str] = []
+    chunks are decoded here (:mod:`delphos.engines.sse_read`), as the SDK does it: events
+    whose data is JSON, ``[DONE]`` last, and an ``{"error": ...}`` object mid-stream
+    raised as the SDK's ``APIError``. The request itself (auth, retries off, status
+    errors) is still the SDK's."""
     done = False
-    async for line in response.aiter_lines():
-        if line.startswith("data:"):
-            data.append(line[6:] if line.startswith("data: ") else line[5:])
-            continue
-        if line or not data or done:
-            continue  # another field (event, id, comment), or the rest after [DONE]
-        payload = "\n".join(data)
-        data = []
-        if payload.startswith("[DONE]"):
-            # Read on to the end of the body, so HTTP/1.1 can reuse the connection.
-            done = True
-            continue
-        chunk = json.loads(payload)
-        if not isinstance(chunk, dict):
-            continue
-        if error := chunk.get("error"):
-            message = error.get("message") if isinstance(error, dict) else None
-            raise openai.APIError(
-                message if isinstance(message, str) else "An error occurred during streaming",
-                request=response.request,
-                body=error,
-            )
-        yield chunk
+    async for events in sse_batches(response):
+        if done:
+            continue  # the rest after [DONE]
+        out: list[str | Usage] = []
+        texts: list[str] = []
+        for event in events:
+            if event.data.startswith("[DONE]"):
+                # Read on to the end of the body, so HTTP/1.1 can reuse the connection.
+                done = True
+                break
+            chunk = json.loads(event.data)
+            if not isinstance(chunk, dict):
+                continue
+            if error := chunk.get("error"):
+                message = error.get("message") if isinstance(error, dict) else None
+                raise openai.APIError(
+                    message if isinstance(message, str) else "An error occurred during streaming",
+                    request=response.request,
+                    body=error,
+                )
+            # Some servers end with a usage-only chunk that has no choices.
+            choices = chunk.get("choices")
+            if choices and (text := (choices[0].get("delta") or {}).get("content")):
+                texts.append(text)
+            if usage := chunk.get("usage"):
+                if texts:
+                    out.append("".join(texts))
+                    texts = []
+                out.append(usage_of(CompletionUsage.model_validate(usage)))
+        if texts:
+            out.append("".join(texts))
+        if out:
+            yield out
 
 
 def _from_status(exc: openai.APIStatusError) -> EngineError:

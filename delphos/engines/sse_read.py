@@ -1,0 +1,85 @@
+"""Server-sent events read straight off an SDK's streamed HTTP response, a read at a time.
+
+Both LLM engines let their SDK make the request (auth, headers, status errors, retries
+off) and then read the body here instead of through the SDK's stream, for cost: at 500
+streams of 50 deltas a second the worker handles 25,000 deltas a second, and every layer
+per delta counts. The SDKs decode each event through four async generators of
+``httpx`` (raw, bytes, text, lines), an SSE decoder and, for Anthropic, a typed model and
+a message snapshot per event. Here each network read becomes ONE batch: every event it
+completed, decoded from bytes in one pass. The engines turn a batch into at most one text
+delta, so a worker that falls behind catches up (what piled up in the socket costs one
+parser feed and at most one `partial`), and nothing ever waits for more data to batch.
+
+Only what the engines need of SSE: ``event:`` and ``data:`` fields (several ``data:``
+lines joined by newlines), comments and other fields ignored, an event ending at a blank
+line, lines ending in LF, CRLF or CR (a CR at the end of a read may be half a CRLF, so
+it waits for the next read).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+
+import httpx2
+
+
+@dataclass(frozen=True, slots=True)
+class SseEvent:
+    event: str  # "" when the event named none (OpenAI's chunks)
+    data: str
+
+
+def _body(response: httpx2.Response) -> AsyncIterable[bytes]:
+    """The body as it arrives. Without a content encoding that is the transport's stream
+    itself: ``aiter_bytes`` would add two generator layers per read for nothing."""
+    encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    stream = response.stream
+    if encoding in ("", "identity") and isinstance(stream, httpx2.AsyncByteStream):
+        return stream
+    return response.aiter_bytes()
+
+
+async def sse_batches(response: httpx2.Response) -> AsyncIterator[list[SseEvent]]:
+    """For each network read, the events it completed (reads completing none yield
+    nothing). The response is closed by its owner (the SDK stream's ``async with``)."""
+    pending = b""
+    async for raw in _body(response):
+        batch, pending = _split(pending + raw if pending else raw)
+        if batch:
+            yield batch
+    if pending.endswith(b"\r"):
+        # The body ended: a CR held back as maybe half a CRLF was a line break after all.
+        batch, _ = _split(pending[:-1] + b"\n")
+        if batch:
+            yield batch
+
+
+def _split(pending: bytes) -> tuple[list[SseEvent], bytes]:
+    """The complete events at the start of ``pending``, and what is left of it."""
+    held = b""
+    if b"\r" in pending:
+        if pending.endswith(b"\r"):
+            held, pending = b"\r", pending[:-1]
+        pending = pending.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    end = pending.rfind(b"\n\n")
+    if end < 0:
+        return [], pending + held
+    # A blank line ends an event at a line boundary, never inside a UTF-8 character.
+    blocks = pending[:end].split(b"\n\n")
+    return [event for block in blocks if (event := _event(block))], pending[end + 2 :] + held
+
+
+def _event(block: bytes) -> SseEvent | None:
+    if block.startswith(b"data: ") and b"\n" not in block:
+        # Nearly every event: one data line and nothing else (OpenAI's chunks).
+        return SseEvent("", block[6:].decode(errors="replace"))
+    name = ""
+    data: list[str] = []
+    for line in block.decode(errors="replace").split("\n"):
+        if line.startswith("data:"):
+            data.append(line[6:] if line.startswith("data: ") else line[5:])
+        elif line.startswith("event:"):
+            name = line[7:] if line.startswith("event: ") else line[6:]
+    # An event without data is not dispatched (the SSE rule), e.g. a bare ``event:`` line.
+    return SseEvent(name, "\n".join(data)) if data else None
