@@ -35,12 +35,12 @@ import httpx2
 from anthropic.types import Message, TextBlock
 
 from delphos.engines.anthropic_cache import user_content
-from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
+from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.prompt import SYSTEM_PROMPT
 from delphos.engines.sse_read import sse_batches
 from delphos.engines.structured import SOAP_SCHEMA, Spelling, refuses_structured_output
-from delphos.engines.transport import STREAM_READ_TIMEOUT, sdk_http_client
+from delphos.engines.transport import request_timeouts, sdk_http_client
 from delphos.records import Usage
 from delphos.settings import Settings
 
@@ -120,21 +120,14 @@ class AnthropicEngine:
         # Off only to measure what caching saves (bench/llm_cost.py): the same text, sent
         # as one string without cache marks.
         self._prompt_cache = prompt_cache
+        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
+        timeout, self._stream_timeout = request_timeouts(settings.generation_timeout)
         self._client = anthropic.AsyncAnthropic(
             http_client=sdk_http_client(anthropic.DefaultAsyncHttpxClient),
             api_key=key,
             base_url=settings.anthropic_base_url,
             max_retries=0,
-            timeout=anthropic.Timeout(
-                settings.generation_timeout,
-                connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
-            ),
-        )
-        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
-        self._stream_timeout = anthropic.Timeout(
-            settings.generation_timeout,
-            connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
-            read=STREAM_READ_TIMEOUT,
+            timeout=timeout,
         )
 
     async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:

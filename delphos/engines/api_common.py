@@ -20,10 +20,6 @@ from delphos.engines.retry import retry_after_seconds
 
 T = TypeVar("T")
 
-# A dead host should fail fast into a retry; the read timeout is the generation deadline,
-# which the pipeline enforces over the whole stream anyway.
-CONNECT_TIMEOUT = 10.0
-
 # Request timeout, conflict and rate limit: the same request may succeed later. Every
 # 5xx (Anthropic's 529 "overloaded" included) likewise; any other 4xx will not change.
 _TRANSIENT_STATUSES = frozenset({408, 409, 429})

@@ -31,7 +31,7 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.api_common import CONNECT_TIMEOUT, STATUS_LABELS, ApiErrors, complete
+from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.sse_read import sse_batches
@@ -40,7 +40,7 @@ from delphos.engines.structured import (
     refuses_structured_output,
     response_format,
 )
-from delphos.engines.transport import STREAM_READ_TIMEOUT, sdk_http_client
+from delphos.engines.transport import request_timeouts, sdk_http_client
 from delphos.records import Usage
 from delphos.settings import Settings
 
@@ -88,22 +88,15 @@ class OpenAIEngine:
         self._rung = 0
         self._max_tokens = settings.max_tokens
         self._temperature = settings.temperature
+        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
+        timeout, self._stream_timeout = request_timeouts(settings.generation_timeout)
         self._client = openai.AsyncOpenAI(
             http_client=sdk_http_client(openai.DefaultAsyncHttpxClient),
             base_url=settings.openai_base_url,
             # Self-hosted servers usually want no key, but the SDK insists on one.
             api_key=settings.openai_api_key or "not-needed",
             max_retries=0,
-            timeout=openai.Timeout(
-                settings.generation_timeout,
-                connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
-            ),
-        )
-        # Streams have one deadline, the pipeline's over the whole run (see transport.py).
-        self._stream_timeout = openai.Timeout(
-            settings.generation_timeout,
-            connect=min(CONNECT_TIMEOUT, settings.generation_timeout),
-            read=STREAM_READ_TIMEOUT,
+            timeout=timeout,
         )
 
     async def stream(self, transcript: str) -> AsyncGenerator[str | Usage, None]:

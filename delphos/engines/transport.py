@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 # Passed as the streamed requests' read timeout: none per read (see the module docstring).
 STREAM_READ_TIMEOUT: float | None = None
 
+# A dead host should fail fast into a retry.
+CONNECT_TIMEOUT = 10.0
+
+
+def request_timeouts(generation_timeout: float) -> tuple[httpx2.Timeout, httpx2.Timeout]:
+    """The SDK client's timeouts (answers: the generation deadline per read) and a streamed
+    request's (one deadline, the pipeline's over the whole run: no timer per read)."""
+    connect = min(CONNECT_TIMEOUT, generation_timeout)
+    return (
+        httpx2.Timeout(generation_timeout, connect=connect),
+        httpx2.Timeout(generation_timeout, connect=connect, read=STREAM_READ_TIMEOUT),
+    )
+
 
 class _Stream(AnyIOStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
