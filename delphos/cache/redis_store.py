@@ -37,9 +37,10 @@ _LENGTH_DIGITS = 10
 _TEXT_AT = 2 * _HASH_CHARS + _LENGTH_DIGITS
 
 
-def _split_entry(value: bytes | None) -> tuple[bytes, bytes, bytes] | None:
-    """(soap hash, text, payload JSON) of a stored entry, all bytes as Redis answered
-    them, or None for no entry (or one this layout cannot read)."""
+def _split_entry(value: bytes | None) -> tuple[bytes, int, int] | None:
+    """(soap hash, start, end) of a stored entry: the text is ``value[start:end]`` and the
+    payload JSON ``value[end:]``. Offsets, not slices: an exact hit compares the text in
+    place, never copying it. None for no entry (or one this layout cannot read)."""
     if value is None or len(value) <= _TEXT_AT:
         return None
     length = value[2 * _HASH_CHARS : _TEXT_AT]
@@ -48,7 +49,7 @@ def _split_entry(value: bytes | None) -> tuple[bytes, bytes, bytes] | None:
     end = _TEXT_AT + int(length)
     if len(value) <= end:
         return None
-    return value[_HASH_CHARS : 2 * _HASH_CHARS], value[_TEXT_AT:end], value[end:]
+    return value[_HASH_CHARS : 2 * _HASH_CHARS], _TEXT_AT, end
 
 
 def _digest(value: str) -> str:
@@ -96,15 +97,17 @@ class RedisCache:
         entry = _split_entry(raw)
         if entry is None:
             return None
-        soap_hash, cached_text, payload = entry
-        if cached_text == text.encode():
+        assert raw is not None
+        soap_hash, start, end = entry
+        wanted = text.encode()
+        if len(wanted) == end - start and raw.startswith(wanted, start):
             return CacheHit(
-                payload_json=payload, soap_hash=soap_hash.decode(), reason="exact", delta_words=0
+                payload_json=raw[end:], soap_hash=soap_hash.decode(), reason="exact", delta_words=0
             )
         return decide(
-            cached_text=cached_text.decode(),
+            cached_text=raw[start:end].decode(),
             cached_soap_hash=soap_hash.decode(),
-            raw_payload=payload,
+            raw_payload=raw[end:],
             text=text,
             max_delta=max_delta,
         )

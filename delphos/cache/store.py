@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Literal, Protocol
 
 from delphos.cache.delta import normalise_words, word_delta
@@ -37,7 +36,9 @@ class CacheEntry:
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True)
+# Slots, not frozen: one is made per cache hit, and a frozen dataclass's __init__ sets
+# each field through object.__setattr__ (three times the cost, on the hot path).
+@dataclass(slots=True)
 class CacheHit:
     # The stored payload as UTF-8 JSON bytes, exactly as the cache holds them: a hit is
     # written out as it is, never decoded and re-encoded (see ``hit_json``).
@@ -46,8 +47,9 @@ class CacheHit:
     reason: Literal["exact", "delta"]
     delta_words: int
 
-    @cached_property
+    @property
     def payload(self) -> dict[str, Any]:
+        """The payload decoded (tests, diagnostics: the hit path never needs it)."""
         return decode_payload(self.payload_json)
 
 
@@ -108,7 +110,8 @@ def hit_json(payload_json: bytes) -> bytes:
         raise ValueError("stored note payload is not a JSON object")
     if payload_json == b"{}":
         return b'{"cached":true}'
-    return payload_json[:-1] + b',"cached":true}'
+    # One copy of the note (a slice then `+` would make two).
+    return b"".join((memoryview(payload_json)[:-1], b',"cached":true}'))
 
 
 def decide(
