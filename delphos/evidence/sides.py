@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from functools import partial
 from typing import Final
 
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.text import Tokens
-from delphos.evidence.transcript import not_a_side
+from delphos.evidence.transcript import Transcript, not_a_side
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
 # speech (PART_REACH); how far around a mention the statement's other words are sought.
@@ -40,6 +41,16 @@ _DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
+# A side said as the reference of a comparison ("compared to the left knee", "than the
+# right", "versus the left"): the other side is the one examined. Sought this many
+# tokens before the side.
+_COMPARISONS: Final = frozenset("compared comparison than versus vs comparado comparacao".split())
+COMPARISON_REACH: Final = 4
+# A side corrected at once ("your left of your right knee sorry", "left leg pain.
+# Right leg pain"): the other side for the same part within this many tokens, no word
+# joining the two as a list or a contrast between them.
+REPAIR_REACH: Final = 5
+_JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
 
 
 def _part(check: Check, k: int) -> str:
@@ -103,6 +114,29 @@ def _denied(tokens: Tokens, k: int) -> bool:
     return False
 
 
+def _aside(t: Transcript, n: int, part: str) -> bool:
+    """Is the transcript's side mention `n` (in `t.side_at`) not the part's side: a
+    comparison's reference or a slip the speaker corrects at once?"""
+    sp, said = t.side_at[n]
+    norms, stems = t.tokens.norms, t.tokens.stems
+    if any(norms[j] in _COMPARISONS for j in range(max(0, sp - COMPARISON_REACH), sp)):
+        return True
+    if said == "B" or n + 1 >= len(t.side_at):
+        return False
+    nxt, other = t.side_at[n + 1]
+    if other in (said, "B") or nxt - sp > REPAIR_REACH:
+        return False
+    if any(norms[j] in _JOINERS for j in range(sp + 1, nxt)):
+        return False
+    return part in stems[nxt + 1 : nxt + 1 + PART_REACH]
+
+
+def _meant(t: Transcript, p: int, *, part: str) -> bool:
+    """Is the side at transcript token `p` meant for `part` (not set aside)?"""
+    n = bisect_left(t.side_at, (p, ""))
+    return not (part and n < len(t.side_at) and t.side_at[n][0] == p and _aside(t, n, part))
+
+
 def check_sides(check: Check) -> None:
     t, tokens = check.transcript, check.note
     side_positions = [p for p, _ in t.side_at]
@@ -116,12 +150,13 @@ def check_sides(check: Check) -> None:
             continue
         if _denied(tokens, k):
             continue  # "it's not the right knee", "left or right?": no side the note gives
-        # A side copied with the words around it is what the transcript says there.
+        part = _part(check, k)
+        # A side copied with the words around it is what the transcript says there
+        # (unless the speaker set that side aside: "here for left leg pain. Right leg").
         if copied is None:
             copied = align(t, tokens)
-        if copied and said_in_place(t, tokens, copied, k):
+        if copied and said_in_place(t, tokens, copied, k, partial(_meant, t, part=part)):
             continue
-        part = _part(check, k)
         # The transcript's mentions of this part with a side: side → most words shared.
         best: dict[str, float] = {}
         where: dict[str, int] = {}
@@ -133,7 +168,7 @@ def check_sides(check: Check) -> None:
                 hi = bisect_right(side_positions, pos + PART_REACH)
                 for n in range(lo, hi):
                     sp, said = t.side_at[n]
-                    if _denied(t.tokens, sp):
+                    if _denied(t.tokens, sp) or _aside(t, n, part):
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
