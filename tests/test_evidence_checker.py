@@ -387,3 +387,51 @@ def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None
     assert kinds("It's not the right knee, it's the left knee that clicks.") == []
     assert "laterality" in kinds("Right knee clicks.")
     assert kinds("Is it the left or right knee that clicks") == []
+
+
+def _side_kinds(dialogue: str, statement: str) -> list[str]:
+    return [
+        i.kind for s in verify(dialogue, {"assessment": statement}).statements for i in s.issues
+    ]
+
+
+def test_a_side_said_as_a_comparisons_reference_is_not_the_parts_side() -> None:
+    # The left knee is only the reference the right one is compared with: the knee the
+    # visit is about is the right one, said twice.
+    dialogue = (
+        "[patient] my right knee aches when i run .\n"
+        "[doctor] i'll look at your left knee first , it moves well .\n"
+        "[doctor] the x-ray of your right knee , compared to the left knee , looks good ."
+    )
+    assert _side_kinds(dialogue, "Right knee sprain.") == []
+    assert _side_kinds(dialogue, "Left knee sprain.") == ["laterality"]
+
+
+def test_a_side_corrected_at_once_is_not_the_transcripts_side() -> None:
+    # "left leg pain . right leg pain": a slip and its correction. A note copying the
+    # slip's words is not backed by them.
+    dialogue = (
+        "[doctor] she's here for left leg pain . right leg pain , right leg pain ?\n"
+        "[patient] yes .\n"
+        "[doctor] and the outside of your left of your right knee sorry is tender ."
+    )
+    assert _side_kinds(dialogue, "Here for right leg pain.") == []
+    assert _side_kinds(dialogue, "Here for left leg pain.") == ["laterality"]
+    assert _side_kinds(dialogue, "Tender on the outside of the right knee.") == []
+    assert _side_kinds(dialogue, "Tender on the outside of the left knee.") == ["laterality"]
+
+
+def test_a_side_said_more_often_for_the_part_wins_unless_both_are_said() -> None:
+    # The right knee three times, the left twice, no words of the statement around
+    # either: the right one is the patient's. "Bilateral knee pain" said too makes the
+    # left one the patient's as well.
+    dialogue = (
+        "[patient] my right knee aches .\n"
+        "[doctor] i'll look at your left knee first . does your left knee hurt ?\n"
+        "[patient] the right knee hurts on the outside .\n"
+        "[doctor] therapy for your right knee ."
+    )
+    assert _side_kinds(dialogue, "Left knee sprain.") == ["laterality"]
+    assert _side_kinds(dialogue, "Right knee sprain.") == []
+    both = dialogue + "\n[doctor] so that's bilateral knee pain , at night too ."
+    assert _side_kinds(both, "Left knee sprain.") == []

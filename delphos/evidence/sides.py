@@ -31,9 +31,10 @@ CLEAR_SENTENCES: Final = 3
 # many times better than the best mention of the note's side.
 MARGIN: Final = 2.0
 # No clause telling the sides apart: the other side must be said this many times as
-# often for the part, and this many times more, to contradict the note.
+# often for the part, and this many times more (one more when "both" is said for it
+# too), to contradict the note. Comparisons and corrected slips are not counted.
 DOMINANCE: Final = 1.5
-DOMINANCE_LEAD: Final = 2
+DOMINANCE_LEAD: Final = 1
 # A side denied: "not (the) right knee", "isn't my left", "não o direito".
 _IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
 _DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
@@ -51,6 +52,7 @@ COMPARISON_REACH: Final = 4
 # joining the two as a list or a contrast between them.
 REPAIR_REACH: Final = 5
 _JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
+_SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
 
 
 def _part(check: Check, k: int) -> str:
@@ -126,8 +128,10 @@ def _aside(t: Transcript, n: int, part: str) -> bool:
     nxt, other = t.side_at[n + 1]
     if other in (said, "B") or nxt - sp > REPAIR_REACH:
         return False
-    if any(norms[j] in _JOINERS for j in range(sp + 1, nxt)):
-        return False
+    if any(norms[j] in _JOINERS or norms[j] in _SPEAKERS for j in range(sp + 1, nxt)):
+        return False  # "left and right", or the other speaker's answer
+    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
+        return False  # "does your left knee hurt? The right knee does."
     return part in stems[nxt + 1 : nxt + 1 + PART_REACH]
 
 
@@ -200,11 +204,14 @@ def check_sides(check: Check) -> None:
             # left foot" throughout, "right foot" misspoken once).
             # "Both knees" says nothing of which one a statement is about.
             said_mine = len(times.get(side, ()))
+            # "Both elbows" said too: the note's side is one of the patient's after all,
+            # and only a larger lead for the other side contradicts it.
+            lead = DOMINANCE_LEAD + ("B" in times)
             said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
             if (
                 side == "B"
                 or abs(mine - theirs) > 1e-9
-                or said_theirs < max(DOMINANCE * said_mine, said_mine + DOMINANCE_LEAD)
+                or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
             ):
                 continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
