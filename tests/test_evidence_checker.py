@@ -419,6 +419,10 @@ def test_a_side_corrected_at_once_is_not_the_transcripts_side() -> None:
     assert _side_kinds(dialogue, "Here for left leg pain.") == ["laterality"]
     assert _side_kinds(dialogue, "Tender on the outside of the right knee.") == []
     assert _side_kinds(dialogue, "Tender on the outside of the left knee.") == ["laterality"]
+    # An extractive note copying the slip's sentence whole, or the slip with its
+    # correction, says what was said.
+    assert _side_kinds(dialogue, "She's here for left leg pain.") == []
+    assert _side_kinds(dialogue, "The outside of your left of your right knee sorry.") == []
 
 
 def test_a_side_said_more_often_for_the_part_wins_unless_both_are_said() -> None:
@@ -435,3 +439,18 @@ def test_a_side_said_more_often_for_the_part_wins_unless_both_are_said() -> None
     assert _side_kinds(dialogue, "Right knee sprain.") == []
     both = dialogue + "\n[doctor] so that's bilateral knee pain , at night too ."
     assert _side_kinds(both, "Left knee sprain.") == []
+
+
+def test_right_where_is_no_side_and_on_the_right_okay_is_one() -> None:
+    # "right where I'm pressing" points at a place; "no masses on the right okay" names
+    # a side, and a denied finding matches the side it is denied on.
+    dialogue = (
+        "[doctor] on your back exam you have some tenderness on the left paraspinal area "
+        "right where i'm pressing right there .\n"
+        "[doctor] i appreciate a left adnexal mass and there is no masses on the right okay "
+        "so now the ct shows a three centimeter left ovarian mass ."
+    )
+    assert _side_kinds(dialogue, "Tenderness on the left paraspinal area.") == []
+    assert _side_kinds(dialogue, "Tenderness on the right paraspinal area.") == ["laterality"]
+    assert _side_kinds(dialogue, "No masses on the right.") == []
+    assert _side_kinds(dialogue, "No masses on the left.") == ["laterality"]

@@ -17,6 +17,7 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.scope import NEGATED, items
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, not_a_side
 
@@ -51,6 +52,9 @@ COMPARISON_REACH: Final = 4
 # Right leg pain"): the other side for the same part within this many tokens, no word
 # joining the two as a list or a contrast between them.
 REPAIR_REACH: Final = 5
+# A statement copying this share of a transcript sentence's tokens copies the sentence,
+# a slip in it included ("She's here for left leg pain." before "right leg pain").
+COPY_SHARE: Final = 0.8
 _JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
 _SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
 
@@ -120,25 +124,67 @@ def _aside(t: Transcript, n: int, part: str) -> bool:
     """Is the transcript's side mention `n` (in `t.side_at`) not the part's side: a
     comparison's reference or a slip the speaker corrects at once?"""
     sp, said = t.side_at[n]
-    norms, stems = t.tokens.norms, t.tokens.stems
+    norms = t.tokens.norms
     if any(norms[j] in _COMPARISONS for j in range(max(0, sp - COMPARISON_REACH), sp)):
         return True
     if said == "B" or n + 1 >= len(t.side_at):
         return False
     nxt, other = t.side_at[n + 1]
-    if other in (said, "B") or nxt - sp > REPAIR_REACH:
+    if other in (said, "B"):
+        return False
+    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
+        return False  # "does your left knee hurt? The right knee does."
+    return _corrects(t.tokens, sp, nxt, part)
+
+
+def _corrects(tokens: Tokens, sp: int, nxt: int, part: str) -> bool:
+    """Does the other side at token `nxt` correct the side at `sp` for `part` ("your
+    left of your right knee sorry")?"""
+    norms = tokens.norms
+    if nxt - sp > REPAIR_REACH:
         return False
     if any(norms[j] in _JOINERS or norms[j] in _SPEAKERS for j in range(sp + 1, nxt)):
         return False  # "left and right", or the other speaker's answer
-    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
-        return False  # "does your left knee hurt? The right knee does."
-    return part in stems[nxt + 1 : nxt + 1 + PART_REACH]
+    return part in tokens.stems[nxt + 1 : nxt + 1 + PART_REACH]
 
 
-def _meant(t: Transcript, p: int, *, part: str) -> bool:
+def _corrected_in_note(tokens: Tokens, k: int, side: str, part: str) -> bool:
+    """Does the statement itself correct its side at `k` (a note copying the slip with
+    its correction)?"""
+    norms = tokens.norms
+    for j in range(k + 1, min(len(norms), k + REPAIR_REACH + 1)):
+        other = SIDES.get(norms[j])
+        if other is None or (norms[j] in AMBIGUOUS_SIDES and not_a_side(norms, j)):
+            continue
+        return other not in (side, "B") and _corrects(tokens, k, j, part)
+    return False
+
+
+def _set_aside(t: Transcript, n: int, part: str, note: Tokens, k: int) -> bool:
+    """Is the transcript's side mention `n` set aside for `part` (`_aside`), and not in a
+    sentence the statement (its side at note token `k`) copies nearly whole, slip and
+    all, as an extractive note does ("She's here for left leg pain.")?"""
+    if not _aside(t, n, part):
+        return False
+    p = t.side_at[n][0]
+    sid = t.sentence_of[p]
+    first = t.first_token[sid]
+    end = t.first_token[sid + 1] if sid + 1 < len(t.first_token) else len(t.tokens)
+    # The sentence's words in the note at the same offsets (bounded by the note).
+    shift, norms = k - p, t.tokens.norms
+    same = sum(
+        note.norms[j + shift] == norms[j]
+        for j in range(max(first, -shift), min(end, len(note.norms) - shift))
+    )
+    return same < COPY_SHARE * (end - first - (norms[first] in _SPEAKERS))
+
+
+def _meant(t: Transcript, p: int, *, part: str, note: Tokens, k: int) -> bool:
     """Is the side at transcript token `p` meant for `part` (not set aside)?"""
     n = bisect_left(t.side_at, (p, ""))
-    return not (part and n < len(t.side_at) and t.side_at[n][0] == p and _aside(t, n, part))
+    if not part or n >= len(t.side_at) or t.side_at[n][0] != p:
+        return True
+    return not _set_aside(t, n, part, note, k)
 
 
 def check_sides(check: Check) -> None:
@@ -148,6 +194,8 @@ def check_sides(check: Check) -> None:
     # The statement's words the transcript uses.
     context = {s for s in tokens.stems if s and s not in SIDES and s in t.stem_at}
     copied: list[tuple[int, int]] | None = None
+    clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
+    denied: set[str] | None = None
     for k, word in enumerate(tokens.norms):
         side = SIDES.get(word)
         if side is None or (word in AMBIGUOUS_SIDES and not_a_side(tokens.norms, k)):
@@ -155,27 +203,36 @@ def check_sides(check: Check) -> None:
         if _denied(tokens, k):
             continue  # "it's not the right knee", "left or right?": no side the note gives
         part = _part(check, k)
+        if part and _corrected_in_note(tokens, k, side, part):
+            continue  # "the outside of left of right knee, sorry": the note's slip, corrected
         # A side copied with the words around it is what the transcript says there
         # (unless the speaker set that side aside: "here for left leg pain. Right leg").
         if copied is None:
             copied = align(t, tokens)
-        if copied and said_in_place(t, tokens, copied, k, partial(_meant, t, part=part)):
+        meant = partial(_meant, t, part=part, note=tokens, k=k)
+        if copied and said_in_place(t, tokens, copied, k, meant):
             continue
         # The transcript's mentions of this part with a side: side → most words shared.
         best: dict[str, float] = {}
         where: dict[str, int] = {}
         times: dict[str, set[int]] = {}
         if part:
+            if denied is None:
+                denied = {tokens.stems[j] for neg, _, found in items(tokens) if neg for j in found}
             others = context - {part}
             for pos in t.stem_at[part]:
                 lo = bisect_left(side_positions, pos - PART_REACH)
                 hi = bisect_right(side_positions, pos + PART_REACH)
                 for n in range(lo, hi):
                     sp, said = t.side_at[n]
-                    if _denied(t.tokens, sp) or _aside(t, n, part):
+                    if _denied(t.tokens, sp) or _set_aside(t, n, part, tokens, k):
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
+                    if part in denied and t.marks[pos] == NEGATED:
+                        # "No masses on the right" matches "no masses on the right"
+                        # more than "a left adnexal mass".
+                        score += clear
                     if score > best.get(said, -1):
                         best[said], where[said] = score, sp
         if not best:
@@ -197,7 +254,6 @@ def check_sides(check: Check) -> None:
         # Both sides said for this part: only a clear match of the other side's clause
         # (and none of this side's) contradicts the note ("left knee looks fine" vs
         # "erythema of your right knee").
-        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
         if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
             # The statement shares as much with either side's clause (often nothing but
             # the part): the side said far more often for it is the patient's ("your
