@@ -454,3 +454,18 @@ def test_right_where_is_no_side_and_on_the_right_okay_is_one() -> None:
     assert _side_kinds(dialogue, "Tenderness on the right paraspinal area.") == ["laterality"]
     assert _side_kinds(dialogue, "No masses on the right.") == []
     assert _side_kinds(dialogue, "No masses on the left.") == ["laterality"]
+
+
+def test_a_semicolon_ends_the_clause_a_side_is_matched_by() -> None:
+    # "left testicle, normal" follows the right testicle's findings after a ";": the
+    # epididymis before it is the right one's.
+    dialogue = (
+        "[patient] i have this little nodule on my right testicle .\n"
+        "[doctor] genitalia : right testicle with two to three millimeters palpable nodule "
+        "does not feel as if with the epididymis or varicocele ; left testicle , normal ; "
+        "no hernia ."
+    )
+    assert _side_kinds(dialogue, "A nodule in his right testicle, possibly the epididymis.") == []
+    assert _side_kinds(dialogue, "A nodule in his left testicle, possibly the epididymis.") == [
+        "laterality"
+    ]

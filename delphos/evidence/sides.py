@@ -26,6 +26,7 @@ from delphos.evidence.transcript import Transcript, not_a_side
 PART_SPAN: Final = 3
 PART_REACH: Final = 3
 CLAUSE_REACH: Final = 12
+GAP_CHARS: Final = 8
 # A clear match: words as rare as one said in at most three sentences of the transcript.
 CLEAR_SENTENCES: Final = 3
 # Both sides said for the part: the other side's mention must match the statement this
@@ -75,9 +76,17 @@ def _agrees(side: str, said: set[str]) -> bool:
     return side in said or "B" in said or (side == "B" and {"L", "R"} <= said)
 
 
+def _semicolon_before(tokens: Tokens, j: int) -> bool:
+    """A ";" between token `j` and the one before it (within a few characters: the gap
+    of hostile text may be long, and the clause is bounded per mention)."""
+    gap = tokens.ends[j - 1]
+    return ";" in tokens.text[gap : min(tokens.starts[j], gap + GAP_CHARS)]
+
+
 def _shared(check: Check, words: set[str], sp: int) -> float:
     """How much of `words` the transcript says in the clause of the side at `sp` (same
-    sentence, within CLAUSE_REACH tokens, no "but" between), by rarity and nearness."""
+    sentence, within CLAUSE_REACH tokens, no "but" or ";" between), by rarity and
+    nearness."""
     t = check.transcript
     sid = t.sentence_of[sp]
     lo, hi = sp - CLAUSE_REACH, sp + CLAUSE_REACH
@@ -88,6 +97,15 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
             lo = max(lo, found[k - 1] + 1)
         if k < len(found):
             hi = min(hi, found[k] - 1)
+    # A semicolon ends a clause too: "… or varicocele; left testicle, normal; no hernia".
+    for j in range(sp, max(lo, 1) - 1, -1):
+        if _semicolon_before(t.tokens, j):
+            lo = j
+            break
+    for j in range(sp + 1, min(hi, len(t.tokens) - 1) + 1):
+        if _semicolon_before(t.tokens, j):
+            hi = j - 1
+            break
     count = 0.0
     sentences = len(t.sentences) or 1
     for w in words:
