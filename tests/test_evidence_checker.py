@@ -469,3 +469,13 @@ def test_a_semicolon_ends_the_clause_a_side_is_matched_by() -> None:
     assert _side_kinds(dialogue, "A nodule in his left testicle, possibly the epididymis.") == [
         "laterality"
     ]
+
+
+def test_is_right_before_the_body_part_is_a_side() -> None:
+    # "that is right" is speech, but "there is right inguinal lymph node" names a side.
+    dialogue = (
+        "[doctor] on examination today , there is right inguinal lymph node with slightly "
+        "atypical consistency . is that right ?\n[patient] that is right , on my left side ."
+    )
+    assert _side_kinds(dialogue, "There is a right inguinal lymph node.") == []
+    assert _side_kinds(dialogue, "There is a left inguinal lymph node.") == ["laterality"]

@@ -49,6 +49,8 @@ _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
 # tokens before the side.
 _COMPARISONS: Final = frozenset("compared comparison than versus vs comparado comparacao".split())
 COMPARISON_REACH: Final = 4
+# "is right": speech ("that is right") unless the body part follows at once.
+_VERBS_BEFORE_SIDE: Final = frozenset({"is", "s", "re"})
 # A side corrected at once ("your left of your right knee sorry", "left leg pain.
 # Right leg pain"): the other side for the same part within this many tokens, no word
 # joining the two as a list or a contrast between them.
@@ -136,6 +138,13 @@ def _denied(tokens: Tokens, k: int) -> bool:
                 if 0 <= i < len(norms) and norms[i] in SIDES:
                     return True
     return False
+
+
+def _verb_then_side(tokens: Tokens, j: int) -> bool:
+    """ "there is right inguinal lymph node": a side the transcript's index left out
+    ("that is right") said straight before the body part."""
+    norms = tokens.norms
+    return j > 0 and norms[j] in AMBIGUOUS_SIDES and norms[j - 1] in _VERBS_BEFORE_SIDE
 
 
 def _aside(t: Transcript, n: int, part: str) -> bool:
@@ -241,9 +250,11 @@ def check_sides(check: Check) -> None:
             for pos in t.stem_at[part]:
                 lo = bisect_left(side_positions, pos - PART_REACH)
                 hi = bisect_right(side_positions, pos + PART_REACH)
-                for n in range(lo, hi):
-                    sp, said = t.side_at[n]
-                    if _denied(t.tokens, sp) or _set_aside(t, n, part, tokens, k):
+                mentions = [(n, *t.side_at[n]) for n in range(lo, hi)]
+                if _verb_then_side(t.tokens, pos - 1):
+                    mentions.append((-1, pos - 1, SIDES[t.tokens.norms[pos - 1]]))
+                for n, sp, said in mentions:
+                    if _denied(t.tokens, sp) or (n >= 0 and _set_aside(t, n, part, tokens, k)):
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
