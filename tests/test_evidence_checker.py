@@ -479,3 +479,18 @@ def test_is_right_before_the_body_part_is_a_side() -> None:
     )
     assert _side_kinds(dialogue, "There is a right inguinal lymph node.") == []
     assert _side_kinds(dialogue, "There is a left inguinal lymph node.") == ["laterality"]
+
+
+def test_a_copy_with_the_other_side_in_a_sides_place_is_flagged() -> None:
+    # Both sides said for the back in one sentence: the note copies it word for word
+    # but for the second side, which the transcript gives as the other one.
+    dialogue = (
+        "[patient] the pain started from the right side and moved over and now i feel it "
+        "on the left side of my back ."
+    )
+    copied = (
+        "The pain started from the right side and moved over and he feels it on the {} "
+        "side of his back."
+    )
+    assert _side_kinds(dialogue, copied.format("left")) == []
+    assert _side_kinds(dialogue, copied.format("right")) == ["laterality"]

@@ -214,6 +214,34 @@ def _meant(t: Transcript, p: int, *, part: str, note: Tokens, k: int) -> bool:
     return not _set_aside(t, n, part, note, k)
 
 
+def _other_in_place(
+    t: Transcript, note: Tokens, at: dict[int, int], k: int, side: str, part: str
+) -> int:
+    """Is note token `k` copied next to a word aligned with the transcript (`at`: note
+    token → transcript token), the transcript saying the other side in its place
+    ("started from the right side … on the left side" copied with "right" twice)? Its
+    transcript token, else -1."""
+    for p in (at[k - 1] + 1 if k - 1 in at else -1, at[k + 1] - 1 if k + 1 in at else -1):
+        n = bisect_left(t.side_at, (p, ""))
+        if p < 0 or n >= len(t.side_at) or t.side_at[n][0] != p:
+            continue
+        said = t.side_at[n][1]
+        if _agrees(side, {said}) or _denied(t.tokens, p) or _set_aside(t, n, part, note, k):
+            return -1
+        return p if side != "B" else -1
+    return -1
+
+
+def _contradicted(check: Check, k: int, there: int) -> None:
+    """Flag the note's side at token `k`, quoting the transcript's other side at `there`."""
+    shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
+    check.flag(
+        "laterality",
+        check.snippet(k, k),
+        f'The note says "{shown}"; the transcript gives the other side ("{check.said(there)}").',
+    )
+
+
 def check_sides(check: Check) -> None:
     t, tokens = check.transcript, check.note
     side_positions = [p for p, _ in t.side_at]
@@ -238,6 +266,11 @@ def check_sides(check: Check) -> None:
             copied = align(t, tokens)
         meant = partial(_meant, t, part=part, note=tokens, k=k)
         if copied and said_in_place(t, tokens, copied, k, meant):
+            continue
+        # Copied with the words around it, the other side in its place: contradicted.
+        there = _other_in_place(t, tokens, dict(copied), k, side, part) if part else -1
+        if there >= 0:
+            _contradicted(check, k, there)
             continue
         # The transcript's mentions of this part with a side: side → most words shared.
         best: dict[str, float] = {}
@@ -300,11 +333,4 @@ def check_sides(check: Check) -> None:
             ):
                 continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
-        lo, hi = max(0, k - 2), min(len(tokens), k + 4)
-        shown = check.snippet(lo, hi - 1)
-        check.flag(
-            "laterality",
-            check.snippet(k, k),
-            f'The note says "{shown}"; the transcript gives the other side '
-            f'("{check.said(where[other])}").',
-        )
+        _contradicted(check, k, where[other])
