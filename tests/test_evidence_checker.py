@@ -387,3 +387,110 @@ def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None
     assert kinds("It's not the right knee, it's the left knee that clicks.") == []
     assert "laterality" in kinds("Right knee clicks.")
     assert kinds("Is it the left or right knee that clicks") == []
+
+
+def _side_kinds(dialogue: str, statement: str) -> list[str]:
+    return [
+        i.kind for s in verify(dialogue, {"assessment": statement}).statements for i in s.issues
+    ]
+
+
+def test_a_side_said_as_a_comparisons_reference_is_not_the_parts_side() -> None:
+    # The left knee is only the reference the right one is compared with: the knee the
+    # visit is about is the right one, said twice.
+    dialogue = (
+        "[patient] my right knee aches when i run .\n"
+        "[doctor] i'll look at your left knee first , it moves well .\n"
+        "[doctor] the x-ray of your right knee , compared to the left knee , looks good ."
+    )
+    assert _side_kinds(dialogue, "Right knee sprain.") == []
+    assert _side_kinds(dialogue, "Left knee sprain.") == ["laterality"]
+
+
+def test_a_side_corrected_at_once_is_not_the_transcripts_side() -> None:
+    # "left leg pain . right leg pain": a slip and its correction. A note copying the
+    # slip's words is not backed by them.
+    dialogue = (
+        "[doctor] she's here for left leg pain . right leg pain , right leg pain ?\n"
+        "[patient] yes .\n"
+        "[doctor] and the outside of your left of your right knee sorry is tender ."
+    )
+    assert _side_kinds(dialogue, "Here for right leg pain.") == []
+    assert _side_kinds(dialogue, "Here for left leg pain.") == ["laterality"]
+    assert _side_kinds(dialogue, "Tender on the outside of the right knee.") == []
+    assert _side_kinds(dialogue, "Tender on the outside of the left knee.") == ["laterality"]
+    # An extractive note copying the slip's sentence whole, or the slip with its
+    # correction, says what was said.
+    assert _side_kinds(dialogue, "She's here for left leg pain.") == []
+    assert _side_kinds(dialogue, "The outside of your left of your right knee sorry.") == []
+
+
+def test_a_side_said_more_often_for_the_part_wins_unless_both_are_said() -> None:
+    # The right knee three times, the left twice, no words of the statement around
+    # either: the right one is the patient's. "Bilateral knee pain" said too makes the
+    # left one the patient's as well.
+    dialogue = (
+        "[patient] my right knee aches .\n"
+        "[doctor] i'll look at your left knee first . does your left knee hurt ?\n"
+        "[patient] the right knee hurts on the outside .\n"
+        "[doctor] therapy for your right knee ."
+    )
+    assert _side_kinds(dialogue, "Left knee sprain.") == ["laterality"]
+    assert _side_kinds(dialogue, "Right knee sprain.") == []
+    both = dialogue + "\n[doctor] so that's bilateral knee pain , at night too ."
+    assert _side_kinds(both, "Left knee sprain.") == []
+
+
+def test_right_where_is_no_side_and_on_the_right_okay_is_one() -> None:
+    # "right where I'm pressing" points at a place; "no masses on the right okay" names
+    # a side, and a denied finding matches the side it is denied on.
+    dialogue = (
+        "[doctor] on your back exam you have some tenderness on the left paraspinal area "
+        "right where i'm pressing right there .\n"
+        "[doctor] i appreciate a left adnexal mass and there is no masses on the right okay "
+        "so now the ct shows a three centimeter left ovarian mass ."
+    )
+    assert _side_kinds(dialogue, "Tenderness on the left paraspinal area.") == []
+    assert _side_kinds(dialogue, "Tenderness on the right paraspinal area.") == ["laterality"]
+    assert _side_kinds(dialogue, "No masses on the right.") == []
+    assert _side_kinds(dialogue, "No masses on the left.") == ["laterality"]
+
+
+def test_a_semicolon_ends_the_clause_a_side_is_matched_by() -> None:
+    # "left testicle, normal" follows the right testicle's findings after a ";": the
+    # epididymis before it is the right one's.
+    dialogue = (
+        "[patient] i have this little nodule on my right testicle .\n"
+        "[doctor] genitalia : right testicle with two to three millimeters palpable nodule "
+        "does not feel as if with the epididymis or varicocele ; left testicle , normal ; "
+        "no hernia ."
+    )
+    assert _side_kinds(dialogue, "A nodule in his right testicle, possibly the epididymis.") == []
+    assert _side_kinds(dialogue, "A nodule in his left testicle, possibly the epididymis.") == [
+        "laterality"
+    ]
+
+
+def test_is_right_before_the_body_part_is_a_side() -> None:
+    # "that is right" is speech, but "there is right inguinal lymph node" names a side.
+    dialogue = (
+        "[doctor] on examination today , there is right inguinal lymph node with slightly "
+        "atypical consistency . is that right ?\n[patient] that is right , on my left side ."
+    )
+    assert _side_kinds(dialogue, "There is a right inguinal lymph node.") == []
+    assert _side_kinds(dialogue, "There is a left inguinal lymph node.") == ["laterality"]
+
+
+def test_a_copy_with_the_other_side_in_a_sides_place_is_flagged() -> None:
+    # Both sides said for the back in one sentence: the note copies it word for word
+    # but for the second side, which the transcript gives as the other one.
+    dialogue = (
+        "[patient] the pain started from the right side and moved over and now i feel it "
+        "on the left side of my back ."
+    )
+    copied = (
+        "The pain started from the right side and moved over and he feels it on the {} "
+        "side of his back."
+    )
+    assert _side_kinds(dialogue, copied.format("left")) == []
+    assert _side_kinds(dialogue, copied.format("right")) == ["laterality"]

@@ -14,6 +14,7 @@ are left out; they place nothing)."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from typing import Final
 
 from delphos.evidence.lexicon import SIDES
@@ -144,11 +145,17 @@ def place(pairs: list[tuple[int, int]], k: int) -> tuple[int, int]:
     return lo, hi
 
 
-def said_in_place(t: Transcript, note: Tokens, pairs: list[tuple[int, int]], k: int) -> bool:
-    """Does the transcript say note token `k`'s word in its place in the copy? A side
-    copied with the words around it is the transcript's own, whatever sentence the
-    note cut it into."""
+def said_in_place(
+    t: Transcript,
+    note: Tokens,
+    pairs: list[tuple[int, int]],
+    k: int,
+    meant: Callable[[int], bool] = lambda _: True,
+) -> bool:
+    """Does the transcript say note token `k`'s word in its place in the copy (at a
+    position `meant` accepts)? A side copied with the words around it is the
+    transcript's own, whatever sentence the note cut it into."""
     lo, hi = place(pairs, k)
     norms = t.tokens.norms
     word = note.norms[k]
-    return any(norms[p] == word for p in range(max(0, lo + 1), min(len(norms), hi)))
+    return any(norms[p] == word and meant(p) for p in range(max(0, lo + 1), min(len(norms), hi)))

@@ -11,28 +11,32 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from functools import partial
 from typing import Final
 
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.scope import NEGATED, items
 from delphos.evidence.text import Tokens
-from delphos.evidence.transcript import not_a_side
+from delphos.evidence.transcript import Transcript, not_a_side
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
 # speech (PART_REACH); how far around a mention the statement's other words are sought.
 PART_SPAN: Final = 3
 PART_REACH: Final = 3
 CLAUSE_REACH: Final = 12
+GAP_CHARS: Final = 8
 # A clear match: words as rare as one said in at most three sentences of the transcript.
 CLEAR_SENTENCES: Final = 3
 # Both sides said for the part: the other side's mention must match the statement this
 # many times better than the best mention of the note's side.
 MARGIN: Final = 2.0
 # No clause telling the sides apart: the other side must be said this many times as
-# often for the part, and this many times more, to contradict the note.
+# often for the part, and this many times more (one more when "both" is said for it
+# too), to contradict the note. Comparisons and corrected slips are not counted.
 DOMINANCE: Final = 1.5
-DOMINANCE_LEAD: Final = 2
+DOMINANCE_LEAD: Final = 1
 # A side denied: "not (the) right knee", "isn't my left", "não o direito".
 _IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
 _DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
@@ -40,6 +44,22 @@ _DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
+# A side said as the reference of a comparison ("compared to the left knee", "than the
+# right", "versus the left"): the other side is the one examined. Sought this many
+# tokens before the side.
+_COMPARISONS: Final = frozenset("compared comparison than versus vs comparado comparacao".split())
+COMPARISON_REACH: Final = 4
+# "is right": speech ("that is right") unless the body part follows at once.
+_VERBS_BEFORE_SIDE: Final = frozenset({"is", "s", "re"})
+# A side corrected at once ("your left of your right knee sorry", "left leg pain.
+# Right leg pain"): the other side for the same part within this many tokens, no word
+# joining the two as a list or a contrast between them.
+REPAIR_REACH: Final = 5
+# A statement copying this share of a transcript sentence's tokens copies the sentence,
+# a slip in it included ("She's here for left leg pain." before "right leg pain").
+COPY_SHARE: Final = 0.8
+_JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
+_SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
 
 
 def _part(check: Check, k: int) -> str:
@@ -58,9 +78,17 @@ def _agrees(side: str, said: set[str]) -> bool:
     return side in said or "B" in said or (side == "B" and {"L", "R"} <= said)
 
 
+def _semicolon_before(tokens: Tokens, j: int) -> bool:
+    """A ";" between token `j` and the one before it (within a few characters: the gap
+    of hostile text may be long, and the clause is bounded per mention)."""
+    gap = tokens.ends[j - 1]
+    return ";" in tokens.text[gap : min(tokens.starts[j], gap + GAP_CHARS)]
+
+
 def _shared(check: Check, words: set[str], sp: int) -> float:
     """How much of `words` the transcript says in the clause of the side at `sp` (same
-    sentence, within CLAUSE_REACH tokens, no "but" between), by rarity and nearness."""
+    sentence, within CLAUSE_REACH tokens, no "but" or ";" between), by rarity and
+    nearness."""
     t = check.transcript
     sid = t.sentence_of[sp]
     lo, hi = sp - CLAUSE_REACH, sp + CLAUSE_REACH
@@ -71,6 +99,15 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
             lo = max(lo, found[k - 1] + 1)
         if k < len(found):
             hi = min(hi, found[k] - 1)
+    # A semicolon ends a clause too: "… or varicocele; left testicle, normal; no hernia".
+    for j in range(sp, max(lo, 1) - 1, -1):
+        if _semicolon_before(t.tokens, j):
+            lo = j
+            break
+    for j in range(sp + 1, min(hi, len(t.tokens) - 1) + 1):
+        if _semicolon_before(t.tokens, j):
+            hi = j - 1
+            break
     count = 0.0
     sentences = len(t.sentences) or 1
     for w in words:
@@ -103,6 +140,108 @@ def _denied(tokens: Tokens, k: int) -> bool:
     return False
 
 
+def _verb_then_side(tokens: Tokens, j: int) -> bool:
+    """ "there is right inguinal lymph node": a side the transcript's index left out
+    ("that is right") said straight before the body part."""
+    norms = tokens.norms
+    return j > 0 and norms[j] in AMBIGUOUS_SIDES and norms[j - 1] in _VERBS_BEFORE_SIDE
+
+
+def _aside(t: Transcript, n: int, part: str) -> bool:
+    """Is the transcript's side mention `n` (in `t.side_at`) not the part's side: a
+    comparison's reference or a slip the speaker corrects at once?"""
+    sp, said = t.side_at[n]
+    norms = t.tokens.norms
+    if any(norms[j] in _COMPARISONS for j in range(max(0, sp - COMPARISON_REACH), sp)):
+        return True
+    if said == "B" or n + 1 >= len(t.side_at):
+        return False
+    nxt, other = t.side_at[n + 1]
+    if other in (said, "B"):
+        return False
+    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
+        return False  # "does your left knee hurt? The right knee does."
+    return _corrects(t.tokens, sp, nxt, part)
+
+
+def _corrects(tokens: Tokens, sp: int, nxt: int, part: str) -> bool:
+    """Does the other side at token `nxt` correct the side at `sp` for `part` ("your
+    left of your right knee sorry")?"""
+    norms = tokens.norms
+    if nxt - sp > REPAIR_REACH:
+        return False
+    if any(norms[j] in _JOINERS or norms[j] in _SPEAKERS for j in range(sp + 1, nxt)):
+        return False  # "left and right", or the other speaker's answer
+    return part in tokens.stems[nxt + 1 : nxt + 1 + PART_REACH]
+
+
+def _corrected_in_note(tokens: Tokens, k: int, side: str, part: str) -> bool:
+    """Does the statement itself correct its side at `k` (a note copying the slip with
+    its correction)?"""
+    norms = tokens.norms
+    for j in range(k + 1, min(len(norms), k + REPAIR_REACH + 1)):
+        other = SIDES.get(norms[j])
+        if other is None or (norms[j] in AMBIGUOUS_SIDES and not_a_side(norms, j)):
+            continue
+        return other not in (side, "B") and _corrects(tokens, k, j, part)
+    return False
+
+
+def _set_aside(t: Transcript, n: int, part: str, note: Tokens, k: int) -> bool:
+    """Is the transcript's side mention `n` set aside for `part` (`_aside`), and not in a
+    sentence the statement (its side at note token `k`) copies nearly whole, slip and
+    all, as an extractive note does ("She's here for left leg pain.")?"""
+    if not _aside(t, n, part):
+        return False
+    p = t.side_at[n][0]
+    sid = t.sentence_of[p]
+    first = t.first_token[sid]
+    end = t.first_token[sid + 1] if sid + 1 < len(t.first_token) else len(t.tokens)
+    # The sentence's words in the note at the same offsets (bounded by the note).
+    shift, norms = k - p, t.tokens.norms
+    same = sum(
+        note.norms[j + shift] == norms[j]
+        for j in range(max(first, -shift), min(end, len(note.norms) - shift))
+    )
+    return same < COPY_SHARE * (end - first - (norms[first] in _SPEAKERS))
+
+
+def _meant(t: Transcript, p: int, *, part: str, note: Tokens, k: int) -> bool:
+    """Is the side at transcript token `p` meant for `part` (not set aside)?"""
+    n = bisect_left(t.side_at, (p, ""))
+    if not part or n >= len(t.side_at) or t.side_at[n][0] != p:
+        return True
+    return not _set_aside(t, n, part, note, k)
+
+
+def _other_in_place(
+    t: Transcript, note: Tokens, at: dict[int, int], k: int, side: str, part: str
+) -> int:
+    """Is note token `k` copied next to a word aligned with the transcript (`at`: note
+    token → transcript token), the transcript saying the other side in its place
+    ("started from the right side … on the left side" copied with "right" twice)? Its
+    transcript token, else -1."""
+    for p in (at[k - 1] + 1 if k - 1 in at else -1, at[k + 1] - 1 if k + 1 in at else -1):
+        n = bisect_left(t.side_at, (p, ""))
+        if p < 0 or n >= len(t.side_at) or t.side_at[n][0] != p:
+            continue
+        said = t.side_at[n][1]
+        if _agrees(side, {said}) or _denied(t.tokens, p) or _set_aside(t, n, part, note, k):
+            return -1
+        return p if side != "B" else -1
+    return -1
+
+
+def _contradicted(check: Check, k: int, there: int) -> None:
+    """Flag the note's side at token `k`, quoting the transcript's other side at `there`."""
+    shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
+    check.flag(
+        "laterality",
+        check.snippet(k, k),
+        f'The note says "{shown}"; the transcript gives the other side ("{check.said(there)}").',
+    )
+
+
 def check_sides(check: Check) -> None:
     t, tokens = check.transcript, check.note
     side_positions = [p for p, _ in t.side_at]
@@ -110,33 +249,52 @@ def check_sides(check: Check) -> None:
     # The statement's words the transcript uses.
     context = {s for s in tokens.stems if s and s not in SIDES and s in t.stem_at}
     copied: list[tuple[int, int]] | None = None
+    clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
+    denied: set[str] | None = None
     for k, word in enumerate(tokens.norms):
         side = SIDES.get(word)
         if side is None or (word in AMBIGUOUS_SIDES and not_a_side(tokens.norms, k)):
             continue
         if _denied(tokens, k):
             continue  # "it's not the right knee", "left or right?": no side the note gives
-        # A side copied with the words around it is what the transcript says there.
+        part = _part(check, k)
+        if part and _corrected_in_note(tokens, k, side, part):
+            continue  # "the outside of left of right knee, sorry": the note's slip, corrected
+        # A side copied with the words around it is what the transcript says there
+        # (unless the speaker set that side aside: "here for left leg pain. Right leg").
         if copied is None:
             copied = align(t, tokens)
-        if copied and said_in_place(t, tokens, copied, k):
+        meant = partial(_meant, t, part=part, note=tokens, k=k)
+        if copied and said_in_place(t, tokens, copied, k, meant):
             continue
-        part = _part(check, k)
+        # Copied with the words around it, the other side in its place: contradicted.
+        there = _other_in_place(t, tokens, dict(copied), k, side, part) if part else -1
+        if there >= 0:
+            _contradicted(check, k, there)
+            continue
         # The transcript's mentions of this part with a side: side → most words shared.
         best: dict[str, float] = {}
         where: dict[str, int] = {}
         times: dict[str, set[int]] = {}
         if part:
+            if denied is None:
+                denied = {tokens.stems[j] for neg, _, found in items(tokens) if neg for j in found}
             others = context - {part}
             for pos in t.stem_at[part]:
                 lo = bisect_left(side_positions, pos - PART_REACH)
                 hi = bisect_right(side_positions, pos + PART_REACH)
-                for n in range(lo, hi):
-                    sp, said = t.side_at[n]
-                    if _denied(t.tokens, sp):
+                mentions = [(n, *t.side_at[n]) for n in range(lo, hi)]
+                if _verb_then_side(t.tokens, pos - 1):
+                    mentions.append((-1, pos - 1, SIDES[t.tokens.norms[pos - 1]]))
+                for n, sp, said in mentions:
+                    if _denied(t.tokens, sp) or (n >= 0 and _set_aside(t, n, part, tokens, k)):
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
+                    if part in denied and t.marks[pos] == NEGATED:
+                        # "No masses on the right" matches "no masses on the right"
+                        # more than "a left adnexal mass".
+                        score += clear
                     if score > best.get(said, -1):
                         best[said], where[said] = score, sp
         if not best:
@@ -158,26 +316,21 @@ def check_sides(check: Check) -> None:
         # Both sides said for this part: only a clear match of the other side's clause
         # (and none of this side's) contradicts the note ("left knee looks fine" vs
         # "erythema of your right knee").
-        clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
         if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
             # The statement shares as much with either side's clause (often nothing but
             # the part): the side said far more often for it is the patient's ("your
             # left foot" throughout, "right foot" misspoken once).
             # "Both knees" says nothing of which one a statement is about.
             said_mine = len(times.get(side, ()))
+            # "Both elbows" said too: the note's side is one of the patient's after all,
+            # and only a larger lead for the other side contradicts it.
+            lead = DOMINANCE_LEAD + ("B" in times)
             said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
             if (
                 side == "B"
                 or abs(mine - theirs) > 1e-9
-                or said_theirs < max(DOMINANCE * said_mine, said_mine + DOMINANCE_LEAD)
+                or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
             ):
                 continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
-        lo, hi = max(0, k - 2), min(len(tokens), k + 4)
-        shown = check.snippet(lo, hi - 1)
-        check.flag(
-            "laterality",
-            check.snippet(k, k),
-            f'The note says "{shown}"; the transcript gives the other side '
-            f'("{check.said(where[other])}").',
-        )
+        _contradicted(check, k, where[other])

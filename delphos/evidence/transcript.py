@@ -26,8 +26,11 @@ _BOUNDARY: Final = re.compile(r"[.!?]+(?=\s)|[.!?]+$|\n+")
 # "all right", "that's right", "right now": speech uses "right" far more often than as a side.
 _NOT_SIDE_BEFORE: Final = frozenset("all s re that thats okay ok is yeah alright just go".split())
 _NOT_SIDE_AFTER: Final = frozenset(
-    "now away here there so okay ok then at in into to after before about around back".split()
+    "now away here there where so okay ok then at in into to after before about around back".split()
 )
+# "on the right okay", "your left, then": after an owner or "the" it is a side, whatever
+# unpunctuated speech runs on with.
+_SIDE_OWNERS: Final = frozenset("the my your his her their".split())
 
 QUESTION_OPENING: Final = 8
 _SPEAKERS_AND_FILLERS: Final = frozenset(
@@ -106,9 +109,10 @@ def asks(norms: list[str], first: int, last: int) -> bool:
 
 def not_a_side(norms: list[str], i: int) -> bool:
     """ "right now", "all right": the word is speech, not a side (note and transcript)."""
-    return (i > 0 and norms[i - 1] in _NOT_SIDE_BEFORE) or (
-        i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER
-    )
+    before = norms[i - 1] if i > 0 else ""
+    if before in _SIDE_OWNERS:
+        return False
+    return before in _NOT_SIDE_BEFORE or (i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER)
 
 
 def index(text: str, drugs: dict[str, str]) -> Transcript:
