@@ -387,3 +387,24 @@ def test_the_side_said_throughout_outweighs_one_slip_and_a_denied_side() -> None
     assert kinds("It's not the right knee, it's the left knee that clicks.") == []
     assert "laterality" in kinds("Right knee clicks.")
     assert kinds("Is it the left or right knee that clicks") == []
+
+
+def test_a_range_whose_end_is_said_only_about_something_else_is_flagged() -> None:
+    # Each end of "3 to 2" is said, but "three" only about weeks: the range is never given.
+    dialogue = (
+        "[doctor] how much do you drink ?\n"
+        "[patient] a couple of beers in the week , and one or two on the weekend .\n"
+        "[doctor] okay . i want to see you back in three weeks ."
+    )
+    said = {"subjective": "Drinks a couple of beers in the week and 1 to 2 on the weekend."}
+    assert [i.kind for s in verify(dialogue, said).statements for i in s.issues] == []
+    changed = {"subjective": "Drinks a couple of beers in the week and 3 to 2 on the weekend."}
+    assert [i.kind for s in verify(dialogue, changed).statements for i in s.issues] == ["number"]
+
+
+def test_a_dose_frequency_range_needs_both_its_ends_said() -> None:
+    dialogue = "[patient] i take two tylenol every six to eight hours ."
+    said = {"subjective": "Takes 2 Tylenol every 6 to 8 hours."}
+    assert [i.kind for s in verify(dialogue, said).statements for i in s.issues] == []
+    changed = {"subjective": "Takes 2 Tylenol every 4 to 8 hours."}
+    assert "dose" in [i.kind for s in verify(dialogue, changed).statements for i in s.issues]

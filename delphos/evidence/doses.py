@@ -219,7 +219,9 @@ def check_drugs(check: Check) -> None:
             )
         for k0, k1, per_day in freqs:
             check.consumed.update(range(k0, k1 + 1))
-            if per_day & said_freqs:
+            # A range ("every 6 to 8 hours") is said when both its ends are: one end said
+            # is not the other end changed ("every 4 to 8 hours").
+            if per_day <= said_freqs:
                 continue
             words = check.snippet(k0, k1)
             check.flag(

@@ -4,6 +4,7 @@ A number is placed by its head — the word it counts ("4 days", "grade 3", "3/6
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from typing import Final
@@ -35,6 +36,11 @@ YEARS: Final = (1900.0, 2100.0)
 # A rating's scale ("6/10", "8 out of 10"): said once for the whole consultation.
 _SCALES: Final = frozenset({10.0})
 _LIST_BREAK: Final = re.compile(r"[,;]")
+# "6 to 8 hours", "4 or 5 years old", "1-2 weeks": a range, said as one ("six to eight").
+_RANGE_JOINERS: Final = frozenset({"-", "\u2013", "to", "or"})
+# Tokens between the two ends of a range as the transcript says them ("six to eight",
+# "four , five", "one or two weeks").
+RANGE_REACH: Final = 4
 
 
 def _head(check: Check, k: int) -> str:
@@ -68,6 +74,7 @@ def check_numbers(check: Check) -> None:
             t.number_at.get(number_key(v)) for v in tokens.values[last]
         ):
             check.consumed.add(last)
+    _check_ranges(check)
     copied: list[tuple[int, int]] | None = None
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
@@ -122,6 +129,37 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
+
+
+def _ranges(tokens: Tokens) -> list[tuple[int, int]]:
+    """Adjacent number tokens joined as a range ("6 to 8", "4 or 5", "1-2")."""
+    keys = sorted(tokens.values)
+    return [
+        (a, b)
+        for a, b in itertools.pairwise(keys)
+        if tokens.text[tokens.ends[a] : tokens.starts[b]].strip().lower() in _RANGE_JOINERS
+    ]
+
+
+def _check_ranges(check: Check) -> None:
+    """A range's two ends are said together ("six to eight hours"): each end said only
+    apart from the other ("six weeks", "eight hours") is a range the transcript never
+    gives — a changed end that, alone, the transcript happens to say elsewhere."""
+    t, tokens = check.transcript, check.note
+    for a, b in _ranges(tokens):
+        if a in check.consumed or b in check.consumed:
+            continue
+        first, second = _places(t.number_at, tokens, a), _places(t.number_at, tokens, b)
+        # An end never said is flagged as such by the number check.
+        if not first or not second or any(_within(second, p, RANGE_REACH) for p in first):
+            continue
+        shown = check.snippet(a, b)
+        check.flag(
+            "number",
+            shown,
+            f'The note says "{shown}"; the transcript never states these numbers together.',
+        )
+        check.consumed.update((a, b))
 
 
 def _dated(tokens: Tokens, run: list[int]) -> bool:
