@@ -408,3 +408,25 @@ def test_a_dose_frequency_range_needs_both_its_ends_said() -> None:
     assert [i.kind for s in verify(dialogue, said).statements for i in s.issues] == []
     changed = {"subjective": "Takes 2 Tylenol every 4 to 8 hours."}
     assert "dose" in [i.kind for s in verify(dialogue, changed).statements for i in s.issues]
+
+
+EXCHANGE = (
+    "[doctor] so when did the pain in your foot start ?\n"
+    "[patient] i was running on the trail near the lake with my dog and i stepped in a hole "
+    "and twisted it badly .\n"
+    "[doctor] how long ago was that ?\n"
+    "[patient] about seven days ago .\n"
+    "[doctor] okay . and the swelling , five days of it ?"
+)
+
+
+def test_a_number_said_in_the_answer_to_the_notes_question_is_placed() -> None:
+    # The scribe's words ("twisted") are in the story, the number in the answer after it.
+    note = {"subjective": "Her foot pain began 7 days ago, when she twisted it running."}
+    assert [i.kind for s in verify(EXCHANGE, note).statements for i in s.issues] == []
+
+
+def test_a_number_said_with_its_head_about_something_else_is_still_flagged() -> None:
+    # "five days" is said, of the swelling; the twist was seven days ago.
+    note = {"subjective": "Her foot pain began 5 days ago, when she twisted it running."}
+    assert [i.kind for s in verify(EXCHANGE, note).statements for i in s.issues] == ["number"]

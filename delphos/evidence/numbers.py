@@ -23,6 +23,9 @@ NUMBER_REACH: Final = 8
 HEAD_SPAN: Final = 2
 HEAD_REACH: Final = 6
 HEAD_MIN: Final = 3  # letters: "c" of "A1c" is no head
+# Tokens: a number said with its head ("about four days ago ?") a question or an answer
+# away from the words the note puts around it ("how long ago did this happen ?").
+EXCHANGE_REACH: Final = 48
 # Articles, not quantities, in a note ("one of", "uma dor").
 _ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
 # "once the results are back", "once he is better": "once" opening a clause.
@@ -110,6 +113,8 @@ def check_numbers(check: Check) -> None:
             not context or any(check.near(w, positions, NUMBER_REACH) for w in context)
         ):
             continue
+        if head and positions and _uncontested(check, head, values, positions, context):
+            continue
         positions = positions or sorted(
             p for v in values for p in t.number_at.get(number_key(v), [])
         )
@@ -129,6 +134,45 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
+
+
+def _uncontested(
+    check: Check, head: str, values: list[float], positions: list[int], context: set[str]
+) -> bool:
+    """Is the number, said with its head, said an exchange away from the note's words
+    around it, and nearer them than any other number said with that head? The scribe
+    words the question and the answer their own way ("began 7 days ago" for "how long ago
+    did this start ? ... seven days ago"); a changed number is still caught where the
+    transcript says another one for the same head nearer ("four days ago" where the note
+    says 5 days)."""
+    own = _distance(check, context, positions)
+    if own > EXCHANGE_REACH:
+        return False
+    t = check.transcript
+    keys = {number_key(v) for v in values}
+    numbers = t.tokens.values
+    rivals = sorted(
+        j
+        for q in t.stem_at.get(head, ())
+        for j in range(max(0, q - HEAD_REACH), q + HEAD_REACH + 1)
+        if (other := numbers.get(j)) and not keys & {number_key(v) for v in other}
+    )
+    return own < _distance(check, context, rivals)
+
+
+def _distance(check: Check, words: set[str], positions: list[int]) -> int:
+    """Tokens from the nearest of `positions` to the nearest mention of any of `words`
+    (a large number if none)."""
+    best = len(check.transcript.tokens) + 1
+    for w in words:
+        found = check.transcript.stem_at.get(w, [])
+        for p in positions:
+            i = bisect_left(found, p)
+            if i < len(found):
+                best = min(best, found[i] - p)
+            if i > 0:
+                best = min(best, p - found[i - 1])
+    return best
 
 
 def _ranges(tokens: Tokens) -> list[tuple[int, int]]:
