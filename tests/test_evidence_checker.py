@@ -430,3 +430,14 @@ def test_a_number_said_with_its_head_about_something_else_is_still_flagged() -> 
     # "five days" is said, of the swelling; the twist was seven days ago.
     note = {"subjective": "Her foot pain began 5 days ago, when she twisted it running."}
     assert [i.kind for s in verify(EXCHANGE, note).statements for i in s.issues] == ["number"]
+
+
+def test_a_denial_does_not_reach_past_a_comma_into_a_new_subject() -> None:
+    dialogue = (
+        "[doctor] any family history i should know about ?\n"
+        "[patient] i do not have any siblings and , thankfully , my children are all healthy ."
+    )
+    healthy = {"subjective": "She has no siblings. Her children are all healthy."}
+    assert [i.kind for s in verify(dialogue, healthy).statements for i in s.issues] == []
+    siblings = {"subjective": "She has siblings."}
+    assert [i.kind for s in verify(dialogue, siblings).statements for i in s.issues] == ["negation"]

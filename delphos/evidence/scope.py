@@ -73,6 +73,9 @@ _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Right after the cue they are what is denied ("not so bad", "not okay").
 _SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
 SPEECH_BREAK_AFTER: Final = 2
+# "do not have any siblings and , thankfully , my children are healthy": a possessive
+# after a comma is a new subject ("my children"), not the next item of the list denied.
+_POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -82,6 +85,7 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
+    | _POSSESSIVES
 )
 
 
@@ -157,7 +161,9 @@ def items(
                 continue
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
-            if word in _NEW_SUBJECT:
+            if word in _POSSESSIVES and not (negated and "," in gap):
+                pass  # "no pain in my knee": the finding's own word
+            elif word in _NEW_SUBJECT or word in _POSSESSIVES:
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
                 if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
