@@ -441,3 +441,17 @@ def test_a_denial_does_not_reach_past_a_comma_into_a_new_subject() -> None:
     assert [i.kind for s in verify(dialogue, healthy).statements for i in s.issues] == []
     siblings = {"subjective": "She has siblings."}
     assert [i.kind for s in verify(dialogue, siblings).statements for i in s.issues] == ["negation"]
+
+
+def test_a_drug_class_is_no_drug_the_transcript_lacks_but_a_named_drug_is() -> None:
+    dialogue = "[patient] i sit at a desk all day and i take ibuprofen for the pain ."
+    note = {"subjective": "She sits at a desk all day. She takes NSAIDs for the pain."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    named = {"subjective": "She takes naproxen for the pain."}
+    assert [i.kind for s in verify(dialogue, named).statements for i in s.issues] == ["drug"]
+
+
+def test_a_possessive_in_a_halting_denial_is_still_the_denied_item() -> None:
+    dialogue = "[doctor] any surgeries ?\n[patient] yeah , no , uh , my , uh , knee surgery ."
+    note = {"subjective": "No knee surgery."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []

@@ -74,8 +74,13 @@ _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 _SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
 SPEECH_BREAK_AFTER: Final = 2
 # "do not have any siblings and , thankfully , my children are healthy": a possessive
-# after a comma is a new subject ("my children"), not the next item of the list denied.
+# after a comma, its verb right after it, is a new subject ("my children are"), not the
+# next item of the list denied ("no , uh , your , uh , neck surgery").
 _POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
+_PREDICATES: Final = _AUXILIARIES | frozenset(
+    "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
+)
+SUBJECT_REACH: Final = 3
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -161,7 +166,11 @@ def items(
                 continue
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
-            if word in _POSSESSIVES and not (negated and "," in gap):
+            if word in _POSSESSIVES and not (
+                negated
+                and "," in gap
+                and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
+            ):
                 pass  # "no pain in my knee": the finding's own word
             elif word in _NEW_SUBJECT or word in _POSSESSIVES:
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
