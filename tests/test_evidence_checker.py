@@ -455,3 +455,18 @@ def test_a_possessive_in_a_halting_denial_is_still_the_denied_item() -> None:
     dialogue = "[doctor] any surgeries ?\n[patient] yeah , no , uh , my , uh , knee surgery ."
     note = {"subjective": "No knee surgery."}
     assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+
+
+def test_halves_and_a_range_of_hundreds_said_in_words_are_their_numbers() -> None:
+    dialogue = (
+        "[patient] it started about a year and a half ago .\n"
+        "[patient] i can walk maybe three to four hundred yards before it hurts .\n"
+        "[doctor] the cut is about two and a half centimeters ."
+    )
+    note = {
+        "subjective": "Started 1.5 years ago. She can walk 300 to 400 yards.",
+        "objective": "Laceration measuring 2.5 cm.",
+    }
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    wrong = {"objective": "Laceration measuring 3.5 cm."}
+    assert [i.kind for s in verify(dialogue, wrong).statements for i in s.issues] == ["number"]
