@@ -470,3 +470,19 @@ def test_halves_and_a_range_of_hundreds_said_in_words_are_their_numbers() -> Non
     assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
     wrong = {"objective": "Laceration measuring 3.5 cm."}
     assert [i.kind for s in verify(dialogue, wrong).statements for i in s.issues] == ["number"]
+
+
+LISTED = (
+    "[doctor] okay let's talk about some other symptoms any joint pain fever weight loss\n"
+    "[patient] no not really"
+)
+
+
+def test_any_asks_of_each_finding_of_a_list_spoken_without_a_question_mark() -> None:
+    note = {"subjective": "Denies fever or weight loss."}
+    assert [i.kind for s in verify(LISTED, note).statements for i in s.issues] == []
+
+
+def test_a_finding_asked_in_a_spoken_list_and_denied_is_no_symptom() -> None:
+    note = {"subjective": "Reports weight loss."}
+    assert [i.kind for s in verify(LISTED, note).statements for i in s.issues] == ["negation"]
