@@ -486,3 +486,18 @@ def test_any_asks_of_each_finding_of_a_list_spoken_without_a_question_mark() -> 
 def test_a_finding_asked_in_a_spoken_list_and_denied_is_no_symptom() -> None:
     note = {"subjective": "Reports weight loss."}
     assert [i.kind for s in verify(LISTED, note).statements for i in s.issues] == ["negation"]
+
+
+ROS = (
+    "[doctor] any fever ?\n[patient] no .\n[doctor] okay coughing headache\n[patient] none of that"
+)
+
+
+def test_a_clinicians_bare_list_of_findings_is_asked_not_affirmed() -> None:
+    note = {"subjective": "Denies fever, cough, or headache."}
+    assert [i.kind for s in verify(ROS, note).statements for i in s.issues] == []
+
+
+def test_a_finding_of_a_bare_list_answered_no_is_denied() -> None:
+    note = {"subjective": "Reports headache."}
+    assert [i.kind for s in verify(ROS, note).statements for i in s.issues] == ["negation"]

@@ -195,7 +195,24 @@ def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
         end = min(bounds[b], len(text)) if b < len(bounds) else ends[last]
         out.sentences.append((begin, end))
         asked = b < len(closing) and closing[b] == "?" and not _tagged(text, tokens, last)
-        out.question.append(asked or asks(tokens.norms, first, last))
+        out.question.append(
+            asked or asks(tokens.norms, first, last) or _listed(tokens, first, last)
+        )
+
+
+# A clinician's turn naming a few findings and nothing else ("[doctor] okay coughing headache"):
+# a list read out for a yes or no, as if each had its "?".
+LISTED_MOST: Final = 3
+
+
+def _listed(tokens: Tokens, first: int, last: int) -> bool:
+    norms = tokens.norms
+    if norms[first] != "doctor":
+        return False
+    words = [k for k in range(first + 1, last + 1) if norms[k] not in _SPEAKERS_AND_FILLERS]
+    return 1 < len(words) <= LISTED_MOST and all(
+        tokens.stems[k] and k not in tokens.values for k in words
+    )
 
 
 def _tagged(text: str, tokens: Tokens, last: int) -> bool:
