@@ -501,3 +501,18 @@ def test_a_clinicians_bare_list_of_findings_is_asked_not_affirmed() -> None:
 def test_a_finding_of_a_bare_list_answered_no_is_denied() -> None:
     note = {"subjective": "Reports headache."}
     assert [i.kind for s in verify(ROS, note).statements for i in s.issues] == ["negation"]
+
+
+RADIATES = (
+    "[doctor] okay so does the pain radiate down your leg\n[patient] no it stays in my back ."
+)
+
+
+def test_an_auxiliary_opening_a_sentence_asks_also_of_the_pain() -> None:
+    note = {"subjective": "Denies radiating pain."}
+    assert [i.kind for s in verify(RADIATES, note).statements for i in s.issues] == []
+
+
+def test_what_was_asked_with_an_auxiliary_and_denied_is_not_asserted() -> None:
+    note = {"subjective": "The pain radiates down the leg."}
+    assert [i.kind for s in verify(RADIATES, note).statements for i in s.issues] == ["negation"]

@@ -35,6 +35,8 @@ _SPEAKERS_AND_FILLERS: Final = frozenset(
 )
 # "…, okay ?", "…, right ?": a tag, not a question.
 _QUESTION_TAGS: Final = frozenset("okay ok right alright correct ne certo".split())
+# What an auxiliary opening a sentence may ask about ("does the pain radiate").
+_ASKED_OF: Final = frozenset("it the your that this he she they there".split())
 _ASKING_AUXILIARIES: Final = frozenset(
     "have has do does did are were was is can could will would tem".split()
 )
@@ -97,8 +99,8 @@ def asks(norms: list[str], first: int, last: int) -> bool:
         return True
     if opening[:2] in (["how", "about"], ["what", "about"]):
         return True  # "how about any nausea or vomiting"
-    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] == "it":
-        return True  # "is it your left or your right knee"
+    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] in _ASKED_OF:
+        return True  # "is it your left or your right knee", "does the pain radiate"
     return any(
         a in _ASKING_AUXILIARIES and b in ("you", "voce") for a, b in itertools.pairwise(opening)
     )
