@@ -516,3 +516,13 @@ def test_an_auxiliary_opening_a_sentence_asks_also_of_the_pain() -> None:
 def test_what_was_asked_with_an_auxiliary_and_denied_is_not_asserted() -> None:
     note = {"subjective": "The pain radiates down the leg."}
     assert [i.kind for s in verify(RADIATES, note).statements for i in s.issues] == ["negation"]
+
+
+EDEMA = "[doctor] on exam your lungs are clear and your lower extremities have no edema ."
+
+
+def test_a_denial_said_after_part_of_the_finding_still_denies_it() -> None:
+    note = {"objective": "No lower extremity edema."}
+    assert [i.kind for s in verify(EDEMA, note).statements for i in s.issues] == []
+    wrong = {"objective": "Edema of the lower extremities."}
+    assert [i.kind for s in verify(EDEMA, wrong).statements for i in s.issues] == ["negation"]
