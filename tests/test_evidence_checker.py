@@ -526,3 +526,13 @@ def test_a_denial_said_after_part_of_the_finding_still_denies_it() -> None:
     assert [i.kind for s in verify(EDEMA, note).statements for i in s.issues] == []
     wrong = {"objective": "Edema of the lower extremities."}
     assert [i.kind for s in verify(EDEMA, wrong).statements for i in s.issues] == ["negation"]
+
+
+HEART = "[patient] i have had some chest pain .\n[doctor] your heart sounds good ."
+
+
+def test_a_denial_qualified_by_a_word_never_said_is_not_contradicted_by_the_rest() -> None:
+    note = {"objective": "No extra heart sounds."}
+    assert [i.kind for s in verify(HEART, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Denies chest pain."}
+    assert [i.kind for s in verify(HEART, wrong).statements for i in s.issues] == ["negation"]

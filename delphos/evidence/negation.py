@@ -70,7 +70,10 @@ def check_negations(check: Check) -> None:
         mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
         heard_at = -1
-        if top >= MATCH_SHARE * total or (
+        # A denial qualified by a word never said ("no extra heart sounds") is not
+        # contradicted by the rest said ("your heart sounds good").
+        qualified = negated and len(stems) < len(words)
+        if (top >= MATCH_SHARE * total and not qualified) or (
             not negated and top >= MATCH_SHARE * sum(weights.values())
         ):
             # The mentions of the finding's rarest word in the best-matching sentences:
