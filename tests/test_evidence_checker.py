@@ -536,3 +536,13 @@ def test_a_denial_qualified_by_a_word_never_said_is_not_contradicted_by_the_rest
     assert [i.kind for s in verify(HEART, note).statements for i in s.issues] == []
     wrong = {"subjective": "Denies chest pain."}
     assert [i.kind for s in verify(HEART, wrong).statements for i in s.issues] == ["negation"]
+
+
+SOME = "[doctor] have you noticed any fever or chills\n[patient] no fever some chills ."
+
+
+def test_some_after_a_denial_starts_what_is_there() -> None:
+    note = {"subjective": "Reports chills. Denies fever."}
+    assert [i.kind for s in verify(SOME, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports fever."}
+    assert [i.kind for s in verify(SOME, wrong).statements for i in s.issues] == ["negation"]

@@ -81,6 +81,8 @@ _PREDICATES: Final = _AUXILIARIES | frozenset(
     "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
 )
 SUBJECT_REACH: Final = 3
+# "no fever some chills": "some" after a denial starts what is there.
+_SOME: Final = frozenset({"some"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -91,6 +93,7 @@ _SPECIAL: Final = (
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
     | _POSSESSIVES
+    | _SOME
 )
 
 
@@ -192,6 +195,10 @@ def items(
             if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
                 continue  # "do n't have any pain", "not had any weight loss": still denied
             if word in _SPEECH_BREAKS and negated and k - cue > SPEECH_BREAK_AFTER:
+                close()
+                negated, cue, clause_of_denial = False, -1, False
+                continue
+            if word in _SOME and negated and k - cue > 1:
                 close()
                 negated, cue, clause_of_denial = False, -1, False
                 continue
