@@ -140,39 +140,38 @@ def _uncontested(
     check: Check, head: str, values: list[float], positions: list[int], context: set[str]
 ) -> bool:
     """Is the number, said with its head, said an exchange away from the note's words
-    around it, and nearer them than any other number said with that head? The scribe
-    words the question and the answer their own way ("began 7 days ago" for "how long ago
-    did this start ? ... seven days ago"); a changed number is still caught where the
-    transcript says another one for the same head nearer ("four days ago" where the note
-    says 5 days)."""
-    own = _distance(check, context, positions)
+    around it, with no other number said with that head nearer the place where they are
+    said? The scribe words the question and the answer their own way ("began 7 days ago"
+    for "how long ago did this start ? ... seven days ago"); a changed number is still
+    caught where the transcript says another one for the same head nearer ("four days
+    ago" where the note says 5 days). A bounded look around one place: constant work."""
+    own, place = _nearest(check, context, positions)
     if own > EXCHANGE_REACH:
         return False
     t = check.transcript
     keys = {number_key(v) for v in values}
-    numbers = t.tokens.values
-    rivals = sorted(
-        j
-        for q in t.stem_at.get(head, ())
-        for j in range(max(0, q - HEAD_REACH), q + HEAD_REACH + 1)
-        if (other := numbers.get(j)) and not keys & {number_key(v) for v in other}
-    )
-    return own < _distance(check, context, rivals)
+    numbers, stems = t.tokens.values, t.tokens.stems
+    for j in range(max(0, place - own), min(len(stems), place + own + 1)):
+        other = numbers.get(j)
+        if other and not keys & {number_key(v) for v in other}:
+            window = range(max(0, j - HEAD_REACH), min(len(stems), j + HEAD_REACH + 1))
+            if any(stems[q] == head for q in window):
+                return False
+    return True
 
 
-def _distance(check: Check, words: set[str], positions: list[int]) -> int:
-    """Tokens from the nearest of `positions` to the nearest mention of any of `words`
-    (a large number if none)."""
-    best = len(check.transcript.tokens) + 1
+def _nearest(check: Check, words: set[str], positions: list[int]) -> tuple[int, int]:
+    """The fewest tokens from one of `positions` to a mention of one of `words`, and
+    that mention's position (a distance past the transcript's end if none)."""
+    best, place = len(check.transcript.tokens) + 1, -1
     for w in words:
         found = check.transcript.stem_at.get(w, [])
         for p in positions:
             i = bisect_left(found, p)
-            if i < len(found):
-                best = min(best, found[i] - p)
-            if i > 0:
-                best = min(best, p - found[i - 1])
-    return best
+            for m in found[max(0, i - 1) : i + 1]:
+                if abs(m - p) < best:
+                    best, place = abs(m - p), m
+    return best, place
 
 
 def _ranges(tokens: Tokens) -> list[tuple[int, int]]:
