@@ -212,6 +212,12 @@ def main() -> None:
         default=",".join(KINDS),
         help="comma-separated injection kinds to verify (same sites as a full run)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("clean", "injections", "local", "speed"),
+        action="append",
+        help="run only these parts (repeatable; default all) to iterate faster",
+    )
     args = parser.parse_args()
     chosen = tuple(k for k in args.kinds.split(",") if k)
     if not set(chosen) <= set(KINDS):
@@ -219,65 +225,71 @@ def main() -> None:
     lexicon()
     index("warm up", lexicon())
     cases = load()
+    parts = set(args.only or ("clean", "injections", "local", "speed"))
     print(f"ACI-bench train+valid: {len(cases)} dialogues with reference notes\n")
 
-    statements, flagged_count, kinds, examples = run_clean(cases, args.show)
-    rate = flagged_count / statements
-    print(
-        f"Unmodified reference notes: {statements} statements, {flagged_count} flagged "
-        f"({rate:.1%}; target <= {CLEAN_TARGET:.0%}) {'OK' if rate <= CLEAN_TARGET else 'MISS'}"
-    )
-    for kind in ("unsupported", *KINDS):
-        print(f"  {kind:<12} {kinds[kind]:>5}  ({kinds[kind] / statements:.1%} of statements)")
-    for line in examples:
-        print("   ·", line)
-
-    tallies = run_injections(cases, random.Random(args.seed), args.show, chosen)
-    print(
-        "\nInjected errors (one per statement; flagged = that statement has an issue of the "
-        "injected kind; 'any' = any issue or unsupported; 'clean' = of statements not "
-        "flagged before the injection)"
-    )
-    ok = rate <= CLEAN_TARGET
-    for kind, tally in tallies.items():
-        share = tally.kind_flag / tally.tried if tally.tried else 0.0
-        anyshare = tally.any_flag / tally.tried if tally.tried else 0.0
-        clean = tally.clean_then_flagged / tally.was_clean if tally.was_clean else 0.0
-        good = share >= TARGETS[kind]
-        ok &= good
+    ok = True
+    if "clean" in parts:
+        statements, flagged_count, kinds, examples = run_clean(cases, args.show)
+        rate = flagged_count / statements
         print(
-            f"  {kind:<11} n={tally.tried:>5}  flagged {share:6.1%}  any {anyshare:6.1%}  "
-            f"clean {clean:6.1%}  (target {TARGETS[kind]:.0%}) {'OK' if good else 'MISS'}"
+            f"Unmodified reference notes: {statements} statements, {flagged_count} flagged "
+            f"({rate:.1%}; target <= {CLEAN_TARGET:.0%}) {'OK' if rate <= CLEAN_TARGET else 'MISS'}"
         )
-        for line in tally.misses:
-            print("     missed:", line)
+        for kind in ("unsupported", *KINDS):
+            print(f"  {kind:<12} {kinds[kind]:>5}  ({kinds[kind] / statements:.1%} of statements)")
+        for line in examples:
+            print("   ·", line)
+        ok &= rate <= CLEAN_TARGET
 
-    local_statements, local_flags, local_examples = run_local(cases, args.show)
-    print(
-        f"\nLocal engine's own notes: {local_statements} statements, {local_flags} flagged "
-        f"(target 0) {'OK' if local_flags == 0 else 'MISS'}"
-    )
-    for line in local_examples:
-        print("   ·", line)
-    ok &= local_flags == 0
+    if "injections" in parts:
+        tallies = run_injections(cases, random.Random(args.seed), args.show, chosen)
+        print(
+            "\nInjected errors (one per statement; flagged = that statement has an issue of the "
+            "injected kind; 'any' = any issue or unsupported; 'clean' = of statements not "
+            "flagged before the injection)"
+        )
+        for kind, tally in tallies.items():
+            share = tally.kind_flag / tally.tried if tally.tried else 0.0
+            anyshare = tally.any_flag / tally.tried if tally.tried else 0.0
+            clean = tally.clean_then_flagged / tally.was_clean if tally.was_clean else 0.0
+            good = share >= TARGETS[kind]
+            ok &= good
+            print(
+                f"  {kind:<11} n={tally.tried:>5}  flagged {share:6.1%}  any {anyshare:6.1%}  "
+                f"clean {clean:6.1%}  (target {TARGETS[kind]:.0%}) {'OK' if good else 'MISS'}"
+            )
+            for line in tally.misses:
+                print("     missed:", line)
 
-    rows = run_speed(cases, args.repeat)
-    print(
-        "\nSpeed: a 2 KB note vs a transcript of N characters (median of "
-        f"{args.repeat}; reference = one regex word pass over the transcript)"
-    )
-    print(f"  {'chars':>8} {'ms':>8} {'CPU ms':>8} {'CPU ms/10k':>11} {'x reference':>12}")
-    for size, ms, cpu, ref in rows:
-        print(f"  {size:>8} {ms:8.2f} {cpu:8.2f} {cpu / size * 10_000:11.2f} {ms / ref:12.1f}")
-    last, last_cpu = rows[-1][1], rows[-1][2]
-    per_char = [cpu / size for size, _, cpu, _ in rows[1:]]
-    spread = max(per_char) / min(per_char)
-    print(
-        f"  100,000 chars: {last:.1f} ms wall, {last_cpu:.1f} ms CPU (target < "
-        f"{SPEED_TARGET_MS:.0f} ms) {'OK' if last < SPEED_TARGET_MS else 'MISS'}; CPU ms per "
-        f"char varies x{spread:.2f} from 12.5k to 100k (1.0 = perfectly linear)"
-    )
-    ok &= last < SPEED_TARGET_MS
+    if "local" in parts:
+        local_statements, local_flags, local_examples = run_local(cases, args.show)
+        print(
+            f"\nLocal engine's own notes: {local_statements} statements, {local_flags} flagged "
+            f"(target 0) {'OK' if local_flags == 0 else 'MISS'}"
+        )
+        for line in local_examples:
+            print("   ·", line)
+        ok &= local_flags == 0
+
+    if "speed" in parts:
+        rows = run_speed(cases, args.repeat)
+        print(
+            "\nSpeed: a 2 KB note vs a transcript of N characters (median of "
+            f"{args.repeat}; reference = one regex word pass over the transcript)"
+        )
+        print(f"  {'chars':>8} {'ms':>8} {'CPU ms':>8} {'CPU ms/10k':>11} {'x reference':>12}")
+        for size, ms, cpu, ref in rows:
+            print(f"  {size:>8} {ms:8.2f} {cpu:8.2f} {cpu / size * 10_000:11.2f} {ms / ref:12.1f}")
+        last, last_cpu = rows[-1][1], rows[-1][2]
+        per_char = [cpu / size for size, _, cpu, _ in rows[1:]]
+        spread = max(per_char) / min(per_char)
+        print(
+            f"  100,000 chars: {last:.1f} ms wall, {last_cpu:.1f} ms CPU (target < "
+            f"{SPEED_TARGET_MS:.0f} ms) {'OK' if last < SPEED_TARGET_MS else 'MISS'}; CPU ms per "
+            f"char varies x{spread:.2f} from 12.5k to 100k (1.0 = perfectly linear)"
+        )
+        ok &= last < SPEED_TARGET_MS
     print("\nALL TARGETS MET" if ok else "\nSOME TARGETS MISSED")
 
 

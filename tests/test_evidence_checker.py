@@ -494,3 +494,162 @@ def test_a_copy_with_the_other_side_in_a_sides_place_is_flagged() -> None:
     )
     assert _side_kinds(dialogue, copied.format("left")) == []
     assert _side_kinds(dialogue, copied.format("right")) == ["laterality"]
+
+
+def test_a_range_whose_end_is_said_only_about_something_else_is_flagged() -> None:
+    # Each end of "3 to 2" is said, but "three" only about weeks: the range is never given.
+    dialogue = (
+        "[doctor] how much do you drink ?\n"
+        "[patient] a couple of beers in the week , and one or two on the weekend .\n"
+        "[doctor] okay . i want to see you back in three weeks ."
+    )
+    said = {"subjective": "Drinks a couple of beers in the week and 1 to 2 on the weekend."}
+    assert [i.kind for s in verify(dialogue, said).statements for i in s.issues] == []
+    changed = {"subjective": "Drinks a couple of beers in the week and 3 to 2 on the weekend."}
+    assert [i.kind for s in verify(dialogue, changed).statements for i in s.issues] == ["number"]
+
+
+def test_a_dose_frequency_range_needs_both_its_ends_said() -> None:
+    dialogue = "[patient] i take two tylenol every six to eight hours ."
+    said = {"subjective": "Takes 2 Tylenol every 6 to 8 hours."}
+    assert [i.kind for s in verify(dialogue, said).statements for i in s.issues] == []
+    changed = {"subjective": "Takes 2 Tylenol every 4 to 8 hours."}
+    assert "dose" in [i.kind for s in verify(dialogue, changed).statements for i in s.issues]
+
+
+EXCHANGE = (
+    "[doctor] so when did the pain in your foot start ?\n"
+    "[patient] i was running on the trail near the lake with my dog and i stepped in a hole "
+    "and twisted it badly .\n"
+    "[doctor] how long ago was that ?\n"
+    "[patient] about seven days ago .\n"
+    "[doctor] okay . and the swelling , five days of it ?"
+)
+
+
+def test_a_number_said_in_the_answer_to_the_notes_question_is_placed() -> None:
+    # The scribe's words ("twisted") are in the story, the number in the answer after it.
+    note = {"subjective": "Her foot pain began 7 days ago, when she twisted it running."}
+    assert [i.kind for s in verify(EXCHANGE, note).statements for i in s.issues] == []
+
+
+def test_a_number_said_with_its_head_about_something_else_is_still_flagged() -> None:
+    # "five days" is said, of the swelling; the twist was seven days ago.
+    note = {"subjective": "Her foot pain began 5 days ago, when she twisted it running."}
+    assert [i.kind for s in verify(EXCHANGE, note).statements for i in s.issues] == ["number"]
+
+
+def test_a_denial_does_not_reach_past_a_comma_into_a_new_subject() -> None:
+    dialogue = (
+        "[doctor] any family history i should know about ?\n"
+        "[patient] i do not have any siblings and , thankfully , my children are all healthy ."
+    )
+    healthy = {"subjective": "She has no siblings. Her children are all healthy."}
+    assert [i.kind for s in verify(dialogue, healthy).statements for i in s.issues] == []
+    siblings = {"subjective": "She has siblings."}
+    assert [i.kind for s in verify(dialogue, siblings).statements for i in s.issues] == ["negation"]
+
+
+def test_a_drug_class_is_no_drug_the_transcript_lacks_but_a_named_drug_is() -> None:
+    dialogue = "[patient] i sit at a desk all day and i take ibuprofen for the pain ."
+    note = {"subjective": "She sits at a desk all day. She takes NSAIDs for the pain."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    named = {"subjective": "She takes naproxen for the pain."}
+    assert [i.kind for s in verify(dialogue, named).statements for i in s.issues] == ["drug"]
+
+
+def test_a_possessive_in_a_halting_denial_is_still_the_denied_item() -> None:
+    dialogue = "[doctor] any surgeries ?\n[patient] yeah , no , uh , my , uh , knee surgery ."
+    note = {"subjective": "No knee surgery."}
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+
+
+def test_halves_and_a_range_of_hundreds_said_in_words_are_their_numbers() -> None:
+    dialogue = (
+        "[patient] it started about a year and a half ago .\n"
+        "[patient] i can walk maybe three to four hundred yards before it hurts .\n"
+        "[doctor] the cut is about two and a half centimeters ."
+    )
+    note = {
+        "subjective": "Started 1.5 years ago. She can walk 300 to 400 yards.",
+        "objective": "Laceration measuring 2.5 cm.",
+    }
+    assert [i.kind for s in verify(dialogue, note).statements for i in s.issues] == []
+    wrong = {"objective": "Laceration measuring 3.5 cm."}
+    assert [i.kind for s in verify(dialogue, wrong).statements for i in s.issues] == ["number"]
+
+
+LISTED = (
+    "[doctor] okay let's talk about some other symptoms any joint pain fever weight loss\n"
+    "[patient] no not really"
+)
+
+
+def test_any_asks_of_each_finding_of_a_list_spoken_without_a_question_mark() -> None:
+    note = {"subjective": "Denies fever or weight loss."}
+    assert [i.kind for s in verify(LISTED, note).statements for i in s.issues] == []
+
+
+def test_a_finding_asked_in_a_spoken_list_and_denied_is_no_symptom() -> None:
+    note = {"subjective": "Reports weight loss."}
+    assert [i.kind for s in verify(LISTED, note).statements for i in s.issues] == ["negation"]
+
+
+ROS = (
+    "[doctor] any fever ?\n[patient] no .\n[doctor] okay coughing headache\n[patient] none of that"
+)
+
+
+def test_a_clinicians_bare_list_of_findings_is_asked_not_affirmed() -> None:
+    note = {"subjective": "Denies fever, cough, or headache."}
+    assert [i.kind for s in verify(ROS, note).statements for i in s.issues] == []
+
+
+def test_a_finding_of_a_bare_list_answered_no_is_denied() -> None:
+    note = {"subjective": "Reports headache."}
+    assert [i.kind for s in verify(ROS, note).statements for i in s.issues] == ["negation"]
+
+
+RADIATES = (
+    "[doctor] okay so does the pain radiate down your leg\n[patient] no it stays in my back ."
+)
+
+
+def test_an_auxiliary_opening_a_sentence_asks_also_of_the_pain() -> None:
+    note = {"subjective": "Denies radiating pain."}
+    assert [i.kind for s in verify(RADIATES, note).statements for i in s.issues] == []
+
+
+def test_what_was_asked_with_an_auxiliary_and_denied_is_not_asserted() -> None:
+    note = {"subjective": "The pain radiates down the leg."}
+    assert [i.kind for s in verify(RADIATES, note).statements for i in s.issues] == ["negation"]
+
+
+EDEMA = "[doctor] on exam your lungs are clear and your lower extremities have no edema ."
+
+
+def test_a_denial_said_after_part_of_the_finding_still_denies_it() -> None:
+    note = {"objective": "No lower extremity edema."}
+    assert [i.kind for s in verify(EDEMA, note).statements for i in s.issues] == []
+    wrong = {"objective": "Edema of the lower extremities."}
+    assert [i.kind for s in verify(EDEMA, wrong).statements for i in s.issues] == ["negation"]
+
+
+HEART = "[patient] i have had some chest pain .\n[doctor] your heart sounds good ."
+
+
+def test_a_denial_qualified_by_a_word_never_said_is_not_contradicted_by_the_rest() -> None:
+    note = {"objective": "No extra heart sounds."}
+    assert [i.kind for s in verify(HEART, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Denies chest pain."}
+    assert [i.kind for s in verify(HEART, wrong).statements for i in s.issues] == ["negation"]
+
+
+SOME = "[doctor] have you noticed any fever or chills\n[patient] no fever some chills ."
+
+
+def test_some_after_a_denial_starts_what_is_there() -> None:
+    note = {"subjective": "Reports chills. Denies fever."}
+    assert [i.kind for s in verify(SOME, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports fever."}
+    assert [i.kind for s in verify(SOME, wrong).statements for i in s.issues] == ["negation"]

@@ -38,8 +38,11 @@ _FULL_OPENERS: Final = frozenset(
 _SUBJECTS: Final = frozenset("i we eu nos".split())
 _SHORT_VERBS: Final = frozenset("have has do did am was had does tenho tive estou".split())
 # "any chest pain" in a sentence that is no question by its form is asked all the same.
-_ASKING_WORDS: Final = frozenset("any algum alguma".split())
-ASK_REACH: Final = 3
+_ASKING_WORDS: Final = frozenset("any anything algum alguma".split())
+# "any joint pain fever weight loss", "anything like numbness or tingling": "any" asks of
+# each finding of the list it opens, over the list's own words and these.
+_LIST_WORDS: Final = frozenset("or and like other in your of ou e".split())
+ASK_LIST_REACH: Final = 10
 
 
 def answer_sentence(t: Transcript, sid: int) -> int:
@@ -77,11 +80,11 @@ def asked(t: Transcript, pos: int) -> bool:
     if t.marks[pos] != AFFIRMED:
         return False  # "if you have any questions": not asked, supposed
     norms, stems = t.tokens.norms, t.tokens.stems
-    for k in range(pos - 1, max(-1, pos - 1 - ASK_REACH), -1):
+    for k in range(pos - 1, max(-1, pos - 1 - ASK_LIST_REACH), -1):
         if norms[k] in _ASKING_WORDS:
             return t.sentence_of[k] == t.sentence_of[pos]
-        if not stems[k]:
-            return False  # only the finding's own words stand between "any" and it
+        if not stems[k] and norms[k] not in _LIST_WORDS:
+            return False  # only the list's words stand between "any" and it
     return False
 
 

@@ -11,7 +11,7 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from delphos.evidence.check import Check
-from delphos.evidence.drugs import lexicon, lookup
+from delphos.evidence.drugs import is_class, lexicon, lookup
 from delphos.evidence.lexicon import DOSE_UNITS, FREQ_MAX_WORDS, FREQUENCIES, ORDINALS
 from delphos.evidence.text import Tokens, number_key, stem
 from delphos.evidence.transcript import Transcript
@@ -189,6 +189,8 @@ def check_drugs(check: Check) -> None:
         for k, unit_k, _ in owned[n]:
             check.consumed.update((k, unit_k))
         if not positions:
+            if is_class(drug):
+                continue
             check.flag(
                 "drug", name, f'The note names "{name}", which the transcript never mentions.'
             )
@@ -219,7 +221,9 @@ def check_drugs(check: Check) -> None:
             )
         for k0, k1, per_day in freqs:
             check.consumed.update(range(k0, k1 + 1))
-            if per_day & said_freqs:
+            # A range ("every 6 to 8 hours") is said when both its ends are: one end said
+            # is not the other end changed ("every 4 to 8 hours").
+            if per_day <= said_freqs:
                 continue
             words = check.snippet(k0, k1)
             check.flag(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bz2
 import pickle
+import re
 from functools import lru_cache
 from importlib.resources import files
 from typing import Final
@@ -17,7 +18,12 @@ _MIN_LEN: Final = 4
 # Names in the dictionary that are, in a consultation, nearly always ordinary words.
 _NOT_DRUGS: Final = frozenset(
     """today pain blood heart test water iron oxygen salt sugar alcohol food
-    sleep plan exam fluid fluids ice heat rest contrast""".split()
+    sleep plan exam fluid fluids ice heat rest contrast sits""".split()
+)
+# Generic names that are a class of drugs (MeSH: "anti-inflammatory agents, non-steroidal"
+# for "NSAIDs", "analgesics, opioid" for "opioid", "contraceptives, oral"), not one drug.
+_CLASS: Final = re.compile(
+    r"\b(?:agents|inhibitors|antagonists|agonists|blockers|analgesics|contraceptives)\b"
 )
 
 
@@ -45,6 +51,13 @@ def lookup(word: str, table: dict[str, str]) -> str | None:
     if found is None and len(word) > 5 and word[-1] in "aeo" and word[-2] not in "aeiou":
         found = table.get(word[:-1])
     return found
+
+
+def is_class(generic: str) -> bool:
+    """Does the generic name name a class of drugs ("NSAIDs", "opioid", "statins")? A
+    note's class word stands for whichever of its drugs the patient said by name, or for
+    the class the clinician meant without naming one: never a drug the transcript lacks."""
+    return _CLASS.search(generic) is not None
 
 
 @lru_cache(maxsize=4)

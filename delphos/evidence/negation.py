@@ -70,7 +70,10 @@ def check_negations(check: Check) -> None:
         mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
         heard_at = -1
-        if top >= MATCH_SHARE * total or (
+        # A denial qualified by a word never said ("no extra heart sounds") is not
+        # contradicted by the rest said ("your heart sounds good").
+        qualified = negated and len(stems) < len(words)
+        if (top >= MATCH_SHARE * total and not qualified) or (
             not negated and top >= MATCH_SHARE * sum(weights.values())
         ):
             # The mentions of the finding's rarest word in the best-matching sentences:
@@ -94,6 +97,8 @@ def check_negations(check: Check) -> None:
                 if score[sid] < top - 1e-9:
                     continue
                 polarity = t.polarity(pos) if whole else _stated(t, pos)
+                if negated and polarity == "affirmed" and _denied_beside(t, pos, stems):
+                    polarity = "negated"  # "your lower extremities have no edema"
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
                     votes[polarity] = max(votes[polarity], weight)
@@ -141,6 +146,18 @@ def _around(t: Transcript, pos: int, statement: set[str]) -> int:
         elif norms[k] in statement:
             found.add(norms[k])
     return len(found)
+
+
+def _denied_beside(t: Transcript, pos: int, stems: list[str]) -> bool:
+    """Is another of the finding's words denied within NEAR tokens of `pos`, in its
+    sentence? "your lower extremities have no edema" denies "lower extremity edema"
+    though "extremities", before the cue, is no part of the denial."""
+    sid = t.sentence_of[pos]
+    words = set(stems)
+    for k in range(max(0, pos - NEAR), min(len(t.marks), pos + NEAR + 1)):
+        if t.sentence_of[k] == sid and t.marks[k] == NEGATED and t.tokens.stems[k] in words:
+            return True
+    return False
 
 
 def _heading(tokens: Tokens, last: int) -> bool:

@@ -4,6 +4,7 @@ A number is placed by its head — the word it counts ("4 days", "grade 3", "3/6
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left
 from typing import Final
@@ -22,6 +23,9 @@ NUMBER_REACH: Final = 8
 HEAD_SPAN: Final = 2
 HEAD_REACH: Final = 6
 HEAD_MIN: Final = 3  # letters: "c" of "A1c" is no head
+# Tokens: a number said with its head ("about four days ago ?") a question or an answer
+# away from the words the note puts around it ("how long ago did this happen ?").
+EXCHANGE_REACH: Final = 48
 # Articles, not quantities, in a note ("one of", "uma dor").
 _ARTICLE_NUMBERS: Final = frozenset({"one", "um", "uma"})
 # "once the results are back", "once he is better": "once" opening a clause.
@@ -35,6 +39,11 @@ YEARS: Final = (1900.0, 2100.0)
 # A rating's scale ("6/10", "8 out of 10"): said once for the whole consultation.
 _SCALES: Final = frozenset({10.0})
 _LIST_BREAK: Final = re.compile(r"[,;]")
+# "6 to 8 hours", "4 or 5 years old", "1-2 weeks": a range, said as one ("six to eight").
+_RANGE_JOINERS: Final = frozenset({"-", "\u2013", "to", "or"})
+# Tokens between the two ends of a range as the transcript says them ("six to eight",
+# "four , five", "one or two weeks").
+RANGE_REACH: Final = 4
 
 
 def _head(check: Check, k: int) -> str:
@@ -68,6 +77,7 @@ def check_numbers(check: Check) -> None:
             t.number_at.get(number_key(v)) for v in tokens.values[last]
         ):
             check.consumed.add(last)
+    _check_ranges(check)
     copied: list[tuple[int, int]] | None = None
     for k, values in sorted(tokens.values.items()):
         if k in check.consumed or tokens.norms[k] in _ARTICLE_NUMBERS:
@@ -103,6 +113,8 @@ def check_numbers(check: Check) -> None:
             not context or any(check.near(w, positions, NUMBER_REACH) for w in context)
         ):
             continue
+        if head and positions and _uncontested(check, head, values, positions, context):
+            continue
         positions = positions or sorted(
             p for v in values for p in t.number_at.get(number_key(v), [])
         )
@@ -122,6 +134,75 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
+
+
+def _uncontested(
+    check: Check, head: str, values: list[float], positions: list[int], context: set[str]
+) -> bool:
+    """Is the number, said with its head, said an exchange away from the note's words
+    around it, with no other number said with that head nearer the place where they are
+    said? The scribe words the question and the answer their own way ("began 7 days ago"
+    for "how long ago did this start ? ... seven days ago"); a changed number is still
+    caught where the transcript says another one for the same head nearer ("four days
+    ago" where the note says 5 days). A bounded look around one place: constant work."""
+    own, place = _nearest(check, context, positions)
+    if own > EXCHANGE_REACH:
+        return False
+    t = check.transcript
+    keys = {number_key(v) for v in values}
+    numbers, stems = t.tokens.values, t.tokens.stems
+    for j in range(max(0, place - own), min(len(stems), place + own + 1)):
+        other = numbers.get(j)
+        if other and not keys & {number_key(v) for v in other}:
+            window = range(max(0, j - HEAD_REACH), min(len(stems), j + HEAD_REACH + 1))
+            if any(stems[q] == head for q in window):
+                return False
+    return True
+
+
+def _nearest(check: Check, words: set[str], positions: list[int]) -> tuple[int, int]:
+    """The fewest tokens from one of `positions` to a mention of one of `words`, and
+    that mention's position (a distance past the transcript's end if none)."""
+    best, place = len(check.transcript.tokens) + 1, -1
+    for w in words:
+        found = check.transcript.stem_at.get(w, [])
+        for p in positions:
+            i = bisect_left(found, p)
+            for m in found[max(0, i - 1) : i + 1]:
+                if abs(m - p) < best:
+                    best, place = abs(m - p), m
+    return best, place
+
+
+def _ranges(tokens: Tokens) -> list[tuple[int, int]]:
+    """Adjacent number tokens joined as a range ("6 to 8", "4 or 5", "1-2")."""
+    keys = sorted(tokens.values)
+    return [
+        (a, b)
+        for a, b in itertools.pairwise(keys)
+        if tokens.text[tokens.ends[a] : tokens.starts[b]].strip().lower() in _RANGE_JOINERS
+    ]
+
+
+def _check_ranges(check: Check) -> None:
+    """A range's two ends are said together ("six to eight hours"): each end said only
+    apart from the other ("six weeks", "eight hours") is a range the transcript never
+    gives — a changed end that, alone, the transcript happens to say elsewhere."""
+    t, tokens = check.transcript, check.note
+    for a, b in _ranges(tokens):
+        if a in check.consumed or b in check.consumed:
+            continue
+        first, second = _places(t.number_at, tokens, a), _places(t.number_at, tokens, b)
+        # An end never said is flagged as such by the number check.
+        if not first or not second or any(_within(second, p, RANGE_REACH) for p in first):
+            continue
+        shown = check.snippet(a, b)
+        check.flag(
+            "number",
+            shown,
+            f'The note says "{shown}"; the transcript never states these numbers together.',
+        )
+        check.consumed.update((a, b))
 
 
 def _dated(tokens: Tokens, run: list[int]) -> bool:

@@ -73,6 +73,16 @@ _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Right after the cue they are what is denied ("not so bad", "not okay").
 _SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
 SPEECH_BREAK_AFTER: Final = 2
+# "do not have any siblings and , thankfully , my children are healthy": a possessive
+# after a comma, its verb right after it, is a new subject ("my children are"), not the
+# next item of the list denied ("no , uh , your , uh , neck surgery").
+_POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
+_PREDICATES: Final = _AUXILIARIES | frozenset(
+    "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
+)
+SUBJECT_REACH: Final = 3
+# "no fever some chills": "some" after a denial starts what is there.
+_SOME: Final = frozenset({"some"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -82,6 +92,8 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
+    | _POSSESSIVES
+    | _SOME
 )
 
 
@@ -157,7 +169,13 @@ def items(
                 continue
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
-            if word in _NEW_SUBJECT:
+            if word in _POSSESSIVES and not (
+                negated
+                and "," in gap
+                and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
+            ):
+                pass  # "no pain in my knee": the finding's own word
+            elif word in _NEW_SUBJECT or word in _POSSESSIVES:
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
                 if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
@@ -177,6 +195,10 @@ def items(
             if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
                 continue  # "do n't have any pain", "not had any weight loss": still denied
             if word in _SPEECH_BREAKS and negated and k - cue > SPEECH_BREAK_AFTER:
+                close()
+                negated, cue, clause_of_denial = False, -1, False
+                continue
+            if word in _SOME and negated and k - cue > 1:
                 close()
                 negated, cue, clause_of_denial = False, -1, False
                 continue

@@ -21,6 +21,7 @@ from delphos.evidence.lexicon import (
     STOPWORDS,
     UNITS,
 )
+from delphos.evidence.spoken import spoken_halves_and_ranges
 from delphos.text import fold
 
 _TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
@@ -231,6 +232,7 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             stems.extend("" for _ in range(j, m))
             j = m
         i = j
+    spoken_halves_and_ranges(norms, values)
     return out
 
 

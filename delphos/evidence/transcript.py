@@ -38,6 +38,8 @@ _SPEAKERS_AND_FILLERS: Final = frozenset(
 )
 # "…, okay ?", "…, right ?": a tag, not a question.
 _QUESTION_TAGS: Final = frozenset("okay ok right alright correct ne certo".split())
+# What an auxiliary opening a sentence may ask about ("does the pain radiate").
+_ASKED_OF: Final = frozenset("it the your that this he she they there".split())
 _ASKING_AUXILIARIES: Final = frozenset(
     "have has do does did are were was is can could will would tem".split()
 )
@@ -100,8 +102,8 @@ def asks(norms: list[str], first: int, last: int) -> bool:
         return True
     if opening[:2] in (["how", "about"], ["what", "about"]):
         return True  # "how about any nausea or vomiting"
-    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] == "it":
-        return True  # "is it your left or your right knee"
+    if len(opening) > 1 and opening[0] in _ASKING_AUXILIARIES and opening[1] in _ASKED_OF:
+        return True  # "is it your left or your right knee", "does the pain radiate"
     return any(
         a in _ASKING_AUXILIARIES and b in ("you", "voce") for a, b in itertools.pairwise(opening)
     )
@@ -199,7 +201,24 @@ def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
         end = min(bounds[b], len(text)) if b < len(bounds) else ends[last]
         out.sentences.append((begin, end))
         asked = b < len(closing) and closing[b] == "?" and not _tagged(text, tokens, last)
-        out.question.append(asked or asks(tokens.norms, first, last))
+        out.question.append(
+            asked or asks(tokens.norms, first, last) or _listed(tokens, first, last)
+        )
+
+
+# A clinician's turn naming a few findings and nothing else ("[doctor] okay coughing headache"):
+# a list read out for a yes or no, as if each had its "?".
+LISTED_MOST: Final = 3
+
+
+def _listed(tokens: Tokens, first: int, last: int) -> bool:
+    norms = tokens.norms
+    if norms[first] != "doctor":
+        return False
+    words = [k for k in range(first + 1, last + 1) if norms[k] not in _SPEAKERS_AND_FILLERS]
+    return 1 < len(words) <= LISTED_MOST and all(
+        tokens.stems[k] and k not in tokens.values for k in words
+    )
 
 
 def _tagged(text: str, tokens: Tokens, last: int) -> bool:
