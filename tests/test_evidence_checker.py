@@ -653,3 +653,27 @@ def test_some_after_a_denial_starts_what_is_there() -> None:
     assert [i.kind for s in verify(SOME, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports fever."}
     assert [i.kind for s in verify(SOME, wrong).statements for i in s.issues] == ["negation"]
+
+
+KNEES = (
+    "[doctor] so what brings you in today ?\n"
+    "[patient] when i am running my right knee just starts to ache .\n"
+    "[doctor] how long has that been going on ?\n"
+    "[patient] about two weeks , the pain is worse after a long run .\n"
+    "[doctor] any fever or chills ?\n"
+    "[patient] no .\n"
+    "[doctor] okay i'm gonna look at your left knee first . when i move your left knee do you"
+    " get any type of pain or does it just feel normal ? your pain is always on the right ?\n"
+    "[patient] that feels normal .\n"
+    "[doctor] and here ?\n"
+    "[patient] the right knee hurts on the outside .\n"
+    "[doctor] i think it is a sprain from overuse , so ice and rest for a week .\n"
+    "[doctor] i'll order physical therapy for your right knee ."
+)
+
+
+def test_the_side_the_patient_owns_is_not_the_one_examined_for_comparison() -> None:
+    note = {"subjective": "Right knee pain."}
+    assert [i.kind for s in verify(KNEES, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports left knee pain."}
+    assert [i.kind for s in verify(KNEES, wrong).statements for i in s.issues] == ["laterality"]

@@ -60,6 +60,9 @@ REPAIR_REACH: Final = 5
 COPY_SHARE: Final = 0.8
 _JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
 _SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
+# The patient's own side: a side said in the first person ("my right knee", "meu joelho
+# direito" is not caught: the side follows the part) is the one the patient complains of.
+_FIRST_PERSON: Final = frozenset("my meu minha".split())
 
 
 def _part(check: Check, k: int) -> str:
@@ -232,6 +235,20 @@ def _other_in_place(
     return -1
 
 
+def _owned_other(t: Transcript, times: dict[str, set[int]], side: str) -> bool:
+    """Does the patient say only the other side of the part as their own ("my right
+    knee"), never this side nor both? A note's side the patient never owns, matched by
+    no clear clause of its own, is the doctor's comparison ("when I move your left
+    knee…"), not the patient's complaint."""
+    if "B" in times:
+        return False
+    norms = t.tokens.norms
+    owned = {
+        s for s, found in times.items() for sp in found if sp > 0 and norms[sp - 1] in _FIRST_PERSON
+    }
+    return bool(owned) and side not in owned
+
+
 def _contradicted(check: Check, k: int, there: int) -> None:
     """Flag the note's side at token `k`, quoting the transcript's other side at `there`."""
     shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
@@ -326,10 +343,14 @@ def check_sides(check: Check) -> None:
             # and only a larger lead for the other side contradicts it.
             lead = DOMINANCE_LEAD + ("B" in times)
             said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
-            if (
-                side == "B"
-                or abs(mine - theirs) > 1e-9
-                or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
+            if side == "B" or (
+                (
+                    abs(mine - theirs) > 1e-9
+                    or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
+                )
+                # The patient owns the other side, the note's side is matched by no
+                # clear clause and said no more often: the doctor's comparison.
+                and not (mine < clear and said_mine <= said_theirs and _owned_other(t, times, side))
             ):
                 continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
