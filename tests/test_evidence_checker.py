@@ -677,3 +677,21 @@ def test_the_side_the_patient_owns_is_not_the_one_examined_for_comparison() -> N
     assert [i.kind for s in verify(KNEES, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports left knee pain."}
     assert [i.kind for s in verify(KNEES, wrong).statements for i in s.issues] == ["laterality"]
+
+
+NECK = (
+    "[doctor] how is the neck ?\n[patient] stiff , mostly when i turn .\n"
+    "[doctor] on exam he has mildly restricted cervical extension . right and left lateral"
+    " rotation is symmetric and gives him mild neck pain ."
+)
+
+
+def test_sides_listed_in_a_copy_are_compared_in_order() -> None:
+    note = {
+        "objective": "Mildly restricted cervical extension and right and left lateral rotation."
+    }
+    assert [i.kind for s in verify(NECK, note).statements for i in s.issues] == []
+    wrong = {
+        "objective": "Mildly restricted cervical extension and right and right lateral rotation."
+    }
+    assert [i.kind for s in verify(NECK, wrong).statements for i in s.issues] == ["laterality"]

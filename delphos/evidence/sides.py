@@ -15,7 +15,7 @@ from functools import partial
 from typing import Final
 
 from delphos.evidence.check import Check
-from delphos.evidence.copied import align, said_in_place
+from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.scope import NEGATED, items
 from delphos.evidence.text import Tokens
@@ -60,6 +60,9 @@ REPAIR_REACH: Final = 5
 COPY_SHARE: Final = 0.8
 _JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
 _SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
+# Sides listed between two copied words ("right and left lateral rotation"): compared in
+# order when the gap, in the note, is at most this many tokens.
+LIST_REACH: Final = 6
 # The patient's own side: a side said in the first person ("my right knee", "meu joelho
 # direito" is not caught: the side follows the part) is the one the patient complains of.
 _FIRST_PERSON: Final = frozenset("my meu minha".split())
@@ -249,6 +252,36 @@ def _owned_other(t: Transcript, times: dict[str, set[int]], side: str) -> bool:
     return bool(owned) and side not in owned
 
 
+def _listed_other(t: Transcript, note: Tokens, pairs: list[tuple[int, int]], k: int) -> int:
+    """Sides listed in the gap of a copy ("right and left lateral rotation" copied as
+    "right and right lateral rotation"): when the note and the transcript list as many
+    sides there, the transcript's side of the same rank as note token `k`, if it is
+    another one; else -1. Either side alone is said in place, so the list is compared."""
+    note_at = [j for j, _ in pairs]
+    i = bisect_right(note_at, k)
+    if (
+        i == 0
+        or i == len(note_at)
+        or note_at[i - 1] == k
+        or note_at[i] - note_at[i - 1] > LIST_REACH
+    ):
+        return -1
+    norms = note.norms
+    mine = [
+        j
+        for j in range(note_at[i - 1] + 1, note_at[i])
+        if norms[j] in SIDES and not (norms[j] in AMBIGUOUS_SIDES and not_a_side(norms, j))
+    ]
+    lo, hi = place(pairs, k)
+    a, b = bisect_right(t.side_at, (lo, "~")), bisect_left(t.side_at, (hi, ""))
+    if len(mine) < 2 or b - a != len(mine):
+        return -1
+    p, said = t.side_at[a + mine.index(k)]
+    if said == SIDES[norms[k]] or "B" in (said, SIDES[norms[k]]) or _denied(t.tokens, p):
+        return -1
+    return p
+
+
 def _contradicted(check: Check, k: int, there: int) -> None:
     """Flag the note's side at token `k`, quoting the transcript's other side at `there`."""
     shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
@@ -281,6 +314,11 @@ def check_sides(check: Check) -> None:
         # (unless the speaker set that side aside: "here for left leg pain. Right leg").
         if copied is None:
             copied = align(t, tokens)
+        # Sides listed in a copied gap, in order: "right and left" copied as "right and right".
+        there = _listed_other(t, tokens, copied, k) if copied else -1
+        if there >= 0:
+            _contradicted(check, k, there)
+            continue
         meant = partial(_meant, t, part=part, note=tokens, k=k)
         if copied and said_in_place(t, tokens, copied, k, meant):
             continue
