@@ -14,6 +14,7 @@ from bisect import bisect_left, bisect_right
 from functools import partial
 from typing import Final
 
+from delphos.evidence.asides import PART_REACH, corrected_in_note, meant_for, set_aside
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
@@ -22,9 +23,8 @@ from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, not_a_side
 
 # Tokens: how far a body part may stand from its side, in the note (PART_SPAN) and in
-# speech (PART_REACH); how far around a mention the statement's other words are sought.
+# speech (`asides.PART_REACH`); how far around a mention the statement's other words are sought.
 PART_SPAN: Final = 3
-PART_REACH: Final = 3
 CLAUSE_REACH: Final = 12
 GAP_CHARS: Final = 8
 # A clear match: words as rare as one said in at most three sentences of the transcript.
@@ -44,22 +44,8 @@ _DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
 _CLAUSE_CUTS: Final = ("but", "however", "mas", "porem")
-# A side said as the reference of a comparison ("compared to the left knee", "than the
-# right", "versus the left"): the other side is the one examined. Sought this many
-# tokens before the side.
-_COMPARISONS: Final = frozenset("compared comparison than versus vs comparado comparacao".split())
-COMPARISON_REACH: Final = 4
 # "is right": speech ("that is right") unless the body part follows at once.
 _VERBS_BEFORE_SIDE: Final = frozenset({"is", "s", "re"})
-# A side corrected at once ("your left of your right knee sorry", "left leg pain.
-# Right leg pain"): the other side for the same part within this many tokens, no word
-# joining the two as a list or a contrast between them.
-REPAIR_REACH: Final = 5
-# A statement copying this share of a transcript sentence's tokens copies the sentence,
-# a slip in it included ("She's here for left leg pain." before "right leg pain").
-COPY_SHARE: Final = 0.8
-_JOINERS: Final = frozenset("and or but nor to versus vs than e ou mas nem".split())
-_SPEAKERS: Final = frozenset("doctor patient medico paciente".split())
 # Sides listed between two copied words ("right and left lateral rotation"): compared in
 # order when the gap, in the note, is at most this many tokens.
 LIST_REACH: Final = 6
@@ -153,73 +139,6 @@ def _verb_then_side(tokens: Tokens, j: int) -> bool:
     return j > 0 and norms[j] in AMBIGUOUS_SIDES and norms[j - 1] in _VERBS_BEFORE_SIDE
 
 
-def _aside(t: Transcript, n: int, part: str) -> bool:
-    """Is the transcript's side mention `n` (in `t.side_at`) not the part's side: a
-    comparison's reference or a slip the speaker corrects at once?"""
-    sp, said = t.side_at[n]
-    norms = t.tokens.norms
-    if any(norms[j] in _COMPARISONS for j in range(max(0, sp - COMPARISON_REACH), sp)):
-        return True
-    if said == "B" or n + 1 >= len(t.side_at):
-        return False
-    nxt, other = t.side_at[n + 1]
-    if other in (said, "B"):
-        return False
-    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
-        return False  # "does your left knee hurt? The right knee does."
-    return _corrects(t.tokens, sp, nxt, part)
-
-
-def _corrects(tokens: Tokens, sp: int, nxt: int, part: str) -> bool:
-    """Does the other side at token `nxt` correct the side at `sp` for `part` ("your
-    left of your right knee sorry")?"""
-    norms = tokens.norms
-    if nxt - sp > REPAIR_REACH:
-        return False
-    if any(norms[j] in _JOINERS or norms[j] in _SPEAKERS for j in range(sp + 1, nxt)):
-        return False  # "left and right", or the other speaker's answer
-    return part in tokens.stems[nxt + 1 : nxt + 1 + PART_REACH]
-
-
-def _corrected_in_note(tokens: Tokens, k: int, side: str, part: str) -> bool:
-    """Does the statement itself correct its side at `k` (a note copying the slip with
-    its correction)?"""
-    norms = tokens.norms
-    for j in range(k + 1, min(len(norms), k + REPAIR_REACH + 1)):
-        other = SIDES.get(norms[j])
-        if other is None or (norms[j] in AMBIGUOUS_SIDES and not_a_side(norms, j)):
-            continue
-        return other not in (side, "B") and _corrects(tokens, k, j, part)
-    return False
-
-
-def _set_aside(t: Transcript, n: int, part: str, note: Tokens, k: int) -> bool:
-    """Is the transcript's side mention `n` set aside for `part` (`_aside`), and not in a
-    sentence the statement (its side at note token `k`) copies nearly whole, slip and
-    all, as an extractive note does ("She's here for left leg pain.")?"""
-    if not _aside(t, n, part):
-        return False
-    p = t.side_at[n][0]
-    sid = t.sentence_of[p]
-    first = t.first_token[sid]
-    end = t.first_token[sid + 1] if sid + 1 < len(t.first_token) else len(t.tokens)
-    # The sentence's words in the note at the same offsets (bounded by the note).
-    shift, norms = k - p, t.tokens.norms
-    same = sum(
-        note.norms[j + shift] == norms[j]
-        for j in range(max(first, -shift), min(end, len(note.norms) - shift))
-    )
-    return same < COPY_SHARE * (end - first - (norms[first] in _SPEAKERS))
-
-
-def _meant(t: Transcript, p: int, *, part: str, note: Tokens, k: int) -> bool:
-    """Is the side at transcript token `p` meant for `part` (not set aside)?"""
-    n = bisect_left(t.side_at, (p, ""))
-    if not part or n >= len(t.side_at) or t.side_at[n][0] != p:
-        return True
-    return not _set_aside(t, n, part, note, k)
-
-
 def _other_in_place(
     t: Transcript, note: Tokens, at: dict[int, int], k: int, side: str, part: str
 ) -> int:
@@ -232,7 +151,7 @@ def _other_in_place(
         if p < 0 or n >= len(t.side_at) or t.side_at[n][0] != p:
             continue
         said = t.side_at[n][1]
-        if _agrees(side, {said}) or _denied(t.tokens, p) or _set_aside(t, n, part, note, k):
+        if _agrees(side, {said}) or _denied(t.tokens, p) or set_aside(t, n, part, note, k):
             return -1
         return p if side != "B" else -1
     return -1
@@ -308,7 +227,7 @@ def check_sides(check: Check) -> None:
         if _denied(tokens, k):
             continue  # "it's not the right knee", "left or right?": no side the note gives
         part = _part(check, k)
-        if part and _corrected_in_note(tokens, k, side, part):
+        if part and corrected_in_note(tokens, k, side, part):
             continue  # "the outside of left of right knee, sorry": the note's slip, corrected
         # A side copied with the words around it is what the transcript says there
         # (unless the speaker set that side aside: "here for left leg pain. Right leg").
@@ -319,7 +238,7 @@ def check_sides(check: Check) -> None:
         if there >= 0:
             _contradicted(check, k, there)
             continue
-        meant = partial(_meant, t, part=part, note=tokens, k=k)
+        meant = partial(meant_for, t, part=part, note=tokens, k=k)
         if copied and said_in_place(t, tokens, copied, k, meant):
             continue
         # Copied with the words around it, the other side in its place: contradicted.
@@ -342,7 +261,7 @@ def check_sides(check: Check) -> None:
                 if _verb_then_side(t.tokens, pos - 1):
                     mentions.append((-1, pos - 1, SIDES[t.tokens.norms[pos - 1]]))
                 for n, sp, said in mentions:
-                    if _denied(t.tokens, sp) or (n >= 0 and _set_aside(t, n, part, tokens, k)):
+                    if _denied(t.tokens, sp) or (n >= 0 and set_aside(t, n, part, tokens, k)):
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
