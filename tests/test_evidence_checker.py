@@ -695,3 +695,19 @@ def test_sides_listed_in_a_copy_are_compared_in_order() -> None:
         "objective": "Mildly restricted cervical extension and right and right lateral rotation."
     }
     assert [i.kind for s in verify(NECK, wrong).statements for i in s.issues] == ["laterality"]
+
+
+FOOT = (
+    "[doctor] i see you hurt your left foot playing soccer , what happened ?\n"
+    "[patient] another player fell right onto my right foot and it twisted .\n"
+    "[doctor] have you ever hurt your left foot before ?\n"
+    "[patient] no , lots of soccer injuries but never that foot .\n"
+    "[doctor] any numbness or tingling in the left foot ?\n"
+    "[patient] no .\n"
+    "[doctor] on exam of your left foot there is bruising on the bottom of the foot ."
+)
+
+
+def test_a_side_the_patient_says_once_does_not_outweigh_the_side_said_throughout() -> None:
+    note = {"subjective": "Left foot pain."}
+    assert "laterality" not in [i.kind for s in verify(FOOT, note).statements for i in s.issues]
