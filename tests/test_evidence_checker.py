@@ -653,3 +653,32 @@ def test_some_after_a_denial_starts_what_is_there() -> None:
     assert [i.kind for s in verify(SOME, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports fever."}
     assert [i.kind for s in verify(SOME, wrong).statements for i in s.issues] == ["negation"]
+
+
+WITH = (
+    "[patient] my right elbow hurts when i lift weights .\n"
+    "[doctor] no pain with palpation outside of the elbow .\n"
+    "[patient] i'm doing well with my salt intake ."
+)
+
+
+def test_what_follows_with_in_a_denial_is_not_denied() -> None:
+    # "no pain with palpation … elbow" denies pain on palpation, not the elbow's pain.
+    note = {"subjective": "Reports right elbow pain."}
+    assert [i.kind for s in verify(WITH, note).statements for i in s.issues] == []
+    # Nor does a note's "not with her salt intake" deny the salt intake itself.
+    salt = {"subjective": "She is not having trouble with her salt intake."}
+    assert [i.kind for s in verify(WITH, salt).statements for i in s.issues] == []
+    # The denial of the whole qualified finding is still read.
+    wrong = {"objective": "Pain with palpation outside of the elbow."}
+    assert [i.kind for s in verify(WITH, wrong).statements for i in s.issues] == ["negation"]
+
+
+WISH = "[doctor] any weight loss ?\n[patient] no , but i wish i had some weight loss ."
+
+
+def test_a_wish_asserts_nothing() -> None:
+    note = {"subjective": "Denies weight loss."}
+    assert [i.kind for s in verify(WISH, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports weight loss."}
+    assert [i.kind for s in verify(WISH, wrong).statements for i in s.issues] == ["negation"]

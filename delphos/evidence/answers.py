@@ -102,7 +102,12 @@ def answered(t: Transcript, pos: int) -> Polarity:
         k = bisect_left(found, start)
         if k < len(found) and found[k] < end:
             mark = t.marks[found[k]]
-            return "negated" if mark == NEGATED else "affirmed" if mark == AFFIRMED else "unknown"
+            if mark == NEGATED:
+                return "negated"
+            if mark == AFFIRMED:
+                return "affirmed"
+            # Named but neither said nor denied ("no , but i wish i had some weight
+            # loss"): the answer's opening says it.
     k = start
     while k < end and norms[k] in _TAGS_AND_FILLERS:
         k += 1

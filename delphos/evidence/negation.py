@@ -99,6 +99,8 @@ def check_negations(check: Check) -> None:
                 polarity = t.polarity(pos) if whole else _stated(t, pos)
                 if negated and polarity == "affirmed" and _denied_beside(t, pos, stems):
                     polarity = "negated"  # "your lower extremities have no edema"
+                if not negated and polarity == "negated" and t.narrowed(pos, statement):
+                    polarity = "unknown"  # "no pain with palpation" is not "no pain"
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
                     votes[polarity] = max(votes[polarity], weight)
@@ -216,6 +218,8 @@ def _spread(
             n = t.part_of[pos]
             if n < 0 or marks[pos] != against_mark or t.question[t.sentence_of[pos]]:
                 continue
+            if not negated and t.narrowed(pos, finding):
+                continue  # a denial narrowed by words the note does not say
             part = {t.tokens.stems[k] for k in t.parts[n]}
             if not part <= finding:
                 continue

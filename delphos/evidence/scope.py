@@ -56,7 +56,8 @@ _RAISING: Final = frozenset("think believe expect suppose acho creio".split())
 RAISING_REACH: Final = 4
 # Tokens after "if" within which a subject is the condition's own ("if you have …").
 CONDITION_SUBJECT: Final = 1
-_CONDITIONS: Final = frozenset("if unless whether se caso".split())
+# "i wish i had some weight loss": a wish, like a condition, asserts nothing of its clause.
+_CONDITIONS: Final = frozenset("if unless whether wish se caso".split())
 # "avoid big pieces of food", "to prevent a fall": what follows is neither said to be
 # there nor denied, up to its comma or a new subject.
 _UNASSERTING: Final = frozenset("avoid avoiding prevent preventing evitar evite prevenir".split())
@@ -83,6 +84,10 @@ _PREDICATES: Final = _AUXILIARIES | frozenset(
 SUBJECT_REACH: Final = 3
 # "no fever some chills": "some" after a denial starts what is there.
 _SOME: Final = frozenset({"some"})
+# "no pain with palpation of the elbow", "not doing well with her salt intake": what
+# follows "with" in a denial says when or of what the denied finding is, and is neither
+# denied nor said to be there, up to the next item, comma or clause.
+_QUALIFIERS: Final = frozenset({"with", "com"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -98,25 +103,34 @@ _SPECIAL: Final = (
 
 
 def items(
-    tokens: Tokens, marks: bytearray | None = None, parts: list[list[int]] | None = None
+    tokens: Tokens,
+    marks: bytearray | None = None,
+    parts: list[list[int]] | None = None,
+    qualifiers: dict[int, list[int]] | None = None,
 ) -> list[Item]:
     """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
     token) gets NEGATED or AFFIRMED on the tokens of each judged finding, and `parts` the
-    content tokens of each judged finding, asked or not. A question
+    content tokens of each judged finding, asked or not, and `qualifiers` the content
+    tokens after "with" of a denied finding, by the finding's index in `parts`. A question
     copied into a note ("any fever or chills? no.") takes its polarity from the answer
     after it; a clause with a new subject after a denial is not judged (its polarity is
     the speaker's, not the finding's)."""
     found: list[Item] = []
     negated, cue, judged, clause_of_denial = False, -1, True, False
     hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
+    qualifying = False  # after "with" in a denial: not judged until the next item
+    qualified = -1  # … the index in `parts` of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
 
     def close() -> None:
-        nonlocal current
-        if current and judged:
+        # Whatever ends a finding ends a qualifier too: the next item, comma, cue, clause.
+        nonlocal current, qualifying
+        if current and qualifying and qualified >= 0 and qualifiers is not None:
+            qualifiers[qualified] = current
+        if current and judged and not qualifying:
             found.append((negated, cue, current))
             if marks is not None:
                 mark = NEGATED if negated else AFFIRMED
@@ -125,6 +139,7 @@ def items(
             if parts is not None:
                 parts.append(current)
         current = []
+        qualifying = False
 
     norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
     stems, values = tokens.stems, tokens.values
@@ -207,7 +222,10 @@ def items(
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
             if word in _ITEM_SEPARATORS:
+                before = len(parts) if parts is not None else 0
                 close()
+                qualifying = negated and word in _QUALIFIERS
+                qualified = before if parts is not None and len(parts) > before else -1
                 continue
         if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
