@@ -682,3 +682,26 @@ def test_a_wish_asserts_nothing() -> None:
     assert [i.kind for s in verify(WISH, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports weight loss."}
     assert [i.kind for s in verify(WISH, wrong).statements for i in s.issues] == ["negation"]
+
+
+TOPIC = "[doctor] how about your epilepsy , any seizures recently ?\n[patient] no ."
+
+
+def test_the_topic_of_a_question_is_not_what_its_answer_denies() -> None:
+    note = {"subjective": "Regarding his epilepsy, he has had no recent seizures."}
+    assert [i.kind for s in verify(TOPIC, note).statements for i in s.issues] == []
+    wrong = {"subjective": "He has had seizures recently."}
+    assert [i.kind for s in verify(TOPIC, wrong).statements for i in s.issues] == ["negation"]
+
+
+LIKE_A = (
+    "[doctor] it has okay and any other symptoms like a cough or shortness of breath "
+    "or dizziness or anything like that\n[patient] no"
+)
+
+
+def test_any_asks_of_a_list_with_articles() -> None:
+    note = {"subjective": "Denies cough or shortness of breath. Denies dizziness."}
+    assert [i.kind for s in verify(LIKE_A, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports dizziness."}
+    assert [i.kind for s in verify(LIKE_A, wrong).statements for i in s.issues] == ["negation"]
