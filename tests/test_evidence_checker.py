@@ -705,3 +705,13 @@ def test_any_asks_of_a_list_with_articles() -> None:
     assert [i.kind for s in verify(LIKE_A, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports dizziness."}
     assert [i.kind for s in verify(LIKE_A, wrong).statements for i in s.issues] == ["negation"]
+
+
+CATCH = "[patient] when i try to be active i ca n't catch my breath ."
+
+
+def test_cannot_in_a_note_is_a_denial() -> None:
+    note = {"subjective": "During activity she cannot catch her breath."}
+    assert [i.kind for s in verify(CATCH, note).statements for i in s.issues] == []
+    wrong = {"subjective": "During activity she can catch her breath."}
+    assert [i.kind for s in verify(CATCH, wrong).statements for i in s.issues] == ["negation"]
