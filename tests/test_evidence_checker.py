@@ -715,3 +715,17 @@ def test_cannot_in_a_note_is_a_denial() -> None:
     assert [i.kind for s in verify(CATCH, note).statements for i in s.issues] == []
     wrong = {"subjective": "During activity she can catch her breath."}
     assert [i.kind for s in verify(CATCH, wrong).statements for i in s.issues] == ["negation"]
+
+
+OTHERWISE = (
+    "[doctor] you have a murmur you had that in the past so i'm not too worried about that "
+    "otherwise regular rate and rhythm your straight leg raise test is negative your "
+    "reflexes are normal"
+)
+
+
+def test_speech_moves_on_after_otherwise_and_after_a_finding_said_negative() -> None:
+    note = {"objective": "Regular rate and rhythm. Reflexes are normal."}
+    assert [i.kind for s in verify(OTHERWISE, note).statements for i in s.issues] == []
+    wrong = {"objective": "Reflexes are not normal."}
+    assert [i.kind for s in verify(OTHERWISE, wrong).statements for i in s.issues] == ["negation"]

@@ -70,9 +70,10 @@ NEGATED_VERB_REACH: Final = 3
 _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Unpunctuated speech moves on with these ("no fractures so based on what you told me",
 # "not missing anything and then maybe some renal artery stenosis",
-# "i don't think so because it is the same part"): a denial does not reach past them.
+# "i don't think so because it is the same part", "i'm not too worried about that
+# otherwise regular rate and rhythm"): a denial does not reach past them.
 # Right after the cue they are what is denied ("not so bad", "not okay").
-_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
+_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then otherwise".split())
 SPEECH_BREAK_AFTER: Final = 2
 # "do not have any siblings and , thankfully , my children are healthy": a possessive
 # after a comma, its verb right after it, is a new subject ("my children are"), not the
@@ -82,6 +83,10 @@ _PREDICATES: Final = _AUXILIARIES | frozenset(
     "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
 )
 SUBJECT_REACH: Final = 3
+# "your straight leg raise test is negative your reflexes are normal": a cue said after
+# its finding ends it; a possessive right after it, its verb close, opens a new subject
+# as after a comma.
+_AFTER_FINDING: Final = frozenset({"negative"})
 # "no fever some chills": "some" after a denial starts what is there.
 _SOME: Final = frozenset({"some"})
 # "no pain with palpation of the elbow", "not doing well with her salt intake": what
@@ -186,7 +191,7 @@ def items(
                 continue
             if word in _POSSESSIVES and not (
                 negated
-                and "," in gap
+                and ("," in gap or norms[k - 1] in _AFTER_FINDING)
                 and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
             ):
                 pass  # "no pain in my knee": the finding's own word
