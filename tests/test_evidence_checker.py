@@ -729,3 +729,16 @@ def test_speech_moves_on_after_otherwise_and_after_a_finding_said_negative() -> 
     assert [i.kind for s in verify(OTHERWISE, note).statements for i in s.issues] == []
     wrong = {"objective": "Reflexes are not normal."}
     assert [i.kind for s in verify(OTHERWISE, wrong).statements for i in s.issues] == ["negation"]
+
+
+ASR_EXAM = (
+    "[doctor] i do n't see any rash no lesion no bruising your eyes seem equal and reactive "
+    "to light no bruits your belly's slightly distended"
+)
+
+
+def test_a_possessive_with_its_verb_after_a_denied_finding_opens_a_new_subject() -> None:
+    note = {"objective": "Eyes equal and reactive to light. Abdomen slightly distended."}
+    assert [i.kind for s in verify(ASR_EXAM, note).statements for i in s.issues] == []
+    wrong = {"objective": "Bruising noted."}
+    assert [i.kind for s in verify(ASR_EXAM, wrong).statements for i in s.issues] == ["negation"]

@@ -80,7 +80,8 @@ SPEECH_BREAK_AFTER: Final = 2
 # next item of the list denied ("no , uh , your , uh , neck surgery").
 _POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
 _PREDICATES: Final = _AUXILIARIES | frozenset(
-    "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
+    """are were do does did isn aren wasn weren doesn don didn hasn haven s seem seems
+    look looks sound sounds feel feels sao estao""".split()
 )
 SUBJECT_REACH: Final = 3
 # "your straight leg raise test is negative your reflexes are normal": a cue said after
@@ -191,7 +192,7 @@ def items(
                 continue
             if word in _POSSESSIVES and not (
                 negated
-                and ("," in gap or norms[k - 1] in _AFTER_FINDING)
+                and ("," in gap or norms[k - 1] in _AFTER_FINDING or bool(stems[k - 1]))
                 and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
             ):
                 pass  # "no pain in my knee": the finding's own word
