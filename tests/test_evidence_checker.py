@@ -742,3 +742,16 @@ def test_a_possessive_with_its_verb_after_a_denied_finding_opens_a_new_subject()
     assert [i.kind for s in verify(ASR_EXAM, note).statements for i in s.issues] == []
     wrong = {"objective": "Bruising noted."}
     assert [i.kind for s in verify(ASR_EXAM, wrong).statements for i in s.issues] == ["negation"]
+
+
+STRENGTH = (
+    "[patient] my knee has some pain when i am running .\n"
+    "[doctor] now i'm testing your strength , push against my hand ."
+)
+
+
+def test_a_note_denial_narrowed_by_with_is_not_contradicted_by_the_bare_finding() -> None:
+    note = {"objective": "No pain with strength testing."}
+    assert [i.kind for s in verify(STRENGTH, note).statements for i in s.issues] == []
+    wrong = {"objective": "No knee pain with running."}
+    assert [i.kind for s in verify(STRENGTH, wrong).statements for i in s.issues] == ["negation"]

@@ -117,7 +117,7 @@ def items(
     """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
     token) gets NEGATED or AFFIRMED on the tokens of each judged finding, and `parts` the
     content tokens of each judged finding, asked or not, and `qualifiers` the content
-    tokens after "with" of a denied finding, by the finding's index in `parts`. A question
+    tokens after "with" of a denied finding, by the finding's first token. A question
     copied into a note ("any fever or chills? no.") takes its polarity from the answer
     after it; a clause with a new subject after a denial is not judged (its polarity is
     the speaker's, not the finding's)."""
@@ -125,7 +125,7 @@ def items(
     negated, cue, judged, clause_of_denial = False, -1, True, False
     hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
     qualifying = False  # after "with" in a denial: not judged until the next item
-    qualified = -1  # … the index in `parts` of the denied finding it qualifies
+    qualified = -1  # … the first token of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
     current: list[int] = []
@@ -228,10 +228,10 @@ def items(
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
             if word in _ITEM_SEPARATORS:
-                before = len(parts) if parts is not None else 0
+                # The denied finding a qualifier narrows, by its first token.
+                qualified = current[0] if current and judged and not qualifying else -1
                 close()
                 qualifying = negated and word in _QUALIFIERS
-                qualified = before if parts is not None and len(parts) > before else -1
                 continue
         if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()

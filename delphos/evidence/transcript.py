@@ -66,7 +66,7 @@ class Transcript:
     parts: list[list[int]] = field(default_factory=list)
     part_of: list[int] = field(default_factory=list)
     # Denied findings narrowed by what follows "with" ("no pain with palpation of the
-    # elbow"): the qualifier's content tokens, by the finding's index in `parts`.
+    # elbow"): the qualifier's content tokens, by the finding's first token.
     qualifiers: dict[int, list[int]] = field(default_factory=dict)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
@@ -98,7 +98,7 @@ class Transcript:
         """Is the finding at `pos` denied only with a qualifier saying what `words` do
         not ("no pain with palpation of the elbow" against "elbow pain")?"""
         part = self.part_of[pos]
-        qualifier = self.qualifiers.get(part) if part >= 0 else None
+        qualifier = self.qualifiers.get(self.parts[part][0]) if part >= 0 else None
         return qualifier is not None and any(self.tokens.stems[k] not in words for k in qualifier)
 
 
