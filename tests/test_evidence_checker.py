@@ -755,3 +755,16 @@ def test_a_note_denial_narrowed_by_with_is_not_contradicted_by_the_bare_finding(
     assert [i.kind for s in verify(STRENGTH, note).statements for i in s.issues] == []
     wrong = {"objective": "No knee pain with running."}
     assert [i.kind for s in verify(STRENGTH, wrong).statements for i in s.issues] == ["negation"]
+
+
+AGE = (
+    "[doctor] she still does n't walk and she was n't sitting by herself a year old .\n"
+    "[doctor] how old is her brother ?\n[patient] nine , and he has autism ."
+)
+
+
+def test_an_age_is_not_a_finding_a_denial_reaches() -> None:
+    note = {"subjective": "She has a 9-year-old brother."}
+    assert "negation" not in [i.kind for s in verify(AGE, note).statements for i in s.issues]
+    wrong = {"subjective": "She walks and sits by herself."}
+    assert "negation" in [i.kind for s in verify(AGE, wrong).statements for i in s.issues]

@@ -94,6 +94,10 @@ _SOME: Final = frozenset({"some"})
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
 _QUALIFIERS: Final = frozenset({"with", "com"})
+# "she wasn't sitting by herself a year old": an age is a number (checked as one), not
+# a finding a denial could reach or an assertion be denied by.
+_AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
+_AGE_ENDS: Final = frozenset({"old"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -236,6 +240,9 @@ def items(
         if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
             negated, cue = False, -1
+        if word in _AGE_ENDS and current and current[-1] == k - 1 and norms[k - 1] in _AGE_UNITS:
+            current.pop()  # "a year old", "9-year-old brother": an age, not a finding
+            continue
         if stems[k] and k not in values and word not in SIDES:
             current.append(k)
     close()
