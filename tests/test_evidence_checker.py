@@ -768,3 +768,16 @@ def test_an_age_is_not_a_finding_a_denial_reaches() -> None:
     assert "negation" not in [i.kind for s in verify(AGE, note).statements for i in s.issues]
     wrong = {"subjective": "She walks and sits by herself."}
     assert "negation" in [i.kind for s in verify(AGE, wrong).statements for i in s.issues]
+
+
+NAMED_NO = (
+    "[doctor] have you noticed any nausea chills fever\n"
+    "[patient] no fever some chills and i do feel a little nauseous"
+)
+
+
+def test_a_no_naming_what_it_denies_does_not_answer_the_rest_of_the_list() -> None:
+    note = {"subjective": "Reports nausea."}
+    assert [i.kind for s in verify(NAMED_NO, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports fever."}
+    assert [i.kind for s in verify(NAMED_NO, wrong).statements for i in s.issues] == ["negation"]

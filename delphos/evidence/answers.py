@@ -137,7 +137,15 @@ def answered(t: Transcript, pos: int) -> Polarity:
     for j in opening:
         word = norms[j]
         if word in ANSWER_NO or is_neg_cue(norms, j, t.tokens.portuguese):
-            return "negated"
+            # "no fever some chills … i do feel a little nauseous": a "no" naming what
+            # it denies is that finding's, not a no to every finding asked.
+            named = (
+                j + 1 < end
+                and t.marks[j + 1] == NEGATED
+                and bool(t.tokens.stems[j + 1])
+                and t.tokens.text[t.tokens.ends[j] : t.tokens.starts[j + 1]] == " "
+            )
+            return "unknown" if named else "negated"
         if word in ANSWER_YES:
             return "affirmed"
         if j == k and word in _SUBJECTS:
