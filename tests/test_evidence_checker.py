@@ -781,3 +781,16 @@ def test_a_no_naming_what_it_denies_does_not_answer_the_rest_of_the_list() -> No
     assert [i.kind for s in verify(NAMED_NO, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports fever."}
     assert [i.kind for s in verify(NAMED_NO, wrong).statements for i in s.issues] == ["negation"]
+
+
+OTHER_THAN = (
+    "[doctor] any other joint pain like in your elbows or shoulders\n"
+    "[patient] nothing other than my typical arthritic pain in my knees"
+)
+
+
+def test_what_follows_other_than_after_a_denial_is_there() -> None:
+    note = {"subjective": "Reports arthritic pain in the knees."}
+    assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports shoulder pain."}
+    assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]

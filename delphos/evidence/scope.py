@@ -94,6 +94,8 @@ _SOME: Final = frozenset({"some"})
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
 _QUALIFIERS: Final = frozenset({"with", "com"})
+# "no other problems other than my knee": as "except", what follows "other than" is there.
+_EXCEPTING: Final = frozenset({"than"})
 # "she wasn't sitting by herself a year old": an age is a number (checked as one), not
 # a finding a denial could reach or an assertion be denied by.
 _AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
@@ -240,6 +242,13 @@ def items(
         if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
             negated, cue = False, -1
+        if word in _EXCEPTING and negated and norms[k - 1] == "other":
+            # "nothing other than my typical arthritic pain": what follows is there.
+            if current and current[-1] == k - 1:
+                current.pop()
+            close()
+            negated, cue, clause_of_denial = False, -1, False
+            continue
         if word in _AGE_ENDS and current and current[-1] == k - 1 and norms[k - 1] in _AGE_UNITS:
             current.pop()  # "a year old", "9-year-old brother": an age, not a finding
             continue
