@@ -711,3 +711,144 @@ FOOT = (
 def test_a_side_the_patient_says_once_does_not_outweigh_the_side_said_throughout() -> None:
     note = {"subjective": "Left foot pain."}
     assert "laterality" not in [i.kind for s in verify(FOOT, note).statements for i in s.issues]
+
+
+WITH = (
+    "[patient] my right elbow hurts when i lift weights .\n"
+    "[doctor] no pain with palpation outside of the elbow .\n"
+    "[patient] i'm doing well with my salt intake ."
+)
+
+
+def test_what_follows_with_in_a_denial_is_not_denied() -> None:
+    # "no pain with palpation … elbow" denies pain on palpation, not the elbow's pain.
+    note = {"subjective": "Reports right elbow pain."}
+    assert [i.kind for s in verify(WITH, note).statements for i in s.issues] == []
+    # Nor does a note's "not with her salt intake" deny the salt intake itself.
+    salt = {"subjective": "She is not having trouble with her salt intake."}
+    assert [i.kind for s in verify(WITH, salt).statements for i in s.issues] == []
+    # The denial of the whole qualified finding is still read.
+    wrong = {"objective": "Pain with palpation outside of the elbow."}
+    assert [i.kind for s in verify(WITH, wrong).statements for i in s.issues] == ["negation"]
+
+
+WISH = "[doctor] any weight loss ?\n[patient] no , but i wish i had some weight loss ."
+
+
+def test_a_wish_asserts_nothing() -> None:
+    note = {"subjective": "Denies weight loss."}
+    assert [i.kind for s in verify(WISH, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports weight loss."}
+    assert [i.kind for s in verify(WISH, wrong).statements for i in s.issues] == ["negation"]
+
+
+TOPIC = "[doctor] how about your epilepsy , any seizures recently ?\n[patient] no ."
+
+
+def test_the_topic_of_a_question_is_not_what_its_answer_denies() -> None:
+    note = {"subjective": "Regarding his epilepsy, he has had no recent seizures."}
+    assert [i.kind for s in verify(TOPIC, note).statements for i in s.issues] == []
+    wrong = {"subjective": "He has had seizures recently."}
+    assert [i.kind for s in verify(TOPIC, wrong).statements for i in s.issues] == ["negation"]
+
+
+LIKE_A = (
+    "[doctor] it has okay and any other symptoms like a cough or shortness of breath "
+    "or dizziness or anything like that\n[patient] no"
+)
+
+
+def test_any_asks_of_a_list_with_articles() -> None:
+    note = {"subjective": "Denies cough or shortness of breath. Denies dizziness."}
+    assert [i.kind for s in verify(LIKE_A, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports dizziness."}
+    assert [i.kind for s in verify(LIKE_A, wrong).statements for i in s.issues] == ["negation"]
+
+
+CATCH = "[patient] when i try to be active i ca n't catch my breath ."
+
+
+def test_cannot_in_a_note_is_a_denial() -> None:
+    note = {"subjective": "During activity she cannot catch her breath."}
+    assert [i.kind for s in verify(CATCH, note).statements for i in s.issues] == []
+    wrong = {"subjective": "During activity she can catch her breath."}
+    assert [i.kind for s in verify(CATCH, wrong).statements for i in s.issues] == ["negation"]
+
+
+OTHERWISE = (
+    "[doctor] you have a murmur you had that in the past so i'm not too worried about that "
+    "otherwise regular rate and rhythm your straight leg raise test is negative your "
+    "reflexes are normal"
+)
+
+
+def test_speech_moves_on_after_otherwise_and_after_a_finding_said_negative() -> None:
+    note = {"objective": "Regular rate and rhythm. Reflexes are normal."}
+    assert [i.kind for s in verify(OTHERWISE, note).statements for i in s.issues] == []
+    wrong = {"objective": "Reflexes are not normal."}
+    assert [i.kind for s in verify(OTHERWISE, wrong).statements for i in s.issues] == ["negation"]
+
+
+ASR_EXAM = (
+    "[doctor] i do n't see any rash no lesion no bruising your eyes seem equal and reactive "
+    "to light no bruits your belly's slightly distended"
+)
+
+
+def test_a_possessive_with_its_verb_after_a_denied_finding_opens_a_new_subject() -> None:
+    note = {"objective": "Eyes equal and reactive to light. Abdomen slightly distended."}
+    assert [i.kind for s in verify(ASR_EXAM, note).statements for i in s.issues] == []
+    wrong = {"objective": "Bruising noted."}
+    assert [i.kind for s in verify(ASR_EXAM, wrong).statements for i in s.issues] == ["negation"]
+
+
+STRENGTH = (
+    "[patient] my knee has some pain when i am running .\n"
+    "[doctor] now i'm testing your strength , push against my hand ."
+)
+
+
+def test_a_note_denial_narrowed_by_with_is_not_contradicted_by_the_bare_finding() -> None:
+    note = {"objective": "No pain with strength testing."}
+    assert [i.kind for s in verify(STRENGTH, note).statements for i in s.issues] == []
+    wrong = {"objective": "No knee pain with running."}
+    assert [i.kind for s in verify(STRENGTH, wrong).statements for i in s.issues] == ["negation"]
+
+
+AGE = (
+    "[doctor] she still does n't walk and she was n't sitting by herself a year old .\n"
+    "[doctor] how old is her brother ?\n[patient] nine , and he has autism ."
+)
+
+
+def test_an_age_is_not_a_finding_a_denial_reaches() -> None:
+    note = {"subjective": "She has a 9-year-old brother."}
+    assert "negation" not in [i.kind for s in verify(AGE, note).statements for i in s.issues]
+    wrong = {"subjective": "She walks and sits by herself."}
+    assert "negation" in [i.kind for s in verify(AGE, wrong).statements for i in s.issues]
+
+
+NAMED_NO = (
+    "[doctor] have you noticed any nausea chills fever\n"
+    "[patient] no fever some chills and i do feel a little nauseous"
+)
+
+
+def test_a_no_naming_what_it_denies_does_not_answer_the_rest_of_the_list() -> None:
+    note = {"subjective": "Reports nausea."}
+    assert [i.kind for s in verify(NAMED_NO, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports fever."}
+    assert [i.kind for s in verify(NAMED_NO, wrong).statements for i in s.issues] == ["negation"]
+
+
+OTHER_THAN = (
+    "[doctor] any other joint pain like in your elbows or shoulders\n"
+    "[patient] nothing other than my typical arthritic pain in my knees"
+)
+
+
+def test_what_follows_other_than_after_a_denial_is_there() -> None:
+    note = {"subjective": "Reports arthritic pain in the knees."}
+    assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
+    wrong = {"subjective": "Reports shoulder pain."}
+    assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]

@@ -39,10 +39,11 @@ _SUBJECTS: Final = frozenset("i we eu nos".split())
 _SHORT_VERBS: Final = frozenset("have has do did am was had does tenho tive estou".split())
 # "any chest pain" in a sentence that is no question by its form is asked all the same.
 _ASKING_WORDS: Final = frozenset("any anything algum alguma".split())
-# "any joint pain fever weight loss", "anything like numbness or tingling": "any" asks of
+# "any joint pain fever weight loss", "anything like numbness or tingling", "any other
+# symptoms like a cough": "any" asks of
 # each finding of the list it opens, over the list's own words and these.
-_LIST_WORDS: Final = frozenset("or and like other in your of ou e".split())
-ASK_LIST_REACH: Final = 10
+_LIST_WORDS: Final = frozenset("or and like other in your of a an ou e".split())
+ASK_LIST_REACH: Final = 12
 
 
 def answer_sentence(t: Transcript, sid: int) -> int:
@@ -88,10 +89,31 @@ def asked(t: Transcript, pos: int) -> bool:
     return False
 
 
+def _topic(t: Transcript, pos: int) -> bool:
+    """Is the mention at `pos` the topic of a question asking, after a comma, of
+    something else ("how about your epilepsy , any seizures recently ?"): the answer is
+    to what "any" asks, not to the topic? A mention itself asked by an earlier "any"
+    ("any fever , any chills ?") is no topic."""
+    norms, text = t.tokens.norms, t.tokens.text
+    starts, ends = t.tokens.starts, t.tokens.ends
+    sid = t.sentence_of[pos]
+    first = t.first_token[sid]
+    for k in range(pos - 1, max(first, pos - ASK_LIST_REACH) - 1, -1):
+        if norms[k] in _ASKING_WORDS:
+            return False
+    last = min(len(norms), pos + ASK_LIST_REACH + 1)
+    for k in range(pos + 1, last):
+        if t.sentence_of[k] != sid:
+            return False
+        if norms[k] in _ASKING_WORDS:
+            return "," in text[ends[k - 1] : starts[k]]
+    return False
+
+
 def answered(t: Transcript, pos: int) -> Polarity:
     """The polarity the answer gives the finding asked at token `pos`."""
     answer = answer_sentence(t, t.sentence_of[pos])
-    if answer < 0:
+    if answer < 0 or _topic(t, pos):
         return "unknown"
     norms = t.tokens.norms
     start = t.first_token[answer]
@@ -102,7 +124,12 @@ def answered(t: Transcript, pos: int) -> Polarity:
         k = bisect_left(found, start)
         if k < len(found) and found[k] < end:
             mark = t.marks[found[k]]
-            return "negated" if mark == NEGATED else "affirmed" if mark == AFFIRMED else "unknown"
+            if mark == NEGATED:
+                return "negated"
+            if mark == AFFIRMED:
+                return "affirmed"
+            # Named but neither said nor denied ("no , but i wish i had some weight
+            # loss"): the answer's opening says it.
     k = start
     while k < end and norms[k] in _TAGS_AND_FILLERS:
         k += 1
@@ -110,7 +137,15 @@ def answered(t: Transcript, pos: int) -> Polarity:
     for j in opening:
         word = norms[j]
         if word in ANSWER_NO or is_neg_cue(norms, j, t.tokens.portuguese):
-            return "negated"
+            # "no fever some chills … i do feel a little nauseous": a "no" naming what
+            # it denies is that finding's, not a no to every finding asked.
+            named = (
+                j + 1 < end
+                and t.marks[j + 1] == NEGATED
+                and bool(t.tokens.stems[j + 1])
+                and t.tokens.text[t.tokens.ends[j] : t.tokens.starts[j + 1]] == " "
+            )
+            return "unknown" if named else "negated"
         if word in ANSWER_YES:
             return "affirmed"
         if j == k and word in _SUBJECTS:

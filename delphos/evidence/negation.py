@@ -29,6 +29,9 @@ MATCH_SHARE: Final = 0.6
 SPREAD: Final = 1
 # Tokens either side of a mention where the statement's other words are sought.
 NEAR: Final = 4
+# … and where a qualifier of the note's denial is sought (the finding's other words
+# may stand between: "my knee has some pain when i am running").
+WIDE: Final = 2 * NEAR
 
 
 def check_negations(check: Check) -> None:
@@ -39,7 +42,10 @@ def check_negations(check: Check) -> None:
     copied: list[tuple[int, int]] | None = None
     # A label ("SKIN:", "Auscultation of Heart:") names what follows; it asserts nothing.
     first = label_end(tokens)
-    for negated, cue, found in items(tokens):
+    # "No pain with strength testing": a denial narrowed by what follows "with" is
+    # contradicted only where those words are said, not by any pain.
+    narrowing: dict[int, list[int]] = {}
+    for negated, cue, found in items(tokens, qualifiers=narrowing):
         # Nor is the scribe's account of the visit ("all questions were answered") a
         # finding the transcript could deny ("do you have any questions?").
         members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
@@ -66,6 +72,7 @@ def check_negations(check: Check) -> None:
                     score[sid] = score.get(sid, 0.0) + weights[s]
                     seen = sid
         top = max(score.values())
+        qualifier = {tokens.stems[k] for k in narrowing.get(found[0], ())} if negated else set()
         said: Polarity = "affirmed" if negated else "negated"
         mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
@@ -99,6 +106,10 @@ def check_negations(check: Check) -> None:
                 polarity = t.polarity(pos) if whole else _stated(t, pos)
                 if negated and polarity == "affirmed" and _denied_beside(t, pos, stems):
                     polarity = "negated"  # "your lower extremities have no edema"
+                if not negated and polarity == "negated" and t.narrowed(pos, statement):
+                    polarity = "unknown"  # "no pain with palpation" is not "no pain"
+                if qualifier and polarity == "affirmed" and not _around(t, pos, qualifier, WIDE):
+                    polarity = "unknown"  # "pain" is not "pain with strength testing"
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
                     votes[polarity] = max(votes[polarity], weight)
@@ -114,6 +125,8 @@ def check_negations(check: Check) -> None:
             # denial of a part of an asserted finding contradicts it wherever the rest
             # of its words are said around (and the note's denial, an assertion of it).
             heard_at = _spread(t, negated, words, weights, total)
+            if heard_at >= 0 and qualifier and not _around(t, heard_at, qualifier, WIDE):
+                heard_at = -1
         if heard_at < 0:
             continue
         # A statement copied from one stretch of the transcript says what that stretch
@@ -132,13 +145,13 @@ def check_negations(check: Check) -> None:
         check.flag("negation", shown, message)
 
 
-def _around(t: Transcript, pos: int, statement: set[str]) -> int:
-    """How many of the statement's words (and sides) the transcript says within NEAR
+def _around(t: Transcript, pos: int, statement: set[str], reach: int = NEAR) -> int:
+    """How many of the statement's words (and sides) the transcript says within `reach`
     tokens of `pos`, in its sentence: a bounded look, whatever the transcript's size."""
     sid = t.sentence_of[pos]
     stems, norms = t.tokens.stems, t.tokens.norms
     found: set[str] = set()
-    for k in range(max(0, pos - NEAR), min(len(stems), pos + NEAR + 1)):
+    for k in range(max(0, pos - reach), min(len(stems), pos + reach + 1)):
         if k == pos or t.sentence_of[k] != sid:
             continue
         if stems[k] in statement:
@@ -216,6 +229,8 @@ def _spread(
             n = t.part_of[pos]
             if n < 0 or marks[pos] != against_mark or t.question[t.sentence_of[pos]]:
                 continue
+            if not negated and t.narrowed(pos, finding):
+                continue  # a denial narrowed by words the note does not say
             part = {t.tokens.stems[k] for k in t.parts[n]}
             if not part <= finding:
                 continue

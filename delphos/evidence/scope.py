@@ -56,7 +56,8 @@ _RAISING: Final = frozenset("think believe expect suppose acho creio".split())
 RAISING_REACH: Final = 4
 # Tokens after "if" within which a subject is the condition's own ("if you have …").
 CONDITION_SUBJECT: Final = 1
-_CONDITIONS: Final = frozenset("if unless whether se caso".split())
+# "i wish i had some weight loss": a wish, like a condition, asserts nothing of its clause.
+_CONDITIONS: Final = frozenset("if unless whether wish se caso".split())
 # "avoid big pieces of food", "to prevent a fall": what follows is neither said to be
 # there nor denied, up to its comma or a new subject.
 _UNASSERTING: Final = frozenset("avoid avoiding prevent preventing evitar evite prevenir".split())
@@ -69,20 +70,36 @@ NEGATED_VERB_REACH: Final = 3
 _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Unpunctuated speech moves on with these ("no fractures so based on what you told me",
 # "not missing anything and then maybe some renal artery stenosis",
-# "i don't think so because it is the same part"): a denial does not reach past them.
+# "i don't think so because it is the same part", "i'm not too worried about that
+# otherwise regular rate and rhythm"): a denial does not reach past them.
 # Right after the cue they are what is denied ("not so bad", "not okay").
-_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then".split())
+_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then otherwise".split())
 SPEECH_BREAK_AFTER: Final = 2
 # "do not have any siblings and , thankfully , my children are healthy": a possessive
 # after a comma, its verb right after it, is a new subject ("my children are"), not the
 # next item of the list denied ("no , uh , your , uh , neck surgery").
 _POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
 _PREDICATES: Final = _AUXILIARIES | frozenset(
-    "are were do does did isn aren wasn weren doesn don didn hasn haven sao estao".split()
+    """are were do does did isn aren wasn weren doesn don didn hasn haven s seem seems
+    look looks sound sounds feel feels sao estao""".split()
 )
 SUBJECT_REACH: Final = 3
+# "your straight leg raise test is negative your reflexes are normal": a cue said after
+# its finding ends it; a possessive right after it, its verb close, opens a new subject
+# as after a comma.
+_AFTER_FINDING: Final = frozenset({"negative"})
 # "no fever some chills": "some" after a denial starts what is there.
 _SOME: Final = frozenset({"some"})
+# "no pain with palpation of the elbow", "not doing well with her salt intake": what
+# follows "with" in a denial says when or of what the denied finding is, and is neither
+# denied nor said to be there, up to the next item, comma or clause.
+_QUALIFIERS: Final = frozenset({"with", "com"})
+# "no other problems other than my knee": as "except", what follows "other than" is there.
+_EXCEPTING: Final = frozenset({"than"})
+# "she wasn't sitting by herself a year old": an age is a number (checked as one), not
+# a finding a denial could reach or an assertion be denied by.
+_AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
+_AGE_ENDS: Final = frozenset({"old"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -98,25 +115,34 @@ _SPECIAL: Final = (
 
 
 def items(
-    tokens: Tokens, marks: bytearray | None = None, parts: list[list[int]] | None = None
+    tokens: Tokens,
+    marks: bytearray | None = None,
+    parts: list[list[int]] | None = None,
+    qualifiers: dict[int, list[int]] | None = None,
 ) -> list[Item]:
     """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
     token) gets NEGATED or AFFIRMED on the tokens of each judged finding, and `parts` the
-    content tokens of each judged finding, asked or not. A question
+    content tokens of each judged finding, asked or not, and `qualifiers` the content
+    tokens after "with" of a denied finding, by the finding's first token. A question
     copied into a note ("any fever or chills? no.") takes its polarity from the answer
     after it; a clause with a new subject after a denial is not judged (its polarity is
     the speaker's, not the finding's)."""
     found: list[Item] = []
     negated, cue, judged, clause_of_denial = False, -1, True, False
     hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
+    qualifying = False  # after "with" in a denial: not judged until the next item
+    qualified = -1  # … the first token of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
 
     def close() -> None:
-        nonlocal current
-        if current and judged:
+        # Whatever ends a finding ends a qualifier too: the next item, comma, cue, clause.
+        nonlocal current, qualifying
+        if current and qualifying and qualified >= 0 and qualifiers is not None:
+            qualifiers[qualified] = current
+        if current and judged and not qualifying:
             found.append((negated, cue, current))
             if marks is not None:
                 mark = NEGATED if negated else AFFIRMED
@@ -125,6 +151,7 @@ def items(
             if parts is not None:
                 parts.append(current)
         current = []
+        qualifying = False
 
     norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
     stems, values = tokens.stems, tokens.values
@@ -171,7 +198,7 @@ def items(
                 continue
             if word in _POSSESSIVES and not (
                 negated
-                and "," in gap
+                and ("," in gap or norms[k - 1] in _AFTER_FINDING or bool(stems[k - 1]))
                 and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
             ):
                 pass  # "no pain in my knee": the finding's own word
@@ -207,11 +234,24 @@ def items(
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
             if word in _ITEM_SEPARATORS:
+                # The denied finding a qualifier narrows, by its first token.
+                qualified = current[0] if current and judged and not qualifying else -1
                 close()
+                qualifying = negated and word in _QUALIFIERS
                 continue
         if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
             negated, cue = False, -1
+        if word in _EXCEPTING and negated and norms[k - 1] == "other":
+            # "nothing other than my typical arthritic pain": what follows is there.
+            if current and current[-1] == k - 1:
+                current.pop()
+            close()
+            negated, cue, clause_of_denial = False, -1, False
+            continue
+        if word in _AGE_ENDS and current and current[-1] == k - 1 and norms[k - 1] in _AGE_UNITS:
+            current.pop()  # "a year old", "9-year-old brother": an age, not a finding
+            continue
         if stems[k] and k not in values and word not in SIDES:
             current.append(k)
     close()

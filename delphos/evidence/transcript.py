@@ -65,6 +65,9 @@ class Transcript:
     marks: bytearray = field(default_factory=bytearray)
     parts: list[list[int]] = field(default_factory=list)
     part_of: list[int] = field(default_factory=list)
+    # Denied findings narrowed by what follows "with" ("no pain with palpation of the
+    # elbow"): the qualifier's content tokens, by the finding's first token.
+    qualifiers: dict[int, list[int]] = field(default_factory=dict)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
@@ -90,6 +93,13 @@ class Transcript:
         if not asked(self, pos):
             return "affirmed" if mark == AFFIRMED else "unknown"
         return answered(self, pos)
+
+    def narrowed(self, pos: int, words: set[str]) -> bool:
+        """Is the finding at `pos` denied only with a qualifier saying what `words` do
+        not ("no pain with palpation of the elbow" against "elbow pain")?"""
+        part = self.part_of[pos]
+        qualifier = self.qualifiers.get(self.parts[part][0]) if part >= 0 else None
+        return qualifier is not None and any(self.tokens.stems[k] not in words for k in qualifier)
 
 
 def asks(norms: list[str], first: int, last: int) -> bool:
@@ -120,7 +130,7 @@ def not_a_side(norms: list[str], i: int) -> bool:
 def index(text: str, drugs: dict[str, str]) -> Transcript:
     tokens = tokenize(text, months=True)
     out = Transcript(tokens=tokens, marks=bytearray(len(tokens)))
-    items(tokens, out.marks, out.parts)
+    items(tokens, out.marks, out.parts, out.qualifiers)
     out.part_of = [-1] * len(tokens)
     for n, members in enumerate(out.parts):
         for k in members:
