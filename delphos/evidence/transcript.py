@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -71,17 +70,6 @@ class Transcript:
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
-
-    def sides_near(self, positions: list[int], reach: int) -> set[str]:
-        """Sides said within `reach` tokens of any of `positions`."""
-        found: set[str] = set()
-        side_positions = [p for p, _ in self.side_at]
-        for pos in positions:
-            k = bisect_right(side_positions, pos - reach - 1)
-            while k < len(side_positions) and side_positions[k] <= pos + reach:
-                found.add(self.side_at[k][1])
-                k += 1
-        return found
 
     def polarity(self, pos: int) -> Polarity:
         """Is the finding at token `pos` denied? By the negation scope of its sentence
