@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +19,7 @@ from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.evidence import routes as evidence
 from delphos.evidence import warm_up as warm_up_evidence
+from delphos.heap import freeze_startup
 from delphos.history import routes as history
 from delphos.http import Error, error_response
 from delphos.live import routes as live
@@ -96,15 +96,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         # The evidence checker's drug dictionary takes seconds to load: now, off the event
         # loop, not on the first note (once per process; before the freeze below).
         await asyncio.to_thread(warm_up_evidence)
-        # What startup made lives as long as the process: freezing it keeps the cyclic
-        # collector from rescanning it. Unfrozen, a full collection walked >100k objects
-        # (~90 ms here), stalling every open request; frozen, it sees per-request garbage.
-        gc.collect()
-        gc.freeze()
+        # What startup made lives as long as the process: out of the collector's reach.
+        freeze_startup()
         try:
             yield
         finally:
-            gc.unfreeze()
             await state.aclose()
 
     return Starlette(

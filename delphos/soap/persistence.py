@@ -8,11 +8,11 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-import gc
 from typing import Any
 
 from delphos.cache.store import CacheEntry, NoteCache
 from delphos.db.recorder import NoteRecorder
+from delphos.heap import freeze_warm
 from delphos.records import NoteRecord, SoapNote, TenantRef
 from delphos.soap.generation import GenerationResult
 from delphos.soap.schemas import SoapEvent
@@ -28,7 +28,6 @@ class NotePersistence:
     def __init__(self, *, cache: NoteCache, recorder: NoteRecorder) -> None:
         self._cache = cache
         self._recorder = recorder
-        self._warm = False
 
     async def complete(
         self,
@@ -71,15 +70,5 @@ class NotePersistence:
         await asyncio.gather(
             self._recorder.record(record), self._cache.store(tenant.id, consultation_id, entry)
         )
-        self._freeze_once_warm()
-
-    def _freeze_once_warm(self) -> None:
-        """After the first note, move what it loaded (engine and evidence lexicons: about a
-        million objects) out of the cyclic collector's reach, as startup does for its own.
-
-        Left in, every full collection walked them: ~450 ms with the loop stopped, several
-        times in 8 s of cache hits at 50 connections (the hit benchmark's p99). A one-off,
-        and O(1): whatever request objects are alive right now are frozen with it."""
-        if not self._warm:
-            self._warm = True
-            gc.freeze()
+        # What the first note loaded lives as long as the process (delphos.heap).
+        freeze_warm()
