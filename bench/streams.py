@@ -32,10 +32,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import heapq
 import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -142,59 +145,125 @@ def _sse_delta(delta: str) -> bytes:
     return _chunk(_CHUNK_HEAD + body + b',"usage":null}\n\n')
 
 
-async def _serve_fake(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    outputs: list[Output],
-    rate: float,
-    log: Any,
-) -> None:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        body = json.loads(await reader.readexactly(length))
+@dataclass
+class _FakeStream:
+    """One response the fake is writing: where it is in its output, and its stamps."""
+
+    stream: int
+    transport: asyncio.WriteTransport
+    out: Output
+    prompt_chars: int
+    rng: random.Random
+    started: float
+    stamps: dict[str, int]
+    pending: list[tuple[str, int]]
+    sent: int = 0
+    index: int = 0
+
+
+class FakeLLM:
+    """Writes every open response's deltas from ONE timer loop (a heap of due times),
+    straight to the sockets: one coroutine and one sleep per delta per stream cost the
+    fake a core at 500 streams, and a fake that falls behind stretches the notes and
+    caps the streams held open. A delta is stamped as it is handed to the socket."""
+
+    def __init__(self, outputs: list[Output], rate: float, log: Any) -> None:
+        self.outputs = outputs
+        self.rate = rate
+        self.log = log
+        self.due: list[tuple[float, int, _FakeStream]] = []
+        self.wake = asyncio.Event()
+        self.serial = 0
+
+    async def accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read one request (the real SDK's), start its response and hand it to the loop."""
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            body = json.loads(await reader.readexactly(length))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            writer.close()
+            return
         prompt = "".join(str(m.get("content", "")) for m in body.get("messages", []))
         found = MARKER.search(prompt)
         stream = int(found.group(1)) if found else 0
-        out = outputs[stream % len(outputs)]
-        rng = random.Random(stream)
+        out = self.outputs[stream % len(self.outputs)]
         writer.write(
             b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
             b"transfer-encoding: chunked\r\nconnection: close\r\n\r\n"
             + _chunk(_CHUNK_HEAD + b'{"role":"assistant","content":""},"finish_reason":null}]}\n\n')
         )
-        stamps: dict[str, int] = {"start": now_ns()}
         pending = sorted(
             [("first", out.first), *((k, v) for k, v in out.closes.items())],
             key=lambda item: item[1],
         )
-        started = time.monotonic()
-        sent = 0
-        index = 0
-        text = out.text
-        while sent < len(text):
-            size = min(rng.randint(1, 12), len(text) - sent)
-            writer.write(_sse_delta(text[sent : sent + size]))
-            stamp = now_ns()
-            sent += size
-            while pending and pending[0][1] < sent:
-                stamps[pending.pop(0)[0]] = stamp
-            await writer.drain()
-            index += 1
-            # Absolute schedule: a late wake-up is not added to every later delta.
-            delay = started + index / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-        usage = b'{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}' % (
-            len(prompt) // 4,
-            len(text) // 4,
-            len(prompt) // 4 + len(text) // 4,
+        state = _FakeStream(
+            stream=stream,
+            transport=writer.transport,
+            out=out,
+            prompt_chars=len(prompt),
+            rng=random.Random(stream),
+            started=time.monotonic(),
+            stamps={"start": now_ns()},
+            pending=pending,
         )
-        writer.write(
+        self._schedule(state.started, state)
+
+    def _schedule(self, when: float, state: _FakeStream) -> None:
+        self.serial += 1
+        heapq.heappush(self.due, (when, self.serial, state))
+        self.wake.set()
+
+    async def run(self) -> None:
+        due = self.due
+        while True:
+            if not due:
+                self.wake.clear()
+                await self.wake.wait()
+                continue
+            now = time.monotonic()
+            if due[0][0] > now:
+                self.wake.clear()
+                # Woken early by a new stream (due now); otherwise at the next due delta.
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(due[0][0] - now):
+                        await self.wake.wait()
+                continue
+            # What falls due within the next millisecond goes now: a wake-up per delta
+            # (25,000 a second at 500 streams) would cost the fake more than the writing.
+            while due and due[0][0] <= now + 0.001:
+                _, _, state = heapq.heappop(due)
+                if self._step(state):
+                    # Absolute schedule: a late tick is not added to every later delta.
+                    self._schedule(state.started + state.index / self.rate, state)
+
+    def _step(self, state: _FakeStream) -> bool:
+        """Write the stream's next delta (or its end); whether it has more to write."""
+        transport = state.transport
+        if transport.is_closing():
+            return False  # the client (delphos) went away
+        text = state.out.text
+        if state.sent < len(text):
+            size = min(state.rng.randint(1, 12), len(text) - state.sent)
+            transport.write(_sse_delta(text[state.sent : state.sent + size]))
+            stamp = now_ns()
+            state.sent += size
+            pending = state.pending
+            while pending and pending[0][1] < state.sent:
+                state.stamps[pending.pop(0)[0]] = stamp
+            state.index += 1
+            return True
+        prompt_tokens, completion_tokens = state.prompt_chars // 4, len(text) // 4
+        usage = b'{"prompt_tokens":%d,"completion_tokens":%d,"total_tokens":%d}' % (
+            prompt_tokens,
+            completion_tokens,
+            prompt_tokens + completion_tokens,
+        )
+        transport.write(
             _chunk(_CHUNK_HEAD + b'{},"logprobs":null,"finish_reason":"stop"}],"usage":null}\n\n')
             + _chunk(
                 b'data: {"id":"chatcmpl-bench","object":"chat.completion.chunk","created":0,'
@@ -203,15 +272,12 @@ async def _serve_fake(
             + _chunk(b"data: [DONE]\n\n")
             + b"0\r\n\r\n"
         )
-        await writer.drain()
-        stamps["end"] = now_ns()
-        stamps["deltas"] = index
-        log.write(json.dumps({"stream": stream, **stamps}) + "\n")
-        log.flush()
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        writer.close()
+        state.stamps["end"] = now_ns()
+        transport.close()  # after what is buffered is written
+        record = {"stream": state.stream, **state.stamps, "deltas": state.index}
+        self.log.write(json.dumps(record) + "\n")
+        self.log.flush()
+        return False
 
 
 def run_fake(port_file: Path, log_file: Path, rate: float) -> None:
@@ -219,16 +285,14 @@ def run_fake(port_file: Path, log_file: Path, rate: float) -> None:
 
     async def main() -> None:
         with log_file.open("a", encoding="utf-8") as log:
-            server = await asyncio.start_server(
-                lambda r, w: _serve_fake(r, w, outputs, rate, log),
-                "127.0.0.1",
-                0,
-                backlog=4096,
-            )
+            fake = FakeLLM(outputs, rate, log)
+            writer_loop = asyncio.ensure_future(fake.run())
+            server = await asyncio.start_server(fake.accept, "127.0.0.1", 0, backlog=4096)
             port = server.sockets[0].getsockname()[1]
             port_file.write_text(str(port))  # noqa: ASYNC240 - once, at start-up
             async with server:
                 await server.serve_forever()
+            writer_loop.cancel()
 
     asyncio.run(main())
 
@@ -237,7 +301,7 @@ def run_fake(port_file: Path, log_file: Path, rate: float) -> None:
 
 
 @contextmanager
-def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path]]:
+def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path, int]]:
     port_file = tmp / "fake.port"
     log_file = tmp / "fake.jsonl"
     port_file.unlink(missing_ok=True)
@@ -251,15 +315,18 @@ def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path]]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the fake LLM server did not start")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port_file.read_text()}/v1", log_file
+        yield f"http://127.0.0.1:{port_file.read_text()}/v1", log_file, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
 
 
 @contextmanager
-def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tuple[int, int]]:
-    """(port, pid) of a uvicorn worker serving the real app."""
+def delphos_server(
+    tmp: Path, engine: str, fake_url: str | None, app_root: Path = ROOT
+) -> Iterator[tuple[int, int]]:
+    """(port, pid) of a uvicorn worker serving the real app (the checkout at ``app_root``:
+    another one to compare against in the same run)."""
     sys.path.insert(0, str(ROOT))
     from bench.cache_hit import wait_listening
     from delphos.db.migrate import upgrade_sync
@@ -280,6 +347,7 @@ def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tup
         # to the spool (durable all the same): its warnings would bury the table.
         "DELPHOS_LOG_LEVEL": "error",
         "DELPHOS_GENERATION_TIMEOUT": "600",
+        "PYTHONPATH": str(app_root),
     }
     env.pop("DELPHOS_REDIS_URL", None)
     if fake_url:
@@ -290,7 +358,7 @@ def delphos_server(tmp: Path, engine: str, fake_url: str | None) -> Iterator[tup
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
     ]  # fmt: skip
-    proc = subprocess.Popen(command, cwd=ROOT, env=env)
+    proc = subprocess.Popen(command, cwd=app_root, env=env)
     try:
         wait_listening(port, proc, "delphos")
         yield port, proc.pid
@@ -420,10 +488,25 @@ class Batch:
     rss_peak: float
     seconds: float
     load: str
+    helpers_cores: float  # the fake LLM's and the clients' CPU (they share what is left)
+
+
+def _helpers_cpu(fake_pid: int | None) -> float:
+    """CPU seconds of this process (the clients) and of the fake LLM."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    own = usage.ru_utime + usage.ru_stime
+    return own + (cpu_seconds(fake_pid) if fake_pid is not None else 0.0)
 
 
 def batch(
-    port: int, pid: int, count: int, ramp: float, log: Path | None, base: int, spy: str | None
+    port: int,
+    pid: int,
+    count: int,
+    ramp: float,
+    log: Path | None,
+    base: int,
+    spy: str | None,
+    fake_pid: int | None = None,
 ) -> Batch:
     texts = dialogues()
     profiler = None
@@ -448,6 +531,7 @@ def batch(
     rss_before = rss_mb(pid)
     peak = rss_before
     cpu_before = cpu_seconds(pid)
+    helpers_before = _helpers_cpu(fake_pid)
     loop_before = cpu_seconds(pid, pid)
     started = time.monotonic()
 
@@ -465,6 +549,7 @@ def batch(
         profiler.send_signal(2)  # SIGINT: py-spy writes its profile and exits
         profiler.wait(60)
     cpu_used = cpu_seconds(pid) - cpu_before
+    helpers_used = _helpers_cpu(fake_pid) - helpers_before
     loop_used = cpu_seconds(pid, pid) - loop_before
     cpu = cpu_used / seconds
     peak = max(peak, rss_mb(pid))
@@ -518,6 +603,7 @@ def batch(
         rss_peak=peak,
         seconds=seconds,
         load=Path("/proc/loadavg").read_text().split()[0],
+        helpers_cores=helpers_used / seconds,
     )
 
 
@@ -531,13 +617,17 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=50.0, help="deltas per second per stream")
     parser.add_argument("--ramp", type=float, default=5.0, help="seconds to start all streams")
     parser.add_argument(
+        "--app-root",
+        type=Path,
+        default=ROOT,
+        help="the checkout whose delphos the worker runs (default: this one)",
+    )
+    parser.add_argument(
         "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
     )
     args = parser.parse_args()
     counts = [int(n) for n in args.streams.split(",")]
     os.environ.setdefault("PYTHONPATH", str(ROOT))
-    import resource
-
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -547,18 +637,20 @@ def main() -> int:
         base = 0
         for count in counts:
             if args.engine == "local":
-                with delphos_server(tmp, "local", None) as (port, pid):
+                with delphos_server(tmp, "local", None, args.app_root) as (port, pid):
                     asyncio.run(run_clients(port, 2, 0.0, ["warm-up text"]))
                     results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
             else:
                 with (
-                    fake_llm(tmp, args.rate) as (url, log),
-                    delphos_server(tmp, "openai", url) as (port, pid),
+                    fake_llm(tmp, args.rate) as (url, log, fake_pid),
+                    delphos_server(tmp, "openai", url, args.app_root) as (port, pid),
                 ):
                     # Warm-up: one stream (imports, first connection), not counted.
                     asyncio.run(run_clients(port, 1, 0.0, ["warm-up"]))
                     log.write_text("")
-                    results.append(batch(port, pid, count, args.ramp, log, base, args.spy))
+                    results.append(
+                        batch(port, pid, count, args.ramp, log, base, args.spy, fake_pid)
+                    )
             r = results[-1]
             print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
 
@@ -570,7 +662,7 @@ def main() -> int:
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
         f"{'plan (soap) ms':>15} {'CPU':>5} {'us/delta':>12} {'RSS MB before->peak':>22} "
-        f"{'load':>5} {'upstream':>8}"
+        f"{'load':>5} {'upstream':>8} {'fake+client CPU':>15}"
     )
     print(
         f"{'':>5} {'':>6} {'p50 / p99':>15} {'p50 / p99':>16} {'p50 / p99':>15} {'':>5} "
@@ -588,7 +680,7 @@ def main() -> int:
             f"{cell(r.plan_ms):>15} {r.cpu_cores:>5.2f} "
             f"{f'{r.cpu_us_per_delta:.0f} / {r.loop_us_per_delta:.0f}':>12} "
             f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
-            f"{r.upstream or '-':>8}"
+            f"{r.upstream or '-':>8} {r.helpers_cores:>15.2f}"
         )
         ok = ok and r.errors == 0
         if r.streams == 2000 and growth >= TARGET_RSS_MB:
