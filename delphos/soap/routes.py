@@ -6,14 +6,10 @@ before the first byte of a stream; once streaming, failures are `error` events.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any, Protocol
 
-import anyio
-from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,8 +31,9 @@ from delphos.routing import ApiRoute, Operation
 from delphos.scope import Services
 from delphos.soap.events import CACHE_HIT, error_event
 from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
-from delphos.soap.service import Answer, NoteService
+from delphos.soap.service import NoteService
 from delphos.sse import event_bytes
+from delphos.sse_response import EventStreamResponse
 
 
 class NoteServices(Services, Protocol):
@@ -83,66 +80,35 @@ async def soap_stream(request: Request) -> Response:
     if answer.cached_json is not None:
         return _CacheHitResponse(answer.cached_json)
 
-    shutdown = anyio.Event()
+    partial_sent = False
 
-    async def events() -> AsyncIterator[bytes]:
+    async def events() -> AsyncGenerator[bytes, None]:
+        """The run's events as SSE bytes (each event's JSON is written once, however
+        many streams carry it)."""
+        nonlocal partial_sent
         STREAMS_IN_FLIGHT.inc()
         try:
-            async for event in _relay(answer, shutdown):
-                yield event
+            # Closed the moment the response stops reading (the client left, or the server
+            # is shutting down): the departure reaches the run, and the engine, at once.
+            async with aclosing(answer.events()) as stream:
+                async for event in stream:
+                    partial_sent |= event.name == "partial"
+                    yield event_bytes(event.name, event.data_json)
         finally:
             STREAMS_IN_FLIGHT.dec()
 
-    return EventSourceResponse(
-        events(),
-        sep="\n",
-        ping=state.settings.sse_ping_seconds,
-        headers={"Cache-Control": "no-store"},
-        shutdown_event=shutdown,
-        # Time for the farewell event before the stream is cancelled.
-        shutdown_grace_period=2.0,
+    def farewell() -> bytes:
+        # The server is shutting down: end the stream the contract's way, with an error
+        # the client knows to retry, not a cut connection.
+        event = error_event(
+            ProcessingError("The server is restarting; retry the request"),
+            degraded=partial_sent,
+        )
+        return event_bytes(event.name, event.data_json)
+
+    return EventStreamResponse(
+        events(), ping_seconds=state.settings.sse_ping_seconds, farewell=farewell
     )
-
-
-async def _relay(answer: Answer, shutdown: anyio.Event) -> AsyncIterator[bytes]:
-    """The run's events as SSE bytes (encoded once, here: sse-starlette writes bytes as
-    they are), ended with a retryable error if the server shuts down."""
-    partial_sent = False
-    # One shutdown watcher for the whole stream, not one per event: a stream has a
-    # `partial` every quarter second (and more at section ends) for hundreds of streams.
-    stop = asyncio.ensure_future(shutdown.wait())
-    try:
-        async with aclosing(answer.events()) as stream:
-            iterator = aiter(stream)
-            while True:
-                step = asyncio.ensure_future(anext(iterator))
-                try:
-                    await asyncio.wait((step, stop), return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    if not step.done():
-                        # Shutdown, or the client left (we are cancelled): stop reading the
-                        # run now, so a departure reaches the engine at once.
-                        step.cancel()
-                        with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                            await step
-                if step.cancelled():
-                    # The server is shutting down: end the stream the contract's way, with
-                    # an error the client knows to retry, not a cut connection.
-                    farewell = error_event(
-                        ProcessingError("The server is restarting; retry the request"),
-                        degraded=partial_sent,
-                    )
-                    yield event_bytes(farewell.name, farewell.data_json)
-                    return
-                try:
-                    event = step.result()
-                except StopAsyncIteration:
-                    return
-                partial_sent |= event.name == "partial"
-                # Each event's JSON is written once, however many streams carry it.
-                yield event_bytes(event.name, event.data_json)
-    finally:
-        stop.cancel()
 
 
 async def soap_json(request: Request) -> Response:
