@@ -33,6 +33,7 @@ from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletio
 
 from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError
+from delphos.engines.openai_chunks import ChunkText
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
 from delphos.engines.sse_read import sse_batches
 from delphos.engines.structured import (
@@ -184,9 +185,11 @@ async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]
     of the worker's event-loop time (bench/streams.py). The note needs two fields, so the
     chunks are decoded here (:mod:`delphos.engines.sse_read`), as the SDK does it: events
     whose data is JSON, ``[DONE]`` last, and an ``{"error": ...}`` object mid-stream
-    raised as the SDK's ``APIError``. The request itself (auth, retries off, status
-    errors) is still the SDK's."""
+    raised as the SDK's ``APIError``; a chunk of the plain shape gives its text without
+    a full decode (:mod:`delphos.engines.openai_chunks`). The request itself (auth,
+    retries off, status errors) is still the SDK's."""
     done = False
+    plain = ChunkText()
     async for events in sse_batches(response):
         if done:
             continue  # the rest after [DONE]
@@ -197,6 +200,11 @@ async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]
                 # Read on to the end of the body, so HTTP/1.1 can reuse the connection.
                 done = True
                 break
+            text = plain.text(event.data)
+            if text is not None:
+                if text:
+                    texts.append(text)
+                continue
             chunk = json.loads(event.data)
             if not isinstance(chunk, dict):
                 continue
