@@ -169,3 +169,23 @@ async def test_a_refused_connection_is_a_connect_error_and_the_sdks_connection_e
 def test_the_sdk_client_makes_its_direct_connections_with_this_transport() -> None:
     http = sdk_http_client(openai.DefaultAsyncHttpxClient)
     assert isinstance(http._transport, LeanTransport)
+
+
+def test_the_transport_runs_on_uvloop_as_uvicorn_serves() -> None:
+    import uvloop
+
+    async def exchange() -> bytes:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(CHUNKED + chunk(b"data: one\n\n") + b"0\r\n\r\n")
+            await writer.drain()
+
+        server = await asyncio.start_server(Upstream(answer).serve, "127.0.0.1", 0)
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        try:
+            async with client() as http:
+                return (await http.post(url, content=b"{}")).content
+        finally:
+            server.close()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(exchange()) == b"data: one\n\n"
