@@ -19,15 +19,16 @@ it waits for the next read).
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import httpx2
 
 from delphos.engines.lean_http import BODY, LeanBody
 
 
-@dataclass(frozen=True, slots=True)
-class SseEvent:
+class SseEvent(NamedTuple):
+    # A tuple: one is made per delta, and a frozen dataclass's __init__ costs several times
+    # a tuple's.
     event: str  # "" when the event named none (OpenAI's chunks)
     data: str
 
@@ -65,6 +66,10 @@ async def sse_batches(response: httpx2.Response) -> AsyncIterator[list[SseEvent]
 
 def _split(pending: bytes) -> tuple[list[SseEvent], bytes]:
     """The complete events at the start of ``pending``, and what is left of it."""
+    if pending.startswith(b"data: ") and pending.find(b"\n") == len(pending) - 2:
+        # Nearly every read: one event of one data line, whole (OpenAI's chunk per read).
+        if pending.endswith(b"\n\n") and b"\r" not in pending:
+            return [SseEvent("", pending[6:-2].decode(errors="replace"))], b""
     held = b""
     if b"\r" in pending:
         if pending.endswith(b"\r"):

@@ -238,6 +238,7 @@ class Generation:
         loop = asyncio.get_running_loop()
         last_emit = 0.0
         last_done = parser.completeness()
+        last_changes = parser.done_changes
         # Text the parser holds that no partial has shown yet, and the timer that will show
         # it. Throttling only on the next delta's arrival would hide the last words for as
         # long as the model pauses (a stalled provider: until the generation timeout).
@@ -247,13 +248,14 @@ class Generation:
         def send() -> None:
             # Also the timer's callback: it runs while we await the next delta, never in
             # the middle of `parser.feed`.
-            nonlocal last_emit, last_done, unsent, trailing
+            nonlocal last_emit, last_done, last_changes, unsent, trailing
             if trailing is not None:
                 trailing.cancel()
                 trailing = None
             self._emit_partial(parser)
             self._partial_sent = True
             last_emit, last_done, unsent = loop.time(), parser.completeness(), False
+            last_changes = parser.done_changes
 
         stream = self._engine.stream(self._text)
         try:
@@ -272,10 +274,13 @@ class Generation:
                         break
                     if not changed:
                         continue
-                    done = parser.completeness()
+                    # Completeness is compared only when the parser wrote it (rarely).
+                    completed = (
+                        parser.done_changes != last_changes and parser.completeness() != last_done
+                    )
                     now = loop.time()
                     first_text = not self._partial_sent and parser.started
-                    if done != last_done or first_text or now - last_emit >= self._interval:
+                    if completed or first_text or now - last_emit >= self._interval:
                         send()
                     else:
                         unsent = True

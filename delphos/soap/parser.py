@@ -113,6 +113,7 @@ class SoapStreamParser:
         "_complete",
         "_cur",
         "_current",
+        "_done_changes",
         "_key",
         "_key_len",
         "_key_raw",
@@ -135,6 +136,9 @@ class SoapStreamParser:
         self._chunks: dict[SectionKey, list[str]] = {k: [] for k in SECTION_KEYS}
         self._text: dict[SectionKey, str] = dict.fromkeys(SECTION_KEYS, "")
         self._complete: dict[SectionKey, bool] = dict.fromkeys(SECTION_KEYS, False)
+        # Counts writes to `_complete`: unchanged, completeness is unchanged (a caller
+        # checking it per delta compares one int, not a copy of the dict).
+        self._done_changes = 0
         self._cur: list[str] = []  # chunk list the hot path appends to
         self._current: SectionKey | None = None
         self._key: SectionKey | None = None  # section of the last top-level key read
@@ -352,6 +356,7 @@ class SoapStreamParser:
         self._chunks[key].clear()
         self._text[key] = ""
         self._complete[key] = False
+        self._done_changes += 1
         self._cur = self._chunks[key]
         self._current = key
 
@@ -381,6 +386,7 @@ class SoapStreamParser:
         if depth == 1 and self._key is not None:
             # A top-level member's value ended: that section is complete.
             self._complete[self._key] = True
+            self._done_changes += 1
             self._current = None
             self._arr_key = None
             return True
@@ -389,6 +395,7 @@ class SoapStreamParser:
             self._current = None
             for key in SECTION_KEYS:
                 self._complete[key] = True
+            self._done_changes += 1
             return True
         return False
 
@@ -420,6 +427,12 @@ class SoapStreamParser:
 
     def completeness(self) -> dict[SectionKey, bool]:
         return dict(self._complete)
+
+    @property
+    def done_changes(self) -> int:
+        """Grows whenever a section's completeness is written: while it stays the same,
+        :meth:`completeness` does too."""
+        return self._done_changes
 
     @property
     def current(self) -> SectionKey | None:
