@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx2
@@ -35,7 +35,7 @@ from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
 from delphos.engines.base import EngineError
 from delphos.engines.openai_chunks import ChunkText
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
-from delphos.engines.sse_read import sse_batches
+from delphos.engines.sse_read import SseEvent, SseSplitter, body
 from delphos.engines.structured import (
     ladder,
     refuses_structured_output,
@@ -110,9 +110,12 @@ class OpenAIEngine:
             # ``async with``: if our caller closes this generator (the client went away),
             # leaving the block closes the upstream HTTP response at once.
             async with stream:
-                async for batch in _batches(stream.response):
-                    for item in batch:
+                chunks = _Chunks(stream.response)
+                async for raw in body(stream.response):
+                    for item in chunks.feed(raw):
                         yield item
+                for item in chunks.end():
+                    yield item
         except _ERRORS.sdk_errors as exc:
             # ``from None``: the SDK's exception text embeds the response body.
             raise _ERRORS.translate(exc) from None
@@ -176,9 +179,9 @@ class OpenAIEngine:
         await self._client.close()
 
 
-async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]]:
-    """What each network read brought: its text deltas joined into one, and the usage
-    report if it came, as plain JSON read off the SDK's HTTP response.
+class _Chunks:
+    """What each network read of the body brought: its text deltas joined into one, and
+    the usage report if it came, as plain JSON read off the SDK's HTTP response.
 
     Iterating the SDK's stream builds a typed model of every chunk, for each of the 50
     deltas a second of every stream: with 200 streams that construction was about half
@@ -187,20 +190,32 @@ async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]
     whose data is JSON, ``[DONE]`` last, and an ``{"error": ...}`` object mid-stream
     raised as the SDK's ``APIError``; a chunk of the plain shape gives its text without
     a full decode (:mod:`delphos.engines.openai_chunks`). The request itself (auth,
-    retries off, status errors) is still the SDK's."""
-    done = False
-    plain = ChunkText()
-    async for events in sse_batches(response):
-        if done:
-            continue  # the rest after [DONE]
+    retries off, status errors) is still the SDK's. Fed by the engine's own loop over the
+    body: no generator of its own per read."""
+
+    def __init__(self, response: httpx2.Response) -> None:
+        self._response = response
+        self._events = SseSplitter()
+        self._plain = ChunkText()
+        self._done = False
+
+    def feed(self, raw: bytes) -> list[str | Usage]:
+        return self._read(self._events.feed(raw))
+
+    def end(self) -> list[str | Usage]:
+        return self._read(self._events.end())
+
+    def _read(self, events: list[SseEvent]) -> list[str | Usage]:
+        if self._done or not events:
+            return []  # nothing, or the rest after [DONE]
         out: list[str | Usage] = []
         texts: list[str] = []
         for event in events:
             if event.data.startswith("[DONE]"):
                 # Read on to the end of the body, so HTTP/1.1 can reuse the connection.
-                done = True
+                self._done = True
                 break
-            text = plain.text(event.data)
+            text = self._plain.text(event.data)
             if text is not None:
                 if text:
                     texts.append(text)
@@ -212,7 +227,7 @@ async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]
                 message = error.get("message") if isinstance(error, dict) else None
                 raise openai.APIError(
                     message if isinstance(message, str) else "An error occurred during streaming",
-                    request=response.request,
+                    request=self._response.request,
                     body=error,
                 )
             # Some servers end with a usage-only chunk that has no choices.
@@ -226,8 +241,7 @@ async def _batches(response: httpx2.Response) -> AsyncIterator[list[str | Usage]
                 out.append(usage_of(CompletionUsage.model_validate(usage)))
         if texts:
             out.append("".join(texts))
-        if out:
-            yield out
+        return out
 
 
 def _from_status(exc: openai.APIStatusError) -> EngineError:

@@ -33,7 +33,7 @@ class SseEvent(NamedTuple):
     data: str
 
 
-def _body(response: httpx2.Response) -> AsyncIterable[bytes]:
+def body(response: httpx2.Response) -> AsyncIterable[bytes]:
     """The body as it arrives. Without a content encoding that is the transport's stream
     itself (ours, :mod:`~delphos.engines.lean_http`, when it made the request: ``httpx``
     wraps it in a generator): ``aiter_bytes`` would add generator layers per read."""
@@ -52,16 +52,36 @@ def _body(response: httpx2.Response) -> AsyncIterable[bytes]:
 async def sse_batches(response: httpx2.Response) -> AsyncIterator[list[SseEvent]]:
     """For each network read, the events it completed (reads completing none yield
     nothing). The response is closed by its owner (the SDK stream's ``async with``)."""
-    pending = b""
-    async for raw in _body(response):
-        batch, pending = _split(pending + raw if pending else raw)
-        if batch:
+    splitter = SseSplitter()
+    async for raw in body(response):
+        if batch := splitter.feed(raw):
             yield batch
-    if pending.endswith(b"\r"):
-        # The body ended: a CR held back as maybe half a CRLF was a line break after all.
-        batch, _ = _split(pending[:-1] + b"\n")
-        if batch:
-            yield batch
+    if batch := splitter.end():
+        yield batch
+
+
+class SseSplitter:
+    """The events of a body fed a read at a time: no generator of its own, for readers
+    that already iterate the body (one async layer less per delta)."""
+
+    __slots__ = ("_pending",)
+
+    def __init__(self) -> None:
+        self._pending = b""
+
+    def feed(self, raw: bytes) -> list[SseEvent]:
+        """The events this read completed."""
+        pending = self._pending
+        batch, self._pending = _split(pending + raw if pending else raw)
+        return batch
+
+    def end(self) -> list[SseEvent]:
+        """The body ended: a CR held back as maybe half a CRLF was a line break after all."""
+        pending, self._pending = self._pending, b""
+        if pending.endswith(b"\r"):
+            batch, _ = _split(pending[:-1] + b"\n")
+            return batch
+        return []
 
 
 def _split(pending: bytes) -> tuple[list[SseEvent], bytes]:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from delphos.soap.events import NoteEvent, completeness
 from delphos.soap.schemas import PartialEvent
 
 
-@dataclass(frozen=True, slots=True)
-class _Partial:
-    """A `partial` as kept for replay: how long each section was, and which were done."""
+class _Partial(NamedTuple):
+    """A `partial` as kept for replay: how long each section was, and which were done.
+    (A tuple: one is made per partial of every stream, several times a second.)"""
 
     lengths: tuple[int, int, int, int]
     done: tuple[bool, bool, bool, bool]
@@ -69,7 +69,7 @@ class EventLog:
             ]
         self._texts = texts
         s, o, a, p = texts
-        self._add(_Partial(lengths=(len(s), len(o), len(a), len(p)), done=done))
+        self._add(_Partial((len(s), len(o), len(a), len(p)), done))
 
     def close(self) -> None:
         """No more events: every listener ends once it has read what is there."""
