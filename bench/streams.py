@@ -9,9 +9,11 @@ Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on L
   server speaking the real wire format (chunked ``data: {chat.completion.chunk}`` SSE
   ending with usage and ``[DONE]``). Each request streams a real ACI-Bench reference note
   (``../shared/eval``, divisions mapped to S, O, A&P) as the model's JSON SOAP output, at
-  ~50 tokens/s: one delta of 1-12 characters every 20 ms. It stamps the delta that carries
-  the note's first character and each delta that closes a section's string, at the moment
-  it is written to the socket.
+  ~50 tokens/s: one delta of 1-12 characters every 20 ms. Every open response's deltas
+  are written from ONE timer loop (a heap of due times, what falls due within a
+  millisecond written together) straight to the sockets, so the fake holds thousands of
+  streams on a fraction of a core. It stamps the delta that carries the note's first
+  character and each delta that closes a section's string, as it hands it to the socket.
 - **delphos**: the real app under uvicorn, one worker, engine ``openai`` pointed at the
   fake through the official SDK, SQLite in a temporary directory, in-process cache.
 - **clients** (this process): N streams of distinct texts (no coalescing, no cache hits),
@@ -23,9 +25,11 @@ section completions; the plan's completion, which usually arrives with the closi
 and hence as the `soap` event (after evidence and the durable write), is shown apart.
 Plus errors, the worker's CPU (cores, and microseconds per delta the fake sent: all threads
 / the event loop's; steadier than the delays on a shared machine) and RSS (before the
-batch -> peak), and how many LLM streams were open at once (the SDKs' default pool holds
-1,000 connections, so beyond that streams queue for one). ``--py-spy PREFIX`` records the
-worker's profile per batch.
+batch -> peak), how many LLM streams were open at once (the SDKs' default pool holds
+1,000 connections, so beyond that streams queue for one) and the CPU the fake and the
+clients used (they share the machine with the worker). ``--py-spy PREFIX`` records the
+worker's profile per batch; ``--app-root DIR`` runs another checkout's worker (a
+reference measured in the same run).
 """
 
 from __future__ import annotations

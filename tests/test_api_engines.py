@@ -682,3 +682,29 @@ async def test_rejected_key_is_a_processing_error_without_retry(
     assert len(upstream.fake.requests) == 1
     # The fake's 401 body quoted the prompt's end; none of it reached the client (checked
     # in read_stream) or a log line (checked after every test).
+
+
+# --- 11. a quiet stream ------------------------------------------------------------------------
+
+
+async def test_a_stream_waiting_on_a_paused_provider_is_kept_alive_with_pings(
+    anthropic: Upstream, serve: Serve
+) -> None:
+    # Proxies close idle streams: while the provider pauses, comment lines keep it open and
+    # the client's events are unaffected.
+    stall_after = _position(NOTE_JSON, "subjective", 40)
+    anthropic.fake.push(Scenario(text=NOTE_JSON, stall_after=stall_after))
+    raw = ""
+    async with serve(anthropic, **FAST, generation_timeout=1.5, sse_ping_seconds=0.2) as srv:
+        async with (
+            httpx.AsyncClient(base_url=srv.url, timeout=STREAM_DEADLINE) as client,
+            client.stream("POST", STREAM, json=body("pings"), headers=srv.headers) as resp,
+        ):
+            async for chunk in resp.aiter_text():
+                raw += chunk
+    comments = [block for block in raw.split("\n\n") if block.startswith(":")]
+    assert len(comments) >= 2
+    events = parse_sse(raw)
+    check_order(events)
+    assert events[-1][0] == "error"
+    assert events[-1][1]["code"] == "PROCESSING_TIMEOUT"
