@@ -37,8 +37,14 @@ _HEADERS = [
 
 
 def _server_exit() -> Coroutine[Any, Any, None]:
-    """Until the server shuts down (uvicorn's SIGTERM/SIGINT; one watcher per loop)."""
-    return EventSourceResponse._listen_for_exit_signal()
+    """Until the server shuts down (uvicorn's SIGTERM/SIGINT; one watcher per loop).
+    Should a release of sse-starlette rename its watcher, streams are still served; a
+    shutdown then cuts them instead of ending them with the farewell event."""
+    listen = getattr(EventSourceResponse, "_listen_for_exit_signal", None)
+    if listen is None:
+        return asyncio.Event().wait()  # type: ignore[return-value]
+    coroutine: Coroutine[Any, Any, None] = listen()
+    return coroutine
 
 
 class EventStreamResponse(Response):
