@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     # instead (written later). The final `soap` goes out once one of the two is done, so
     # this is also the most a hung database adds to an answer.
     note_write_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Once no note is being generated, free C-heap memory goes back to the kernel if RSS
+    # grew by this many MB since the last time (delphos.trim; glibc only); 0: never.
+    malloc_trim_mb: int = Field(default=32, ge=0)
 
     # --- speech --------------------------------------------------------------------------
     stt_model_dir: Path | None = None
