@@ -107,9 +107,9 @@ async def test_notes_finishing_together_share_spool_writes_and_all_stay_durable(
     # A database that falls behind must not make finished notes queue one fsync each:
     # every note is still durable when `record` returns, in the spool, once each.
     from delphos.db import recorder as recorder_module
+    from delphos.db.spool import append_lines as append
 
     writes: list[int] = []
-    append = recorder_module.append_lines
 
     def counting_append(path: Path, lines: list[str]) -> None:
         writes.append(len(lines))
