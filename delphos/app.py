@@ -31,6 +31,7 @@ from delphos.settings import Settings
 from delphos.soap import routes as soap
 from delphos.soap.routes import NoteServices
 from delphos.state import AppState
+from delphos.trim import trim_when_quiet
 
 log = logging.getLogger("delphos.app")
 
@@ -98,9 +99,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         await asyncio.to_thread(warm_up_evidence)
         # What startup made lives as long as the process: out of the collector's reach.
         freeze_startup()
+        trimmer: asyncio.Task[None] | None = None
+        if settings.malloc_trim_mb > 0:
+            trimmer = asyncio.create_task(
+                trim_when_quiet(
+                    lambda: state.notes.inflight > 0, min_growth=settings.malloc_trim_mb << 20
+                ),
+                name="delphos-malloc-trim",
+            )
         try:
             yield
         finally:
+            if trimmer is not None:
+                trimmer.cancel()
             await state.aclose()
 
     return Starlette(

@@ -75,12 +75,18 @@ class Settings(BaseSettings):
     redis_prefix: str = "delphos"
     cache_ttl_seconds: int = Field(default=86_400, ge=1)
     cache_max_entries: int = Field(default=10_000, ge=1)
+    # The in-process cache's bound in bytes (its entries zlib-packed, ~8 KB a note): the
+    # entry count alone let a worker's cache grow with the size of the visits it served.
+    cache_max_bytes: int = Field(default=128 << 20, ge=1 << 20)
     cache_word_delta: int = Field(default=5, ge=0)
     redis_timeout: float = Field(default=0.5, gt=0)
     # A finished note waits this long for the database before it is fsynced to the spool
     # instead (written later). The final `soap` goes out once one of the two is done, so
     # this is also the most a hung database adds to an answer.
     note_write_timeout: float = Field(default=2.0, gt=0, le=60)
+    # Once no note is being generated, free C-heap memory goes back to the kernel if RSS
+    # grew by this many MB since the last time (delphos.trim; glibc only); 0: never.
+    malloc_trim_mb: int = Field(default=32, ge=0)
 
     # --- speech --------------------------------------------------------------------------
     stt_model_dir: Path | None = None

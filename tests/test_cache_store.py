@@ -256,6 +256,54 @@ async def test_least_recently_used_entry_is_evicted_first(
     assert len(cache) == 2
 
 
+async def test_the_in_process_cache_evicts_the_oldest_notes_beyond_its_byte_bound(
+    consultations: list[tuple[str, str]],
+) -> None:
+    (t1, n1), (t2, n2), (t3, n3) = consultations[:3]
+    probe = MemoryCache(max_entries=100, ttl_seconds=60)
+    await probe.store(TENANT, "c1", make_entry(t1, n1))
+    one_note = probe.bytes_held
+    assert one_note > 0
+    # Room for two notes of this size, not three: the count alone would keep all three.
+    cache = MemoryCache(max_entries=100, ttl_seconds=60, max_bytes=one_note * 5 // 2)
+    await cache.store(TENANT, "c1", make_entry(t1, n1))
+    await cache.store(TENANT, "c2", make_entry(t2, n2))
+    await cache.store(TENANT, "c3", make_entry(t3, n3))
+
+    assert await lookup(cache, t1, consultation="c1") is None
+    assert await lookup(cache, t2, consultation="c2") is not None
+    assert await lookup(cache, t3, consultation="c3") is not None
+    assert cache.bytes_held <= one_note * 5 // 2
+    # Replacing an entry counts its new size, not both.
+    await cache.store(TENANT, "c3", make_entry(t3, n3))
+    assert len(cache) == 2
+    assert cache.bytes_held <= one_note * 5 // 2
+
+
+async def test_the_in_process_cache_holds_notes_packed_and_answers_them_whole(
+    consultations: list[tuple[str, str]],
+) -> None:
+    text, note = consultations[0]
+    entry = make_entry(text, note)
+    cache = MemoryCache(max_entries=10, ttl_seconds=60)
+    await cache.store(TENANT, CONSULTATION, entry)
+    exact = await lookup(cache, text)
+    grown = await lookup(cache, text + " thanks")
+
+    assert exact is not None
+    assert grown is not None
+    assert exact.payload == entry.payload
+    assert grown.payload == entry.payload
+    assert cache.bytes_held < len(text.encode()) + len(exact.payload_json)
+
+
+def test_the_in_process_cache_byte_bound_is_a_setting() -> None:
+    settings = Settings(redis_url=None, cache_max_bytes=8 << 20)
+    cache = build_cache(settings)
+    assert isinstance(cache, MemoryCache)
+    assert "/8 MiB" in asyncio.run(cache.health()).detail
+
+
 async def test_redis_keeps_each_note_with_its_text_under_one_key_that_expires(
     redis_server_url: str, visit: tuple[str, str], next_words: list[str]
 ) -> None:

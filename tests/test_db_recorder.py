@@ -97,6 +97,41 @@ async def test_outage_spools_notes_and_the_next_process_replays_them(
     assert_no_patient_text(caplog.text, records)
 
 
+async def test_notes_finishing_together_share_spool_writes_and_all_stay_durable(
+    db: Database,
+    down_db: Database,
+    make_record: RecordFactory,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A database that falls behind must not make finished notes queue one fsync each:
+    # every note is still durable when `record` returns, in the spool, once each.
+    from delphos.db import recorder as recorder_module
+    from delphos.db.spool import append_lines as append
+
+    writes: list[int] = []
+
+    def counting_append(path: Path, lines: list[str]) -> None:
+        writes.append(len(lines))
+        append(path, lines)
+
+    monkeypatch.setattr(recorder_module, "append_lines", counting_append)
+    tenant = await repository.ensure_tenant(db, "clinic")
+    spool = tmp_path / "notes.jsonl"
+    recorder = NoteRecorder(down_db, spool, **FAST)
+    await recorder.start()
+    await recorder.record(make_record(tenant.id, "visit-0", 0))  # the outage is now known
+    records = [make_record(tenant.id, f"visit-{i}", i) for i in range(1, 40)]
+    await asyncio.gather(*(recorder.record(rec) for rec in records))
+
+    lines = spool_lines(spool)
+    assert sorted(lines[1:]) == sorted(record_to_json(rec) for rec in records)
+    assert recorder.backlog_size == 40
+    assert sum(writes) == 40
+    assert len(writes) < 40  # notes finishing together shared a write and its fsync
+    await recorder.aclose()
+
+
 async def test_unreadable_spool_lines_are_set_aside_not_lost(
     db: Database, make_record: RecordFactory, tmp_path: Path
 ) -> None:

@@ -35,5 +35,7 @@ def build_cache(settings: Settings) -> NoteCache:
             )
         )
     return MemoryCache(
-        max_entries=settings.cache_max_entries, ttl_seconds=settings.cache_ttl_seconds
+        max_entries=settings.cache_max_entries,
+        ttl_seconds=settings.cache_ttl_seconds,
+        max_bytes=settings.cache_max_bytes,
     )
