@@ -852,3 +852,76 @@ def test_what_follows_other_than_after_a_denial_is_there() -> None:
     assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports shoulder pain."}
     assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]
+
+
+def _kinds_of(dialogue: str, statement: str) -> list[str]:
+    return _issues(dialogue, {"plan": statement})
+
+
+def test_a_count_or_dose_said_before_the_drugs_name_is_its_dose() -> None:
+    # "two tylenol" is two tablets; "five hundred of metformin" its dose, unit unsaid.
+    dialogue = (
+        "[doctor] take two tylenol five hundred milligrams three times a day .\n"
+        "[doctor] and you're on five hundred of metformin every day ."
+    )
+    assert _kinds_of(dialogue, "Tylenol 500 mg, 2 tablets, 3 times daily.") == []
+    assert _kinds_of(dialogue, "Continue metformin 500 mg daily.") == []
+    assert _kinds_of(dialogue, "Tylenol 500 mg, 4 tablets, 3 times daily.") == ["dose"]
+    assert _kinds_of(dialogue, "Continue metformin 1000 mg daily.") == ["dose"]
+
+
+def test_a_decimal_point_written_as_a_full_stop_is_that_decimal() -> None:
+    # ASR writes a spoken point as "." between number words.
+    dialogue = (
+        "[doctor] i want to add aldactone twelve . five milligrams daily .\n"
+        "[doctor] your temperature is ninety eight . seven today ."
+    )
+    assert _kinds_of(dialogue, "Aldactone 12.5 mg daily.") == []
+    assert _kinds_of(dialogue, "Aldactone 25 mg daily.") == ["dose"]
+    assert _unsupported(dialogue, {"objective": "Temperature: 98.7 degrees F."}) == []
+
+
+def test_everyday_and_twice_per_day_are_frequencies() -> None:
+    dialogue = (
+        "[doctor] have you been taking that metformin everyday ?\n[patient] i do .\n"
+        "[doctor] and the ferrous sulfate , you take it twice a day ?"
+    )
+    assert _kinds_of(dialogue, "She takes metformin daily.") == []
+    assert _kinds_of(dialogue, "She takes ferrous sulfate twice per day.") == []
+    assert _kinds_of(dialogue, "She takes ferrous sulfate three times per day.") == ["dose"]
+
+
+def test_a_word_frequency_about_another_thing_is_not_the_drugs() -> None:
+    # "at night" says when the pain is, not when prednisone is taken.
+    dialogue = "[doctor] so she gave you some prednisone ?\n[patient] yes , it helps ."
+    note = "The patient has benefited from prednisone, reporting improvement of pain at night."
+    assert _kinds_of(dialogue, note) == []
+    assert _kinds_of(dialogue, "She takes prednisone at night.") == ["dose"]
+
+
+def test_baby_aspirin_is_81_mg() -> None:
+    dialogue = "[patient] i take the baby aspirin every day ."
+    assert _kinds_of(dialogue, "Continue aspirin 81 mg daily.") == []
+    assert _kinds_of(dialogue, "Continue aspirin 325 mg daily.") == ["dose"]
+
+
+def test_a_number_said_right_after_a_dose_keeps_its_unit() -> None:
+    dialogue = (
+        "[patient] what about increasing my testosterone to 175 milligrams ? "
+        "i'm at 140 now .\n[doctor] well , your levels are high ."
+    )
+    assert _kinds_of(dialogue, "He is on testosterone cypionate 140 mg.") == []
+    assert _kinds_of(dialogue, "He is on testosterone cypionate 120 mg.") == ["dose"]
+
+
+def test_a_drug_named_by_a_longer_name_in_the_note_keeps_its_regimen() -> None:
+    # The transcript's "lidocaine" is the note's "lidocaine viscous": its own mention
+    # does not cut off what is said after it.
+    dialogue = "[doctor] i'll give you a lidocaine swish and swallow , four times a day ."
+    assert _kinds_of(dialogue, "Lidocaine viscous solution 4 times daily.") == []
+    assert _kinds_of(dialogue, "Lidocaine viscous solution 2 times daily.") == ["dose"]
+
+
+def test_hemoglobin_a1c_is_a_lab_not_a_drug() -> None:
+    dialogue = "[doctor] your a1c was a little bit higher at seven . three ."
+    assert _kinds_of(dialogue, "Previous hemoglobin A1c is reviewed at 7.3.") == []

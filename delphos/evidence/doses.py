@@ -12,7 +12,16 @@ from rapidfuzz import fuzz, process
 
 from delphos.evidence.check import Check
 from delphos.evidence.drugs import is_class, lexicon, lookup
-from delphos.evidence.lexicon import DOSE_UNITS, FREQ_MAX_WORDS, FREQUENCIES, ORDINALS
+from delphos.evidence.lexicon import (
+    DOSE_UNITS,
+    FREQ_MAX_WORDS,
+    FREQUENCIES,
+    NUM_EN,
+    NUM_PT,
+    ORDINALS,
+    SAID_DOSES,
+    UNITS,
+)
 from delphos.evidence.text import Tokens, number_key, stem
 from delphos.evidence.transcript import Transcript
 
@@ -28,6 +37,22 @@ _TIMES: Final = frozenset({"times", "time", "x", "vezes", "vez"})
 _PER: Final = frozenset({"a", "per", "each", "every", "ao", "por", "cada"})
 _EVERY: Final = frozenset({"every", "cada", "q"})
 _RANGE: Final = frozenset({"to", "or", "a", "ou"})
+_NUMBER_WORDS: Final = NUM_EN | NUM_PT
+# Tokens: how far back from a drug's name a count or dose said before it may start
+# ("two hundred and fifty of amoxicillin").
+COUNT_BEFORE: Final = 6
+# Words of a regimen that stand between a drug and its frequency without taking it
+# ("metformin 500 mg by mouth twice daily", "with meals"); any other content word more
+# than one ("gabapentin, reporting less pain at night") makes a word frequency another
+# thing's.
+_REGIMEN: Final = frozenset(
+    "by mouth oral orally po tablet tablets capsule capsules take takes taking with meals "
+    "food needed prn via route inhaled topically topical".split()
+)
+FREQ_GAP: Final = 1
+# Tokens: how far a dose's unit carries to a number said after it without one.
+CARRY: Final = 10
+_ALL_UNITS: Final = frozenset(UNITS.values())
 
 
 def _note_drugs(tokens: Tokens, table: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -120,32 +145,68 @@ def frequencies(tokens: Tokens, lo: int, hi: int) -> list[tuple[int, int, frozen
     return found
 
 
+def _said_before(t: Transcript, pos: int, lo: int) -> tuple[str, str] | None:
+    """A number said just before the drug's name: a count of its tablets ("two tylenol")
+    or, before "of", its dose with the unit left unsaid ("five hundred of metformin",
+    "two . five of norvasc"). Only the run's first reading: its digits are not doses."""
+    norms, values = t.tokens.norms, t.tokens.values
+    j = pos - 1
+    of = j >= lo and norms[j] in _OF
+    if of:
+        j -= 1
+    first = -1
+    while j >= max(lo, pos - COUNT_BEFORE) and (
+        norms[j] in _NUMBER_WORDS or norms[j][:1].isdigit()
+    ):
+        if j in values:
+            first = j
+        j -= 1
+    if first < 0 or norms[first] in ORDINALS:
+        return None
+    return number_key(values[first][0]), "" if of else "tablet"
+
+
 def _regimen(
-    t: Transcript, positions: list[int], others: list[int]
+    t: Transcript, drug: str, positions: list[int], others: list[int]
 ) -> tuple[set[tuple[str, str]], set[float]]:
     """Doses (value, unit or "") and frequencies said around a drug's mentions, each
     window cut at the mention of another drug (`others`, sorted)."""
     doses: set[tuple[str, str]] = set()
     freqs: set[float] = set()
     norms, stems, values = t.tokens.norms, t.tokens.stems, t.tokens.values
+    named = SAID_DOSES.get(drug.lower(), {})
     for pos in positions:
+        # "baby aspirin": a dose said by its everyday name.
+        if pos > 0 and norms[pos - 1] in named:
+            doses.add(named[norms[pos - 1]])
         lo, hi = max(0, pos - SPEECH_BEFORE), min(len(norms), pos + SPEECH_AFTER + 1)
         j = bisect_left(others, pos)
         if j > 0:
             lo = max(lo, others[j - 1] + 1)
         if j < len(others):
             hi = min(hi, others[j])
+        before = _said_before(t, pos, lo)
+        if before is not None:
+            doses.add(before)
+        carried, carried_at = "", -1
         for k in range(lo, hi):
             found = values.get(k)
             if found is None:
                 continue
             # The unit may follow the number word run ("forty milligrams"); a bare
             # number counts only right after the drug ("lisinopril twenty").
-            unit = ""
-            for n in range(k + 1, min(len(norms), k + 6)):
-                if stems[n]:
-                    unit = stems[n] if stems[n] in DOSE_UNITS else ""
-                    break
+            following = next(
+                (stems[n] for n in range(k + 1, min(len(norms), k + 6)) if stems[n]), ""
+            )
+            unit = following if following in DOSE_UNITS else ""
+            if unit:
+                carried, carried_at = unit, k
+            elif (
+                following not in _ALL_UNITS and norms[k] not in ORDINALS and k - carried_at <= CARRY
+            ):
+                # "increase it to 175 milligrams ? i'm at 140 now", "50,000 units on
+                # sundays and 2000 on the other days": the unit said just before holds.
+                unit = carried
             # "lisinopril twenty"; not "flexeril five milligrams three times a day".
             bare = (
                 pos < k <= pos + BARE_AFTER
@@ -158,6 +219,24 @@ def _regimen(
         for _, _, per_day in frequencies(t.tokens, lo, hi):
             freqs |= per_day
     return doses, freqs
+
+
+def _takes(tokens: Tokens, last: int, k0: int, k1: int) -> bool:
+    """Is the frequency at `k0`..`k1` the drug's (named up to token `last`)? One with a
+    number ("twice daily", "every 6 hours") always is, as before; a word frequency ("at
+    night", "daily") only with at most one content word between, the regimen's own words
+    aside ("prednisone, reporting improvement of pain at night" says when the pain is)."""
+    if any(k in tokens.values for k in range(k0, k1 + 1)):
+        return True
+    between = [
+        k
+        for k in range(last + 1, k0)
+        if tokens.stems[k]
+        and k not in tokens.values
+        and tokens.stems[k] not in DOSE_UNITS
+        and tokens.norms[k] not in _REGIMEN
+    ]
+    return len(between) <= FREQ_GAP
 
 
 def _fuzzy_mentions(t: Transcript, word: str) -> list[int]:
@@ -185,7 +264,11 @@ def check_drugs(check: Check) -> None:
         name = check.snippet(first, last)
         positions = t.drug_at.get(drug) or _fuzzy_mentions(t, tokens.norms[first])
         limit = drugs[n + 1][0] if n + 1 < len(drugs) else len(tokens)
-        freqs = frequencies(tokens, last + 1, min(limit, last + 14))
+        freqs = [
+            f
+            for f in frequencies(tokens, last + 1, min(limit, last + 14))
+            if _takes(tokens, last, f[0], f[1])
+        ]
         for k, unit_k, _ in owned[n]:
             check.consumed.update((k, unit_k))
         if not positions:
@@ -199,14 +282,17 @@ def check_drugs(check: Check) -> None:
         # own name ("sulfate" of "ferrous sulfate" is also a drug on its own).
         own = set(positions)
         norms = t.tokens.norms
+        # Nor is the drug's own mention another's: a name found by spelling
+        # ("lidocaine" for the note's "lidocaine viscous") is indexed as its own drug.
         others = sorted(
             p
             for d, at in t.drug_at.items()
             if d != drug
             for p in at
-            if not (p - 1 in own and table.get(f"{norms[p - 1]} {norms[p]}") == drug)
+            if p not in own
+            and not (p - 1 in own and table.get(f"{norms[p - 1]} {norms[p]}") == drug)
         )
-        said_doses, said_freqs = _regimen(t, positions, others)
+        said_doses, said_freqs = _regimen(t, drug, positions, others)
         heard = check.said(positions[0])
         for k, unit_k, unit in owned[n]:
             keys = {number_key(v) for v in tokens.values[k]}
