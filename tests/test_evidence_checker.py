@@ -925,3 +925,43 @@ def test_a_drug_named_by_a_longer_name_in_the_note_keeps_its_regimen() -> None:
 def test_hemoglobin_a1c_is_a_lab_not_a_drug() -> None:
     dialogue = "[doctor] your a1c was a little bit higher at seven . three ."
     assert _kinds_of(dialogue, "Previous hemoglobin A1c is reviewed at 7.3.") == []
+
+
+def test_lay_words_and_word_families_support_a_scribes_clinical_terms() -> None:
+    dialogue = (
+        "[doctor] any other surgeries ?\n[patient] i had my tubes tied after my last baby .\n"
+        "[patient] i felt very light-head and very dizzy .\n"
+        "[doctor] your lungs sound good .\n"
+        "[patient] i do have a wife and kids .\n"
+        "[patient] it's a little red too .\n"
+        "[patient] i'll wake up and my hands asleep and i got ta shake it out ."
+    )
+    note = {
+        "subjective": (
+            "Bilateral tubal ligation. Endorses lightheadedness and dizziness. "
+            "The patient is married with children. Reports redness. "
+            "He shakes his hands upon waking."
+        ),
+        "objective": "Lungs are clear to auscultation.",
+    }
+    assert _unsupported(dialogue, note) == []
+    # What the dialogue never touches stays unsupported, however clinically worded.
+    invented = {"subjective": "Status post rhinoplasty. Denies anxiety."}
+    assert _unsupported(dialogue, invented) == ["Status post rhinoplasty.", "Denies anxiety."]
+
+
+def test_a_label_over_a_bare_measure_is_what_is_measured() -> None:
+    dialogue = "[doctor] your temperature is 98.7 and your heart rate is 72 ."
+    note = {"objective": "Temperature: 98.7 degrees F. Heart rate: 72 bpm."}
+    assert _unsupported(dialogue, note) == []
+    assert _unsupported(dialogue, {"objective": "Weight: 180 lbs."}) == ["Weight: 180 lbs."]
+
+
+def test_a_word_keeps_its_own_rarity_when_found_by_its_lay_words() -> None:
+    # "surgical" said once stays a rare word, though "surgery" is said throughout.
+    dialogue = (
+        "[doctor] surgery is one option .\n[doctor] surgery would fix the bone .\n"
+        "[doctor] after surgery you rest .\n[doctor] the surgical plan is set ."
+    )
+    note = {"plan": "I have recommended that we proceed with surgical intervention."}
+    assert _unsupported(dialogue, note) == []

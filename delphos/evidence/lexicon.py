@@ -272,7 +272,9 @@ HEADING_VOCABULARY: Final = frozenset(
     hematologic hematology lymphatic lymphatics immunology immunologic endocrine allergic
     strength sensation reflexes gait vitals vital signs exam examination physical
     medical surgical social family gynecologic obstetric history past medications
-    medication allergies immunizations review systems of and""".split()
+    medication allergies immunizations review systems of and procedures procedure
+    surgeries assessment problems problem list screening preventive health healthcare
+    maintenance""".split()
 )
 
 # The visit itself, told by the scribe ("we discussed treatment options", "all questions
@@ -288,5 +290,6 @@ VISIT_WORDS: Final = frozenset(
         plan plans instructed advised encouraged informed reviewed reviewing review
         findings current nature importance visit clinic presents evaluation reasoning
         medical voiced concerns follow needed invited risks benefits alternatives
-        agreeable diagnosis point management maintaining within limits per""".split()
+        agreeable diagnosis point management maintaining within limits per contact
+        course""".split()
 )
