@@ -965,3 +965,25 @@ def test_a_word_keeps_its_own_rarity_when_found_by_its_lay_words() -> None:
     )
     note = {"plan": "I have recommended that we proceed with surgical intervention."}
     assert _unsupported(dialogue, note) == []
+
+
+def test_a_drug_named_again_by_its_form_alone_keeps_its_dose() -> None:
+    filler = " ".join(["it gets worse when i swim in the pool and run laps ."] * 4)
+    dialogue = (
+        "[doctor] what inhaler are you using now ?\n[patient] i have an albuterol inhaler .\n"
+        f"[patient] {filler}\n[doctor] so you're using two puffs of the inhaler ?"
+    )
+    assert _kinds_of(dialogue, "Uses an albuterol inhaler, 2 puffs as needed.") == []
+    assert _kinds_of(dialogue, "Uses an albuterol inhaler, 4 puffs as needed.") == ["dose"]
+    # A form said with two drugs names neither.
+    both = dialogue.replace("now ?", "now ?\n[patient] a fluticasone inhaler too .")
+    assert _kinds_of(both, "Uses an albuterol inhaler, 2 puffs as needed.") == ["dose"]
+
+
+def test_a_frequency_said_just_before_the_drugs_name_is_its_frequency() -> None:
+    dialogue = (
+        "[patient] i'm taking 25 milligram tablets , twice daily .\n"
+        "[doctor] okay , and that's the , the ferrous sulfate ?\n[patient] yeah ."
+    )
+    assert _kinds_of(dialogue, "Ferrous sulfate twice daily.") == []
+    assert _kinds_of(dialogue, "Ferrous sulfate three times daily.") == ["dose"]

@@ -30,6 +30,7 @@ NOTE_AFTER: Final = 7
 NOTE_BEFORE: Final = 4
 SPEECH_AFTER: Final = 30
 SPEECH_BEFORE: Final = 8
+FREQ_BEFORE: Final = 12
 BARE_AFTER: Final = 2
 FUZZY_DRUG: Final = 85.0
 _OF: Final = frozenset({"of", "de", "do", "da"})
@@ -50,6 +51,10 @@ _REGIMEN: Final = frozenset(
     "food needed prn via route inhaled topically topical".split()
 )
 FREQ_GAP: Final = 1
+# Dosage forms a consultation names a drug by once it has been named.
+_FORMS: Final = frozenset(
+    "inhaler inhalers cream ointment patch patches drops spray nebulizer pen gel".split()
+)
 # Tokens: how far a dose's unit carries to a number said after it without one.
 CARRY: Final = 10
 _ALL_UNITS: Final = frozenset(UNITS.values())
@@ -180,9 +185,13 @@ def _regimen(
         if pos > 0 and norms[pos - 1] in named:
             doses.add(named[norms[pos - 1]])
         lo, hi = max(0, pos - SPEECH_BEFORE), min(len(norms), pos + SPEECH_AFTER + 1)
+        # A frequency is said before the name further back than a dose ("25 milligram
+        # tablets , twice daily . okay , and that's the ferrous sulfate ?").
+        early = max(0, pos - FREQ_BEFORE)
         j = bisect_left(others, pos)
         if j > 0:
             lo = max(lo, others[j - 1] + 1)
+            early = max(early, others[j - 1] + 1)
         if j < len(others):
             hi = min(hi, others[j])
         before = _said_before(t, pos, lo)
@@ -216,7 +225,7 @@ def _regimen(
             if unit or bare:
                 for value in found:
                     doses.add((number_key(value), unit))
-        for _, _, per_day in frequencies(t.tokens, lo, hi):
+        for _, _, per_day in frequencies(t.tokens, early, hi):
             freqs |= per_day
     return doses, freqs
 
@@ -237,6 +246,22 @@ def _takes(tokens: Tokens, last: int, k0: int, k1: int) -> bool:
         and tokens.norms[k] not in _REGIMEN
     ]
     return len(between) <= FREQ_GAP
+
+
+def _form_mentions(t: Transcript, tokens: Tokens, last: int, positions: list[int]) -> list[int]:
+    """Where the transcript names the drug by its form alone ("two puffs of the inhaler"
+    after "i have an albuterol inhaler"): the note writes the form after the name
+    ("albuterol inhaler"), the transcript says that form with this drug and with no other."""
+    if last + 1 >= len(tokens) or tokens.norms[last + 1] not in _FORMS:
+        return []
+    places = t.stem_at.get(tokens.stems[last + 1], [])
+    own = set(positions)
+    if not any(p - 1 in own or p - 2 in own for p in places):
+        return []
+    others = {p for d, at in t.drug_at.items() for p in at if p not in own}
+    if any(p - 1 in others or p - 2 in others for p in places):
+        return []
+    return places
 
 
 def _fuzzy_mentions(t: Transcript, word: str) -> list[int]:
@@ -263,6 +288,8 @@ def check_drugs(check: Check) -> None:
     for n, (first, last, drug) in enumerate(drugs):
         name = check.snippet(first, last)
         positions = t.drug_at.get(drug) or _fuzzy_mentions(t, tokens.norms[first])
+        if positions:
+            positions = sorted({*positions, *_form_mentions(t, tokens, last, positions)})
         limit = drugs[n + 1][0] if n + 1 < len(drugs) else len(tokens)
         freqs = [
             f
