@@ -987,3 +987,20 @@ def test_a_frequency_said_just_before_the_drugs_name_is_its_frequency() -> None:
     )
     assert _kinds_of(dialogue, "Ferrous sulfate twice daily.") == []
     assert _kinds_of(dialogue, "Ferrous sulfate three times daily.") == ["dose"]
+
+
+def test_a_plan_told_in_everyday_words_supports_the_scribes_terms() -> None:
+    dialogue = (
+        "[doctor] to start off with we put an insert in your shoe called an orthotic .\n"
+        "[doctor] i'll put you in a brace , ice it , and take some advil or aleve ."
+    )
+    note = {
+        "plan": (
+            "We will begin with custom orthotics. "
+            "We discussed bracing, anti-inflammatories, and icing."
+        )
+    }
+    assert _unsupported(dialogue, note) == []
+    assert _unsupported(dialogue, {"plan": "We discussed a cortisone injection."}) == [
+        "We discussed a cortisone injection."
+    ]
