@@ -1004,3 +1004,13 @@ def test_a_plan_told_in_everyday_words_supports_the_scribes_terms() -> None:
     assert _unsupported(dialogue, {"plan": "We discussed a cortisone injection."}) == [
         "We discussed a cortisone injection."
     ]
+
+
+def test_a_unit_does_not_carry_into_a_figure() -> None:
+    # "one thirty over eighty" after "twenty milligrams" is a blood pressure, no dose.
+    dialogue = (
+        "[doctor] you're on lisinopril twenty milligrams and your blood pressure is "
+        "one thirty over eighty ."
+    )
+    assert _kinds_of(dialogue, "Continue lisinopril 20 mg.") == []
+    assert _kinds_of(dialogue, "Continue lisinopril 130 mg.") == ["dose"]
