@@ -951,10 +951,11 @@ def test_lay_words_and_word_families_support_a_scribes_clinical_terms() -> None:
 
 
 def test_a_label_over_a_bare_measure_is_what_is_measured() -> None:
-    dialogue = "[doctor] your temperature is 98.7 and your heart rate is 72 ."
-    note = {"objective": "Temperature: 98.7 degrees F. Heart rate: 72 bpm."}
-    assert _unsupported(dialogue, note) == []
-    assert _unsupported(dialogue, {"objective": "Weight: 180 lbs."}) == ["Weight: 180 lbs."]
+    # The label is the claim's words when only a measure follows it: "Heart rate: 60s"
+    # is a heart rate said, however its figure is said ("in the sixties").
+    dialogue = "[doctor] your heart rate is nice and slow in the sixties ."
+    assert _unsupported(dialogue, {"objective": "Heart rate: 60s"}) == []
+    assert _unsupported(dialogue, {"objective": "Weight: 60s"}) == ["Weight: 60s"]
 
 
 def test_a_word_keeps_its_own_rarity_when_found_by_its_lay_words() -> None:
@@ -1014,3 +1015,13 @@ def test_a_unit_does_not_carry_into_a_figure() -> None:
     )
     assert _kinds_of(dialogue, "Continue lisinopril 20 mg.") == []
     assert _kinds_of(dialogue, "Continue lisinopril 130 mg.") == ["dose"]
+
+
+def test_portuguese_clinical_terms_are_supported_by_the_lay_words() -> None:
+    dialogue = (
+        "[médico] o que a traz aqui hoje ?\n"
+        "[paciente] estou com dor de cabeça há três dias e muito cansada ."
+    )
+    note = {"subjective": "Refere cefaleia há 3 dias. Refere fadiga."}
+    assert _unsupported(dialogue, note) == []
+    assert _unsupported(dialogue, {"subjective": "Refere hematúria."}) == ["Refere hematúria."]
