@@ -852,3 +852,176 @@ def test_what_follows_other_than_after_a_denial_is_there() -> None:
     assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports shoulder pain."}
     assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]
+
+
+def _kinds_of(dialogue: str, statement: str) -> list[str]:
+    return _issues(dialogue, {"plan": statement})
+
+
+def test_a_count_or_dose_said_before_the_drugs_name_is_its_dose() -> None:
+    # "two tylenol" is two tablets; "five hundred of metformin" its dose, unit unsaid.
+    dialogue = (
+        "[doctor] take two tylenol five hundred milligrams three times a day .\n"
+        "[doctor] and you're on five hundred of metformin every day ."
+    )
+    assert _kinds_of(dialogue, "Tylenol 500 mg, 2 tablets, 3 times daily.") == []
+    assert _kinds_of(dialogue, "Continue metformin 500 mg daily.") == []
+    assert _kinds_of(dialogue, "Tylenol 500 mg, 4 tablets, 3 times daily.") == ["dose"]
+    assert _kinds_of(dialogue, "Continue metformin 1000 mg daily.") == ["dose"]
+
+
+def test_a_decimal_point_written_as_a_full_stop_is_that_decimal() -> None:
+    # ASR writes a spoken point as "." between number words.
+    dialogue = (
+        "[doctor] i want to add aldactone twelve . five milligrams daily .\n"
+        "[doctor] your temperature is ninety eight . seven today ."
+    )
+    assert _kinds_of(dialogue, "Aldactone 12.5 mg daily.") == []
+    assert _kinds_of(dialogue, "Aldactone 25 mg daily.") == ["dose"]
+    assert _unsupported(dialogue, {"objective": "Temperature: 98.7 degrees F."}) == []
+
+
+def test_everyday_and_twice_per_day_are_frequencies() -> None:
+    dialogue = (
+        "[doctor] have you been taking that metformin everyday ?\n[patient] i do .\n"
+        "[doctor] and the ferrous sulfate , you take it twice a day ?"
+    )
+    assert _kinds_of(dialogue, "She takes metformin daily.") == []
+    assert _kinds_of(dialogue, "She takes ferrous sulfate twice per day.") == []
+    assert _kinds_of(dialogue, "She takes ferrous sulfate three times per day.") == ["dose"]
+
+
+def test_a_word_frequency_about_another_thing_is_not_the_drugs() -> None:
+    # "at night" says when the pain is, not when prednisone is taken.
+    dialogue = "[doctor] so she gave you some prednisone ?\n[patient] yes , it helps ."
+    note = "The patient has benefited from prednisone, reporting improvement of pain at night."
+    assert _kinds_of(dialogue, note) == []
+    assert _kinds_of(dialogue, "She takes prednisone at night.") == ["dose"]
+
+
+def test_baby_aspirin_is_81_mg() -> None:
+    dialogue = "[patient] i take the baby aspirin every day ."
+    assert _kinds_of(dialogue, "Continue aspirin 81 mg daily.") == []
+    assert _kinds_of(dialogue, "Continue aspirin 325 mg daily.") == ["dose"]
+
+
+def test_a_number_said_right_after_a_dose_keeps_its_unit() -> None:
+    dialogue = (
+        "[patient] what about increasing my testosterone to 175 milligrams ? "
+        "i'm at 140 now .\n[doctor] well , your levels are high ."
+    )
+    assert _kinds_of(dialogue, "He is on testosterone cypionate 140 mg.") == []
+    assert _kinds_of(dialogue, "He is on testosterone cypionate 120 mg.") == ["dose"]
+
+
+def test_a_drug_named_by_a_longer_name_in_the_note_keeps_its_regimen() -> None:
+    # The transcript's "lidocaine" is the note's "lidocaine viscous": its own mention
+    # does not cut off what is said after it.
+    dialogue = "[doctor] i'll give you a lidocaine swish and swallow , four times a day ."
+    assert _kinds_of(dialogue, "Lidocaine viscous solution 4 times daily.") == []
+    assert _kinds_of(dialogue, "Lidocaine viscous solution 2 times daily.") == ["dose"]
+
+
+def test_hemoglobin_a1c_is_a_lab_not_a_drug() -> None:
+    dialogue = "[doctor] your a1c was a little bit higher at seven . three ."
+    assert _kinds_of(dialogue, "Previous hemoglobin A1c is reviewed at 7.3.") == []
+
+
+def test_lay_words_and_word_families_support_a_scribes_clinical_terms() -> None:
+    dialogue = (
+        "[doctor] any other surgeries ?\n[patient] i had my tubes tied after my last baby .\n"
+        "[patient] i felt very light-head and very dizzy .\n"
+        "[doctor] your lungs sound good .\n"
+        "[patient] i do have a wife and kids .\n"
+        "[patient] it's a little red too .\n"
+        "[patient] i'll wake up and my hands asleep and i got ta shake it out ."
+    )
+    note = {
+        "subjective": (
+            "Bilateral tubal ligation. Endorses lightheadedness and dizziness. "
+            "The patient is married with children. Reports redness. "
+            "He shakes his hands upon waking."
+        ),
+        "objective": "Lungs are clear to auscultation.",
+    }
+    assert _unsupported(dialogue, note) == []
+    # What the dialogue never touches stays unsupported, however clinically worded.
+    invented = {"subjective": "Status post rhinoplasty. Denies anxiety."}
+    assert _unsupported(dialogue, invented) == ["Status post rhinoplasty.", "Denies anxiety."]
+
+
+def test_a_label_over_a_bare_measure_is_what_is_measured() -> None:
+    # The label is the claim's words when only a measure follows it: "Heart rate: 60s"
+    # is a heart rate said, however its figure is said ("in the sixties").
+    dialogue = "[doctor] your heart rate is nice and slow in the sixties ."
+    assert _unsupported(dialogue, {"objective": "Heart rate: 60s"}) == []
+    assert _unsupported(dialogue, {"objective": "Weight: 60s"}) == ["Weight: 60s"]
+
+
+def test_a_word_keeps_its_own_rarity_when_found_by_its_lay_words() -> None:
+    # "surgical" said once stays a rare word, though "surgery" is said throughout.
+    dialogue = (
+        "[doctor] surgery is one option .\n[doctor] surgery would fix the bone .\n"
+        "[doctor] after surgery you rest .\n[doctor] the surgical plan is set ."
+    )
+    note = {"plan": "I have recommended that we proceed with surgical intervention."}
+    assert _unsupported(dialogue, note) == []
+
+
+def test_a_drug_named_again_by_its_form_alone_keeps_its_dose() -> None:
+    filler = " ".join(["it gets worse when i swim in the pool and run laps ."] * 4)
+    dialogue = (
+        "[doctor] what inhaler are you using now ?\n[patient] i have an albuterol inhaler .\n"
+        f"[patient] {filler}\n[doctor] so you're using two puffs of the inhaler ?"
+    )
+    assert _kinds_of(dialogue, "Uses an albuterol inhaler, 2 puffs as needed.") == []
+    assert _kinds_of(dialogue, "Uses an albuterol inhaler, 4 puffs as needed.") == ["dose"]
+    # A form said with two drugs names neither.
+    both = dialogue.replace("now ?", "now ?\n[patient] a fluticasone inhaler too .")
+    assert _kinds_of(both, "Uses an albuterol inhaler, 2 puffs as needed.") == ["dose"]
+
+
+def test_a_frequency_said_just_before_the_drugs_name_is_its_frequency() -> None:
+    dialogue = (
+        "[patient] i'm taking 25 milligram tablets , twice daily .\n"
+        "[doctor] okay , and that's the , the ferrous sulfate ?\n[patient] yeah ."
+    )
+    assert _kinds_of(dialogue, "Ferrous sulfate twice daily.") == []
+    assert _kinds_of(dialogue, "Ferrous sulfate three times daily.") == ["dose"]
+
+
+def test_a_plan_told_in_everyday_words_supports_the_scribes_terms() -> None:
+    dialogue = (
+        "[doctor] to start off with we put an insert in your shoe called an orthotic .\n"
+        "[doctor] i'll put you in a brace , ice it , and take some advil or aleve ."
+    )
+    note = {
+        "plan": (
+            "We will begin with custom orthotics. "
+            "We discussed bracing, anti-inflammatories, and icing."
+        )
+    }
+    assert _unsupported(dialogue, note) == []
+    assert _unsupported(dialogue, {"plan": "We discussed a cortisone injection."}) == [
+        "We discussed a cortisone injection."
+    ]
+
+
+def test_a_unit_does_not_carry_into_a_figure() -> None:
+    # "one thirty over eighty" after "twenty milligrams" is a blood pressure, no dose.
+    dialogue = (
+        "[doctor] you're on lisinopril twenty milligrams and your blood pressure is "
+        "one thirty over eighty ."
+    )
+    assert _kinds_of(dialogue, "Continue lisinopril 20 mg.") == []
+    assert _kinds_of(dialogue, "Continue lisinopril 130 mg.") == ["dose"]
+
+
+def test_portuguese_clinical_terms_are_supported_by_the_lay_words() -> None:
+    dialogue = (
+        "[médico] o que a traz aqui hoje ?\n"
+        "[paciente] estou com dor de cabeça há três dias e muito cansada ."
+    )
+    note = {"subjective": "Refere cefaleia há 3 dias. Refere fadiga."}
+    assert _unsupported(dialogue, note) == []
+    assert _unsupported(dialogue, {"subjective": "Refere hematúria."}) == ["Refere hematúria."]

@@ -5,29 +5,28 @@ transcript the doses said around a mention of the drug, up to the mention of ano
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from typing import Final
-
-from rapidfuzz import fuzz, process
 
 from delphos.evidence.check import Check
 from delphos.evidence.drugs import is_class, lexicon, lookup
-from delphos.evidence.lexicon import DOSE_UNITS, FREQ_MAX_WORDS, FREQUENCIES, ORDINALS
-from delphos.evidence.text import Tokens, number_key, stem
-from delphos.evidence.transcript import Transcript
+from delphos.evidence.lexicon import DOSE_UNITS
+from delphos.evidence.regimen import OF, form_mentions, frequencies, fuzzy_mentions, regimen
+from delphos.evidence.text import Tokens, number_key
 
-# Tokens: how far a dose may stand from its drug, in the note and in speech.
+# Tokens: how far a dose may stand from its drug in the note.
 NOTE_AFTER: Final = 7
 NOTE_BEFORE: Final = 4
-SPEECH_AFTER: Final = 30
-SPEECH_BEFORE: Final = 8
-BARE_AFTER: Final = 2
-FUZZY_DRUG: Final = 85.0
-_OF: Final = frozenset({"of", "de", "do", "da"})
-_TIMES: Final = frozenset({"times", "time", "x", "vezes", "vez"})
-_PER: Final = frozenset({"a", "per", "each", "every", "ao", "por", "cada"})
-_EVERY: Final = frozenset({"every", "cada", "q"})
-_RANGE: Final = frozenset({"to", "or", "a", "ou"})
+# Words of a regimen that stand between a drug and its frequency without taking it
+# ("metformin 500 mg by mouth twice daily", "with meals"); any other content word more
+# than one ("gabapentin, reporting less pain at night") makes a word frequency another
+# thing's.
+_REGIMEN: Final = frozenset(
+    "by mouth oral orally po tablet tablets capsule capsules take takes taking with meals "
+    "food needed prn via route inhaled topically topical".split()
+)
+FREQ_GAP: Final = 1
+# numbers.py reads the note's dose frequencies from here.
+__all__ = ["check_drugs", "frequencies"]
 
 
 def _note_drugs(tokens: Tokens, table: dict[str, str]) -> list[tuple[int, int, str]]:
@@ -63,7 +62,7 @@ def _owner(drugs: list[tuple[int, int, str]], tokens: Tokens, k: int, unit_k: in
     next drug's; otherwise the nearest drug before it, else just after it."""
     after = next((n for n, d in enumerate(drugs) if d[0] > unit_k), -1)
     if after >= 0 and drugs[after][0] <= unit_k + 3 and unit_k + 1 < len(tokens):
-        if tokens.norms[unit_k + 1] in _OF:
+        if tokens.norms[unit_k + 1] in OF:
             return after
     before = max((n for n, d in enumerate(drugs) if d[1] < k), default=-1)
     if before >= 0 and k - drugs[before][1] <= NOTE_AFTER:
@@ -73,101 +72,22 @@ def _owner(drugs: list[tuple[int, int, str]], tokens: Tokens, k: int, unit_k: in
     return -1
 
 
-def frequencies(tokens: Tokens, lo: int, hi: int) -> list[tuple[int, int, frozenset[float]]]:
-    """Dose frequencies as times a day ("twice daily", "every six hours", "3 times a day",
-    "de 8 em 8 horas", "every 6 to 8 hours"), numbers written either way."""
-    values, stems = tokens.values, tokens.stems
-    words = [number_key(values[k][0]) if k in values else tokens.norms[k] for k in range(lo, hi)]
-
-    def num(k: int) -> float | None:
-        return values[k][0] if lo <= k < hi and k in values and values[k][0] > 0 else None
-
-    found: list[tuple[int, int, frozenset[float]]] = []
-    k = lo
-    while k < hi:
-        hit: tuple[int, frozenset[float]] | None = None
-        n = num(k)
-        if n is not None and k + 2 < hi and tokens.norms[k + 1] in _TIMES:
-            # "3 times a day", "2 times daily", "3 vezes ao dia", "2 times a week"
-            j = k + 2 + (tokens.norms[k + 2] in _PER)
-            if j < hi and stems[j] in ("day", "daily", "diaria", "diario"):
-                hit = (j, frozenset({n}))
-            elif j < hi and stems[j] == "week":
-                hit = (j, frozenset({n / 7}))
-        elif tokens.norms[k] in _EVERY or (tokens.norms[k] == "de" and num(k + 1)):
-            # "every 6 hours", "every 6 to 8 hours", "a cada 8 horas", "de 8 em 8 horas"
-            first = num(k + 1)
-            j = k + 2
-            hours = {first} if first else set()
-            if first and j + 1 < hi and tokens.norms[j] in _RANGE | {"em"} and num(j + 1):
-                hours.add(num(j + 1) or first)
-                j += 2
-            if hours and j < hi and stems[j] == "hour":
-                hit = (j, frozenset(24 / h for h in hours))
-        if hit is None:
-            for size in range(min(FREQ_MAX_WORDS, hi - k), 0, -1):
-                # "once daily" as written, "3 times a day" with its number as digits.
-                per_day = FREQUENCIES.get(" ".join(tokens.norms[k : k + size]))
-                if per_day is None:
-                    per_day = FREQUENCIES.get(" ".join(words[k - lo : k - lo + size]))
-                if per_day is not None:
-                    hit = (k + size - 1, frozenset({per_day}))
-                    break
-        if hit is not None:
-            found.append((k, hit[0], hit[1]))
-            k = hit[0]
-        k += 1
-    return found
-
-
-def _regimen(
-    t: Transcript, positions: list[int], others: list[int]
-) -> tuple[set[tuple[str, str]], set[float]]:
-    """Doses (value, unit or "") and frequencies said around a drug's mentions, each
-    window cut at the mention of another drug (`others`, sorted)."""
-    doses: set[tuple[str, str]] = set()
-    freqs: set[float] = set()
-    norms, stems, values = t.tokens.norms, t.tokens.stems, t.tokens.values
-    for pos in positions:
-        lo, hi = max(0, pos - SPEECH_BEFORE), min(len(norms), pos + SPEECH_AFTER + 1)
-        j = bisect_left(others, pos)
-        if j > 0:
-            lo = max(lo, others[j - 1] + 1)
-        if j < len(others):
-            hi = min(hi, others[j])
-        for k in range(lo, hi):
-            found = values.get(k)
-            if found is None:
-                continue
-            # The unit may follow the number word run ("forty milligrams"); a bare
-            # number counts only right after the drug ("lisinopril twenty").
-            unit = ""
-            for n in range(k + 1, min(len(norms), k + 6)):
-                if stems[n]:
-                    unit = stems[n] if stems[n] in DOSE_UNITS else ""
-                    break
-            # "lisinopril twenty"; not "flexeril five milligrams three times a day".
-            bare = (
-                pos < k <= pos + BARE_AFTER
-                and norms[k] not in ORDINALS
-                and (k + 1 >= len(norms) or norms[k + 1] not in _TIMES)
-            )
-            if unit or bare:
-                for value in found:
-                    doses.add((number_key(value), unit))
-        for _, _, per_day in frequencies(t.tokens, lo, hi):
-            freqs |= per_day
-    return doses, freqs
-
-
-def _fuzzy_mentions(t: Transcript, word: str) -> list[int]:
-    """Where the transcript names a drug in another spelling (ASR: "lysinopril")."""
-    if len(word) < 5 or not t.vocabulary:
-        return []
-    match = process.extractOne(word, t.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_DRUG)
-    if match is None:
-        return []
-    return t.stem_at.get(stem(match[0]), [])
+def _takes(tokens: Tokens, last: int, k0: int, k1: int) -> bool:
+    """Is the frequency at `k0`..`k1` the drug's (named up to token `last`)? One with a
+    number ("twice daily", "every 6 hours") always is, as before; a word frequency ("at
+    night", "daily") only with at most one content word between, the regimen's own words
+    aside ("prednisone, reporting improvement of pain at night" says when the pain is)."""
+    if any(k in tokens.values for k in range(k0, k1 + 1)):
+        return True
+    between = [
+        k
+        for k in range(last + 1, k0)
+        if tokens.stems[k]
+        and k not in tokens.values
+        and tokens.stems[k] not in DOSE_UNITS
+        and tokens.norms[k] not in _REGIMEN
+    ]
+    return len(between) <= FREQ_GAP
 
 
 def check_drugs(check: Check) -> None:
@@ -183,9 +103,15 @@ def check_drugs(check: Check) -> None:
             owned[n].append((k, unit_k, unit))
     for n, (first, last, drug) in enumerate(drugs):
         name = check.snippet(first, last)
-        positions = t.drug_at.get(drug) or _fuzzy_mentions(t, tokens.norms[first])
+        positions = t.drug_at.get(drug) or fuzzy_mentions(t, tokens.norms[first])
+        if positions:
+            positions = sorted({*positions, *form_mentions(t, tokens, last, positions)})
         limit = drugs[n + 1][0] if n + 1 < len(drugs) else len(tokens)
-        freqs = frequencies(tokens, last + 1, min(limit, last + 14))
+        freqs = [
+            f
+            for f in frequencies(tokens, last + 1, min(limit, last + 14))
+            if _takes(tokens, last, f[0], f[1])
+        ]
         for k, unit_k, _ in owned[n]:
             check.consumed.update((k, unit_k))
         if not positions:
@@ -199,14 +125,17 @@ def check_drugs(check: Check) -> None:
         # own name ("sulfate" of "ferrous sulfate" is also a drug on its own).
         own = set(positions)
         norms = t.tokens.norms
+        # Nor is the drug's own mention another's: a name found by spelling
+        # ("lidocaine" for the note's "lidocaine viscous") is indexed as its own drug.
         others = sorted(
             p
             for d, at in t.drug_at.items()
             if d != drug
             for p in at
-            if not (p - 1 in own and table.get(f"{norms[p - 1]} {norms[p]}") == drug)
+            if p not in own
+            and not (p - 1 in own and table.get(f"{norms[p - 1]} {norms[p]}") == drug)
         )
-        said_doses, said_freqs = _regimen(t, positions, others)
+        said_doses, said_freqs = regimen(t, drug, positions, others)
         heard = check.said(positions[0])
         for k, unit_k, unit in owned[n]:
             keys = {number_key(v) for v in tokens.values[k]}

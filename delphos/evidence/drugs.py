@@ -15,11 +15,12 @@ from typing import Final
 from delphos.evidence.lexicon import STOPWORDS
 
 _MIN_LEN: Final = 4
-# Names in the dictionary that are, in a consultation, nearly always ordinary words.
+# Names in the dictionary that are, in a consultation, nearly always ordinary words,
+# or a lab test ("hemoglobin A1c" reads as the name "hemoglobin a" and a code).
 _NOT_DRUGS: Final = frozenset(
     """today pain blood heart test water iron oxygen salt sugar alcohol food
     sleep plan exam fluid fluids ice heat rest contrast sits""".split()
-)
+) | {"hemoglobin a"}
 # Generic names that are a class of drugs (MeSH: "anti-inflammatory agents, non-steroidal"
 # for "NSAIDs", "analgesics, opioid" for "opioid", "contraceptives, oral"), not one drug.
 _CLASS: Final = re.compile(

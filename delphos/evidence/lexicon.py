@@ -152,6 +152,20 @@ FREQUENCIES: Final[dict[str, float]] = {
     "q4h": 6,
     "once a week": 1 / 7,
     "every week": 1 / 7,
+    # ASR writes "every day" as one word; "per" and "each" say "a" ("twice per day").
+    "everyday": 1,
+    "once per day": 1,
+    "once each day": 1,
+    "twice per day": 2,
+    "twice each day": 2,
+    "twice a week": 2 / 7,
+    "every other day": 1 / 2,
+    "two times per day": 2,
+    "three times per day": 3,
+    "four times per day": 4,
+    "2 times per day": 2,
+    "3 times per day": 3,
+    "4 times per day": 4,
     "uma vez ao dia": 1,
     "1 vez ao dia": 1,
     "ao dia": 1,
@@ -238,7 +252,13 @@ ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "o2": ("oxygen",),
     "bmi": ("weight",),
     "wt": ("weight",),
+    "hdl": ("good", "choles"),
+    "ldl": ("bad", "choles"),
 }
+
+# A dose said by the drug's everyday name: the word before the name → (dose, unit).
+# "Baby aspirin" is the 81 mg tablet.
+SAID_DOSES: Final[dict[str, dict[str, tuple[str, str]]]] = {"aspirin": {"baby": ("81", "mg")}}
 
 # The words of a note's headings: body systems of a review or an exam, kinds of history.
 # A Title Case line of these alone, unpunctuated, heads the findings below it
@@ -252,7 +272,9 @@ HEADING_VOCABULARY: Final = frozenset(
     hematologic hematology lymphatic lymphatics immunology immunologic endocrine allergic
     strength sensation reflexes gait vitals vital signs exam examination physical
     medical surgical social family gynecologic obstetric history past medications
-    medication allergies immunizations review systems of and""".split()
+    medication allergies immunizations review systems of and procedures procedure
+    surgeries assessment problems problem list screening preventive health healthcare
+    maintenance""".split()
 )
 
 # The visit itself, told by the scribe ("we discussed treatment options", "all questions
@@ -268,5 +290,6 @@ VISIT_WORDS: Final = frozenset(
         plan plans instructed advised encouraged informed reviewed reviewing review
         findings current nature importance visit clinic presents evaluation reasoning
         medical voiced concerns follow needed invited risks benefits alternatives
-        agreeable diagnosis point management maintaining within limits per""".split()
+        agreeable diagnosis point management maintaining within limits per contact
+        course""".split()
 )

@@ -10,17 +10,19 @@ note's form, like "denies": no fact about the patient to find."""
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Final
 
 from delphos.evidence.lexicon import NEG_PRE, NEG_TERMINATORS, SIDES, VISIT_WORDS
 from delphos.evidence.models import Span
 from delphos.evidence.scope import is_neg_cue, items
 from delphos.evidence.synonyms import SAID_AS, SIGN_OF
-from delphos.evidence.text import Tokens, number_key
+from delphos.evidence.text import Tokens, number_key, stem
 from delphos.evidence.transcript import Transcript
 
 EVIDENCE_SENTENCES: Final = 3
 LABEL_WORDS: Final = 5
+_UNSPOKEN_UNITS: Final = frozenset({"deg", "f", "mmhg", "bpm", "%", "dl"})
 FRAMING: Final = (
     NEG_PRE
     | NEG_TERMINATORS
@@ -43,12 +45,16 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     # A label ("Neurological:", "Medical Reasoning:") and the verbs that only frame a
     # finding ("denies", "reports") are the note's form, not claims to find.
     first = label_end(tokens)
+    # "Temperature: 98.7 degrees F", "Heart rate: 60s": a label over a bare measure is
+    # what is measured, the claim's words.
+    if first and not any(_word(tokens, k) for k in range(first, len(tokens))):
+        first = 0
     # Content stem → the words written for it ("hematuria"), and whether one is denied.
     written: dict[str, set[str]] = {}
     for k, s in enumerate(tokens.stems):
         if (
             k >= first
-            and s
+            and _word(tokens, k)
             and s not in SIDES
             and tokens.norms[k] not in FRAMING
             # "haven't", "don't": the negation frames a finding (the negation check reads
@@ -68,9 +74,13 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     for word in wanted:
         if word.startswith("#"):
             found = {transcript.sentence_of[p] for p in transcript.number_at.get(word[1:], [])}
+            said = len(found)
         else:
-            found = _said(transcript, word, written[word], denied)
-        weights[word] = 1.0 + math.log(1 + sentences / (1 + len(found)))
+            # A word is as rare as the transcript says it as itself: its lay words
+            # ("surgery" for "surgical") widen where it is found, not how common it is.
+            own, found = _said(transcript, word, written[word], denied)
+            said = len(own) or len(found)
+        weights[word] = 1.0 + math.log(1 + sentences / (1 + said))
         for sid in found:
             by_sentence.setdefault(sid, set()).add(word)
     total = sum(weights.values())
@@ -91,6 +101,15 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     return coverage, spans
 
 
+def _word(tokens: Tokens, k: int) -> bool:
+    """Is token `k` a word to find? Not a measure's unit speech leaves out ("98.7
+    degrees F", "44 mg/dL", "120/80 mmHg")."""
+    s = tokens.stems[k]
+    if not s:
+        return False
+    return not (s in _UNSPOKEN_UNITS and any(j in tokens.values for j in (k - 1, k - 2)))
+
+
 def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> set[int]:
     """The sentences that hold `stems`: each in it or in a sentence next to it ("are you
     able to urinate?" / "i saw some blood")."""
@@ -105,14 +124,60 @@ def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> set[int]:
     return holding
 
 
-def _said(transcript: Transcript, word: str, written: set[str], denied: set[str]) -> set[int]:
+def _said(
+    transcript: Transcript, word: str, written: set[str], denied: set[str]
+) -> tuple[set[int], set[int]]:
     """The sentences that say `word` (a stem; `written` its words in the note): as itself,
     as a conversation says it, and (for a denied sign) as its organ's exam."""
-    found = _sentences_with(transcript, (word,))
+    own = _sentences_with(transcript, (word,))
+    found = set(own)
     for norm in written:
+        for other in variants(norm):
+            found |= _sentences_with(transcript, (other,))
         for alternative in SAID_AS.get(norm, ()):
             found |= _sentences_with(transcript, alternative)
         if norm in denied:
             for organ in SIGN_OF.get(norm, ()):
                 found |= _sentences_with(transcript, (organ,))
-    return found
+    return own, found
+
+
+# Suffixes a word of the same family takes or drops ("redness" / "red", "improvement" /
+# "improve", "occasionally" / "occasion", "dizziness" / "dizzy"): the crude stem
+# (text.stem) strips only inflections, and not alike on both sides ("shakes" is "shak",
+# "shake" is "shake").
+_DERIVATIONAL: Final = (
+    "ness",
+    "ment",
+    "ally",
+    "ly",
+    "al",
+    "ity",
+    "ation",
+    "ing",
+    "ed",
+    "es",
+    "s",
+    "e",
+)
+_MIN_BASE: Final = 3
+_MIN_WORD: Final = 4
+
+
+@lru_cache(maxsize=4096)
+def variants(word: str) -> frozenset[str]:
+    """The stems of `word`'s family that its own stem is not: the base without one
+    derivational or inflectional suffix, with and without a final "e", a final "i" read
+    as "y"."""
+    if len(word) < _MIN_WORD or not word.isalpha():
+        return frozenset()
+    bases = {word}
+    for suffix in _DERIVATIONAL:
+        if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_BASE:
+            bases.add(word[: -len(suffix)])
+    found: set[str] = set()
+    for base in bases:
+        for form in (base, base + "e", base[:-1] + "y" if base.endswith("i") else base):
+            found.add(stem(form))
+    found.discard(stem(word))
+    return frozenset(f for f in found if len(f) >= _MIN_BASE)
