@@ -979,3 +979,17 @@ def test_a_rating_needs_no_spoken_scale_and_centimetres_are_cm() -> None:
     )
     assert _number_issues(dialogue, "Pain 3/10 with medication, 7-8/10 without.") == []
     assert _number_issues(dialogue, "JVD 8 cm.") == []
+
+
+def test_a_vital_sign_said_without_its_unit_or_under_another_label_is_placed() -> None:
+    dialogue = (
+        "[doctor] blood pressure was one eighteen over seventy two heart rate was fifty "
+        "eight respiratory rate was fourteen , and your pulse ox was ninety eight percent on "
+        "room air .\n[doctor] i saw you about five days ago for the knee .\n"
+        "[doctor] come back in two weeks ."
+    )
+    assert _number_issues(dialogue, "Heart rate: 58 bpm") == []
+    assert _number_issues(dialogue, "Oxygen saturation: 98% on room air.") == []
+    assert _number_issues(dialogue, "Heart rate: 62 bpm") == ["number"]
+    # Two words by a "five" do not make it the count of weeks the note gives.
+    assert _number_issues(dialogue, "Knee seen 5 weeks ago.") == ["number"]

@@ -46,7 +46,10 @@ _SCALES: Final = frozenset({10.0})
 # "the patient will follow up": the transcript's speaker tags ("[patient]") put that word
 # by every number, so it places none.
 _SPEAKERS: Final = frozenset({"doctor", "patien", "medico", "pacien"})
+# Units of a measurement (not of time, whose number changes with the unit, nor doses).
+_MEASURES: Final = frozenset({"lb", "kg", "cm", "%", "bpm", "mmhg", "deg"})
 _TIME_UNITS: Final = frozenset({"hour", "day", "week", "month", "year"})
+_COUNTS: Final = _TIME_UNITS | {"tim", "time", "minut"}  # stems: "times", "minutes"
 _LIST_BREAK: Final = re.compile(r"[,;]")
 # "6 to 8 hours", "4 or 5 years old", "1-2 weeks": a range, said as one ("six to eight").
 _RANGE_JOINERS: Final = frozenset({"-", "\u2013", "to", "or"})
@@ -139,7 +142,20 @@ def check_numbers(check: Check) -> None:
         # Placed when one mention of the value has the head right by it and, if the
         # statement has other words the transcript uses, one of them around it.
         if head:
-            positions = [p for p in positions if check.near(head, [p], HEAD_REACH)]
+            by_head = [p for p in positions if check.near(head, [p], HEAD_REACH)]
+            # "heart rate was fifty eight": speech leaves a measurement's unit out, so
+            # a unit said nowhere by the value leaves the statement's words to place it.
+            if by_head or head not in _MEASURES or not context:
+                # "pulse ox was ninety eight percent on room air" for "Oxygen saturation:
+                # 98% on room air": the label said otherwise, two of the other words by
+                # the value place it.
+                # Not a count of time or times: "began 3 weeks ago" is not placed by
+                # "arm pain" said by a "three" of something else.
+                if not by_head and head not in _COUNTS and _two_near(check, context, positions):
+                    continue
+                positions = by_head
+            else:
+                head = ""
         keys = {number_key(v) for v in values}
         if (
             positions
@@ -174,6 +190,17 @@ def check_numbers(check: Check) -> None:
             f'The note says "{words}"; the transcript states {shown} only elsewhere '
             f'(e.g. "{check.said(positions[0])}").',
         )
+
+
+def _two_near(check: Check, context: set[str], positions: list[int]) -> bool:
+    """Are two of the statement's words said around one mention of the value? Looked at
+    by the first CONTEST_MOST mentions: bounded work."""
+    if len(context) < 2:
+        return False
+    return any(
+        sum(check.near(w, [p], NUMBER_REACH) for w in context) >= 2
+        for p in positions[:CONTEST_MOST]
+    )
 
 
 def _said_of_another(check: Check, keys: set[str], context: set[str]) -> bool:
