@@ -13,6 +13,9 @@ from delphos.evidence.text import Tokens, number_key
 
 # Tokens between two numbers said as one mention ("six to eight", "ninety eight . seven").
 _JOINED: Final = 2
+# Tokens one mention spans at most: a run of numbers with no word between ("1 2 3 4 …")
+# is many mentions, so joining stays constant work.
+_MENTION_MOST: Final = 6
 
 
 def shared_counts(tokens: Tokens, reach: int) -> dict[str, frozenset[str]]:
@@ -25,7 +28,11 @@ def shared_counts(tokens: Tokens, reach: int) -> dict[str, frozenset[str]]:
         keys = {number_key(v) for v in values[p]}
         if mentions:
             first, last, joined = mentions[-1]
-            if p - last <= _JOINED and not any(stems[q] for q in range(last + 1, p)):
+            if (
+                p - last <= _JOINED
+                and p - first <= _MENTION_MOST
+                and not any(stems[q] for q in range(last + 1, p))
+            ):
                 mentions[-1] = (first, p, joined | keys)
                 continue
         mentions.append((p, p, keys))

@@ -36,6 +36,8 @@ _COUNT_BEFORE: Final = frozenset(
 # "a week ago", "a day or two": a count whatever comes before.
 _COUNT_AFTER: Final = frozenset({"ago", "later", "earlier", "or", "and"})
 # A spoken ". five" after these words is a decimal, not a new sentence ("a . five cm").
+# Decimals read after a spoken point at most ("zero . zero five"): constant work.
+_DECIMALS_MOST: Final = 4
 _BEFORE_DECIMAL: Final = frozenset("a an at is was of about".split())
 
 
@@ -136,7 +138,7 @@ def _digits(text: str, start: int, word: str, found: list[float]) -> None:
         len(word) == 2
         and word.isdigit()
         and (
-            before in "'\u2019"
+            before in ("'", "\u2019")
             or (before == "/" and text.count("/", max(0, start - 7), start) == 2)
         )
     ):
@@ -160,12 +162,13 @@ def _dotted(norms: list[str], i: int, values: dict[int, list[float]]) -> None:
     decimals of the number before it; after an article or a copula they are a decimal of
     their own ("a . five centimeter")."""
     digits = ""
-    for word in norms[i:]:
-        if word not in _DIGIT_WORDS:
-            break
-        digits += str(int(_DIGIT_WORDS[word]))
+    j = i
+    while j < len(norms) and norms[j] in _DIGIT_WORDS and len(digits) < _DECIMALS_MOST:
+        digits += str(int(_DIGIT_WORDS[norms[j]]))
+        j += 1
     before = i - 1
-    while before > 0 and before not in values and norms[before] in _NUMBER_WORDS:
+    stop = max(0, i - _DECIMALS_MOST)
+    while before > stop and before not in values and norms[before] in _NUMBER_WORDS:
         before -= 1  # the first token of the number before: its values live there
     if before in values and norms[before] in _NUMBER_WORDS:
         whole = values[before][0]
