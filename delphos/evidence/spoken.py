@@ -41,6 +41,9 @@ _DECIMALS_MOST: Final = 4
 _BEFORE_DECIMAL: Final = frozenset("a an at is was of about".split())
 
 
+_TRIGGERS: Final = frozenset({*_PLURALS, "couple", "a", "an", "par"})
+
+
 def spoken_halves_and_ranges(norms: list[str], values: dict[int, list[float]]) -> None:
     """Values speech gives in words around its numbers: "two and a half" (2.5), "a year
     and a half" (1.5, on "a"), "half a centimeter" (0.5), "three to four hundred" (its
@@ -87,7 +90,11 @@ def spoken_forms(
     reads the values set here."""
     starts, ends = spans
     count = len(norms)
-    for i in range(count):
+    # Only numbers and the words that start a rule: one set lookup per other token.
+    at = set(values)
+    if speech:
+        at.update(i for i, word in enumerate(norms) if word in _TRIGGERS)
+    for i in sorted(at):
         word = norms[i]
         if word[0].isdigit():
             if i in values:
