@@ -993,3 +993,12 @@ def test_a_vital_sign_said_without_its_unit_or_under_another_label_is_placed() -
     assert _number_issues(dialogue, "Heart rate: 62 bpm") == ["number"]
     # Two words by a "five" do not make it the count of weeks the note gives.
     assert _number_issues(dialogue, "Knee seen 5 weeks ago.") == ["number"]
+
+
+def test_a_temperature_said_as_a_fever_is_placed() -> None:
+    dialogue = (
+        "[doctor] you do have a low-grade fever of about a hundred . four right now but your "
+        "blood pressure is one thirty two over eighty ."
+    )
+    assert _number_issues(dialogue, "Temperature: 100.4 degrees F.") == []
+    assert _number_issues(dialogue, "Temperature: 101.4 degrees F.") == ["number"]

@@ -242,6 +242,7 @@ ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "fc": ("freque", "cardia"),
     "rr": ("breath", "respir"),
     "temp": ("temper", "fever"),
+    "temperature": ("fever",),
     "spo2": ("oxygen", "saturat"),
     "o2": ("oxygen",),
     "bmi": ("weight",),

@@ -48,6 +48,8 @@ _SCALES: Final = frozenset({10.0})
 _SPEAKERS: Final = frozenset({"doctor", "patien", "medico", "pacien"})
 # Units of a measurement (not of time, whose number changes with the unit, nor doses).
 _MEASURES: Final = frozenset({"lb", "kg", "cm", "%", "bpm", "mmhg", "deg"})
+# A label speech gives as another word ("a fever of a hundred . four").
+_LABELS: Final = {"temper": ("fever",)}
 _TIME_UNITS: Final = frozenset({"hour", "day", "week", "month", "year"})
 _COUNTS: Final = _TIME_UNITS | {"tim", "time", "minut"}  # stems: "times", "minutes"
 _LIST_BREAK: Final = re.compile(r"[,;]")
@@ -142,7 +144,8 @@ def check_numbers(check: Check) -> None:
         # Placed when one mention of the value has the head right by it and, if the
         # statement has other words the transcript uses, one of them around it.
         if head:
-            by_head = [p for p in positions if check.near(head, [p], HEAD_REACH)]
+            heads = (head, *_LABELS.get(head, ()))
+            by_head = [p for p in positions if any(check.near(h, [p], HEAD_REACH) for h in heads)]
             # "heart rate was fifty eight": speech leaves a measurement's unit out, so
             # a unit said nowhere by the value leaves the statement's words to place it.
             if by_head or head not in _MEASURES or not context:
