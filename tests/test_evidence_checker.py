@@ -1025,3 +1025,153 @@ def test_portuguese_clinical_terms_are_supported_by_the_lay_words() -> None:
     note = {"subjective": "Refere cefaleia há 3 dias. Refere fadiga."}
     assert _unsupported(dialogue, note) == []
     assert _unsupported(dialogue, {"subjective": "Refere hematúria."}) == ["Refere hematúria."]
+
+
+def _number_issues(dialogue: str, statement: str) -> list[str]:
+    evidence = verify(dialogue, {"subjective": statement})
+    return [i.kind for s in evidence.statements for i in s.issues]
+
+
+def test_a_decimal_whose_point_the_transcriber_wrote_as_a_full_stop_is_that_number() -> None:
+    dialogue = (
+        "[doctor] your temperature is ninety eight . seven and a fever of a hundred . four "
+        "last night . your creatinine was .7 and the cream is a zero . zero five percent "
+        "solution ."
+    )
+    for statement in (
+        "Temperature: 98.7 degrees F.",
+        "Fever of 100.4 last night.",
+        "Creatinine 0.7.",
+        "The cream is a 0.05% solution.",
+    ):
+        assert _number_issues(dialogue, statement) == [], statement
+    assert _number_issues(dialogue, "Temperature: 98.2 degrees F.") == ["number"]
+    # A minus sign is part of the number: "-0.05%" is not the 0.05 % said.
+    assert _number_issues(dialogue, "The cream is a -0.05% solution.") == ["number"]
+    # "two. Three days": a capital after the stop starts a sentence, not decimals.
+    assert _number_issues("[patient] I had two. Three days ago it began.", "Had 2.3.") == ["number"]
+
+
+def test_a_year_said_as_two_pairs_or_by_its_last_digits_is_that_year() -> None:
+    dialogue = (
+        "[doctor] you had the stent placed in your right coronary artery in twenty eighteen .\n"
+        "[patient] my first dose was on january 15th , '21 .\n"
+        "[doctor] i reviewed the labs dated 3/3/21 , all normal ."
+    )
+    assert _number_issues(dialogue, "Stent placed in the right coronary artery in 2018.") == []
+    assert _number_issues(dialogue, "First dose on 01/15/2021.") == []
+    assert _number_issues(dialogue, "Labs reviewed, 03/03/2021: all normal.") == []
+    assert _number_issues(dialogue, "Stent placed in the right coronary artery in 2019.") == [
+        "number"
+    ]
+
+
+def test_a_date_made_of_the_transcripts_numbers_in_another_order_is_flagged() -> None:
+    dialogue = (
+        "[patient] my last stress test was september 9th , 2019 , because i'm eight years out "
+        "from surgery ."
+    )
+    assert _number_issues(dialogue, "Last stress test on 09/09/2019.") == []
+    assert _number_issues(dialogue, "Last stress test on 09/08/2019.") == ["number"]
+
+
+def test_a_decade_or_hundreds_said_as_plurals_are_their_numbers() -> None:
+    dialogue = (
+        "[doctor] your heart rate is nice and slow in the sixties .\n"
+        "[patient] my sugars have been in the three to four hundreds the last two weeks ."
+    )
+    assert _number_issues(dialogue, "Heart rate in the 60s.") == []
+    assert _number_issues(dialogue, "Blood sugar in the 300 to 400's for 2 weeks.") == []
+    assert _number_issues(dialogue, "Heart rate in the 70s.") == ["number"]
+
+
+def test_a_count_said_with_an_article_is_that_count_but_a_rate_is_not() -> None:
+    dialogue = (
+        "[doctor] i'll see you back in a week .\n"
+        "[patient] i drink a beer or two on the weekends , and a couple of coffees a day .\n"
+        "[doctor] take the tablet twice a day ."
+    )
+    assert _number_issues(dialogue, "Follow up in 1 week.") == []
+    assert _number_issues(dialogue, "Drinks 1 to 2 beers on weekends.") == []
+    assert _number_issues(dialogue, "Drinks 2 coffees daily.") == []
+    assert _number_issues(dialogue, "Follow up in 3 weeks.") == ["number"]
+    # "twice a day" is a rate: its "a" is no one day.
+    assert _number_issues(dialogue, "Take the tablet for 1 day.") == ["number"]
+
+
+def test_an_english_um_is_a_filler_not_the_number_one() -> None:
+    dialogue = "[patient] i had it about three years ago , um , and nothing since ."
+    assert _number_issues(dialogue, "Had it 3 years ago.") == []
+    assert _number_issues(dialogue, "Had it 1 years ago.") == ["number"]
+
+
+def test_an_hour_on_the_clock_and_spinal_levels_are_no_numbers_to_find() -> None:
+    dialogue = (
+        "[patient] i woke up about two o'clock in the morning with the pain .\n"
+        "[doctor] the x-ray shows disc degeneration at c56 and c67 ."
+    )
+    assert _number_issues(dialogue, "He woke around 2:00 am with pain.") == []
+    assert _number_issues(dialogue, "Disc degeneration at C5-6 and C6-7.") == []
+
+
+def test_a_number_whose_head_the_transcript_counts_only_so_is_placed() -> None:
+    # The scribe words the rest their own way; "weeks" is said with no other number.
+    dialogue = (
+        "[doctor] the x-ray shows a sprain , so no running for now .\n"
+        "[doctor] alright i will see you again in two weeks carolyn ."
+    )
+    assert _number_issues(dialogue, "The patient will follow up in 2 weeks.") == []
+    assert _number_issues(dialogue, "The patient will follow up in 3 weeks.") == ["number"]
+
+
+def test_a_number_with_its_head_said_of_something_else_the_notes_words_name_is_flagged() -> None:
+    # "grade two" is the pathology's; the performance status the note names is zero.
+    dialogue = (
+        "[doctor] pathology came back as grade two , er positive .\n"
+        "[patient] yes , unfortunately , and that was a very hard time for me and for all "
+        "of my family , my husband and my daughters and my sisters , but we got through it "
+        "together and i finished all of the treatment on time , and then i went back to "
+        "work and to my garden .\n"
+        "[doctor] okay , note that her ecog performance status today is zero ."
+    )
+    assert _number_issues(dialogue, "ECOG performance status today is grade 0.") == []
+    assert _number_issues(dialogue, "ECOG performance status today is grade 2.") == ["number"]
+
+
+def test_a_count_of_something_the_transcript_never_speaks_of_is_flagged() -> None:
+    # Nothing places "3 views": the transcript says three only of millimetres.
+    dialogue = "[doctor] your x-ray shows a three millimeter separation of the bones ."
+    assert _number_issues(dialogue, "3 views of the right foot were taken.") == ["number"]
+    assert _number_issues(dialogue, "X-ray shows a 3 mm separation.") == []
+
+
+def test_a_rating_needs_no_spoken_scale_and_centimetres_are_cm() -> None:
+    dialogue = (
+        "[patient] with the ibuprofen my pain is a three , without it like a seven eight .\n"
+        "[doctor] jugular venous distention to about eight centimeters ."
+    )
+    assert _number_issues(dialogue, "Pain 3/10 with medication, 7-8/10 without.") == []
+    assert _number_issues(dialogue, "JVD 8 cm.") == []
+
+
+def test_a_vital_sign_said_without_its_unit_or_under_another_label_is_placed() -> None:
+    dialogue = (
+        "[doctor] blood pressure was one eighteen over seventy two heart rate was fifty "
+        "eight respiratory rate was fourteen , and your pulse ox was ninety eight percent on "
+        "room air .\n[doctor] i saw you about five days ago for the knee .\n"
+        "[doctor] come back in two weeks ."
+    )
+    assert _number_issues(dialogue, "Heart rate: 58 bpm") == []
+    assert _number_issues(dialogue, "Oxygen saturation: 98% on room air.") == []
+    assert _number_issues(dialogue, "Heart rate: 62 bpm") == ["number"]
+    # Two words by a "five" do not make it the count of weeks the note gives.
+    assert _number_issues(dialogue, "Knee seen 5 weeks ago.") == ["number"]
+
+
+def test_a_temperature_said_as_a_fever_is_placed() -> None:
+    dialogue = (
+        "[doctor] you do have a low-grade fever of about a hundred . four right now but your "
+        "blood pressure is one thirty two over eighty ."
+    )
+    assert _number_issues(dialogue, "Temperature: 100.4 degrees F.") == []
+    assert _number_issues(dialogue, "Temperature: 101.4 degrees F.") == ["number"]

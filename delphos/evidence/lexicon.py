@@ -87,6 +87,14 @@ UNITS: Final[dict[str, str]] = {
         ["ml", "milliliter", "milliliters", "millilitre", "mililitro", "mililitros", "cc"], "ml"
     ),
     **dict.fromkeys(["unit", "units", "iu", "unidade", "unidades", "ui"], "unit"),
+    # Not "mm": speech's "mm-hmm" would be millimetres by every number.
+    **dict.fromkeys(
+        [
+            *("cm", "cms", "centimeter", "centimeters", "centimetre", "centimetres"),
+            *("centimetro", "centimetros"),
+        ],
+        "cm",
+    ),
     **dict.fromkeys(["meq"], "meq"),
     **dict.fromkeys(["%", "percent", "porcento", "percentage"], "%"),
     **dict.fromkeys(["bpm", "beats"], "bpm"),
@@ -248,6 +256,7 @@ ABBREVIATIONS: Final[dict[str, tuple[str, ...]]] = {
     "fc": ("freque", "cardia"),
     "rr": ("breath", "respir"),
     "temp": ("temper", "fever"),
+    "temperature": ("fever",),
     "spo2": ("oxygen", "saturat"),
     "o2": ("oxygen",),
     "bmi": ("weight",),

@@ -21,7 +21,7 @@ from delphos.evidence.lexicon import (
     STOPWORDS,
     UNITS,
 )
-from delphos.evidence.spoken import spoken_halves_and_ranges
+from delphos.evidence.spoken import spoken_forms, spoken_halves_and_ranges
 from delphos.text import fold
 
 _TOKEN: Final = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[%°]")
@@ -33,6 +33,7 @@ _SCALES: Final = frozenset({"hundred", "thousand"})
 # "at this point 5 mg": the noun, not a decimal point.
 _POINT_NOUN: Final = frozenset("this that the a one some any what which no each".split())
 _PAUSE: Final = re.compile(r"[,.;:?!]")
+_PT_ARTICLES: Final = frozenset({"um", "uma"})
 
 
 @lru_cache(maxsize=65536)
@@ -122,6 +123,8 @@ def _is_code(text: str, start: int, end: int, next_norm: str | None, next_start:
             return True
         if before == "-" and start > 1 and text[start - 2].isalpha():
             return True
+        if before == "-" and _after_code(text, start - 1):
+            return True  # "C5-6", "L4-5": a range of spinal levels, names
     return (
         next_norm is not None
         and next_start == end
@@ -129,6 +132,15 @@ def _is_code(text: str, start: int, end: int, next_norm: str | None, next_start:
         and next_norm not in UNITS
         and next_norm not in _ORDINAL_SUFFIX
     )
+
+
+def _after_code(text: str, end: int) -> bool:
+    """Do the characters before `end` read letter-digits ("C5" of "C5-6")? At most a
+    few characters back: constant work."""
+    k = end - 1
+    while k >= 0 and end - k <= 3 and text[k].isdigit():
+        k -= 1
+    return k < end - 1 and k >= 0 and text[k].isalpha() and (k == 0 or not text[k - 1].isalpha())
 
 
 # Per distinct word: 0 = plain word, 1 = digits, 2 = number word. With its stem. The
@@ -150,7 +162,9 @@ def _word_kind(word: str) -> tuple[int, str]:
 
 
 def tokenize(text: str, *, months: bool = False) -> Tokens:
-    """`months`: count month names as their number (transcripts say "march third")."""
+    """`months`: the text is speech (a transcript): count month names as their number
+    ("march third") and read the numbers speech says without number words
+    (spoken.spoken_forms: "in a week", "ninety eight . seven")."""
     out = Tokens(text=text)
     lowered = text.lower()
     if len(lowered) != len(text):  # a rare letter whose lowercase is longer ("İ")
@@ -172,6 +186,8 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
     while i < count:
         word = norms[i]
         kind, word_stem = kinds.get(word) or _word_kind(word)
+        if kind == 2 and word in _PT_ARTICLES and not out.portuguese:
+            kind = 0  # English "um" is a filler, not Portuguese "one"
         if kind == 0:
             stems.append(word_stem)
             if (
@@ -232,6 +248,7 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
             stems.extend("" for _ in range(j, m))
             j = m
         i = j
+    spoken_forms(text, norms, (starts, ends), values, speech=months)
     spoken_halves_and_ranges(norms, values)
     return out
 

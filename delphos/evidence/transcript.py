@@ -59,6 +59,9 @@ class Transcript:
     drug_at: dict[str, list[int]] = field(default_factory=dict)
     side_at: list[tuple[int, str]] = field(default_factory=list)
     vocabulary: set[str] = field(default_factory=set)
+    # Stem → the number values every number said beside it shares (heads.py; numbers.py
+    # builds it on first use).
+    counts: dict[str, frozenset[str]] | None = None
     # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py); the content tokens of each
     # judged finding, and the finding each token belongs to (-1: none).
     marks: bytearray = field(default_factory=bytearray)
