@@ -852,3 +852,68 @@ def test_what_follows_other_than_after_a_denial_is_there() -> None:
     assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports shoulder pain."}
     assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]
+
+
+def _negations(dialogue: str, note: dict[str, str]) -> list[str]:
+    return [i.kind for s in verify(dialogue, note).statements for i in s.issues]
+
+
+ANSWER_NO = (
+    "[doctor] but you're not hurting right now ?\n"
+    "[patient] no the weight loss has really decreased all the pain\n"
+    "[doctor] any other symptoms ?\n"
+    "[patient] no just really just kind of a headache"
+)
+
+
+def test_a_no_answering_the_question_does_not_deny_what_follows_it() -> None:
+    note = {"subjective": "Her weight loss has reduced the pain. Reports headache."}
+    assert _negations(ANSWER_NO, note) == []
+    wrong = {"subjective": "Reports hurting right now."}
+    assert _negations(ANSWER_NO, wrong) == ["negation"]
+
+
+RISKS = "[doctor] the risks are pain , swelling and infection .\n[patient] no fever though ."
+
+
+def test_not_limited_to_asserts_what_it_lists() -> None:
+    note = {"assessment": "Risks include but are not limited to pain, swelling and infection."}
+    assert _negations(RISKS, note) == []
+    wrong = {"subjective": "Reports fever."}
+    assert _negations(RISKS, wrong) == ["negation"]
+
+
+NODES = "[doctor] i'm feeling your neck . there's no cervical lymphadenopathy ."
+
+
+def test_without_reaches_every_alternative_of_its_list() -> None:
+    note = {"objective": "Neck: Supple without thyromegaly or lymphadenopathy."}
+    assert _negations(NODES, note) == []
+    wrong = {"objective": "Neck: Cervical lymphadenopathy."}
+    assert _negations(NODES, wrong) == ["negation"]
+
+
+HAND = (
+    "[doctor] no swelling or bruising in the palm , normal creases , slightly diminished "
+    "sensation over the pip joint ."
+)
+
+
+def test_normal_or_slightly_after_a_denial_starts_what_is_there() -> None:
+    note = {"objective": "Normal creases. Slightly diminished sensation over the PIP joint."}
+    assert _negations(HAND, note) == []
+    wrong = {"objective": "Swelling in the palm."}
+    assert _negations(HAND, wrong) == ["negation"]
+
+
+ASR_VITALS = (
+    "[doctor] your vital signs look good i do n't see any fever or your blood pressure and "
+    "heart rate are fine and there's no rebound and the 5 lymph nodes removed were benign"
+)
+
+
+def test_a_subject_with_its_verb_after_and_ends_a_denial() -> None:
+    note = {"objective": "Blood pressure and heart rate are normal. Lymph nodes were benign."}
+    assert _negations(ASR_VITALS, note) == []
+    wrong = {"objective": "Fever noted."}
+    assert _negations(ASR_VITALS, wrong) == ["negation"]

@@ -24,6 +24,9 @@ _ITEM_SEPARATORS: Final = frozenset({"or", "and", "nor", "ou", "e", "nem", "with
 # "a ct scan without contrast of your abdomen": these deny only the words right after.
 SHORT_CUES: Final = frozenset({"without", "sem", "free", "absent"})
 SHORT_REACH: Final = 2
+# "without thyromegaly or lymphadenopathy": the reach starts again after an alternative
+# (not after "and": "without lesions and on bimanual exam i appreciate a mass").
+_ALTERNATIVES: Final = frozenset({"or", "nor", "ou", "nem"})
 # Marks of a token in `Scope.marks`.
 UNJUDGED: Final = 0
 NEGATED: Final = 1
@@ -34,14 +37,30 @@ _CLAUSE_ENDS: Final = frozenset(";:.()!\n")
 _CUE_WORDS: Final = NEG_PRE | NEG_CONTRACTION_HEADS | {"n"}
 
 
+# "no the weight loss has decreased the pain", "no it's fine", "no just a headache":
+# "no" before these is the answer to what was asked, not a determiner of a finding.
+_AFTER_ANSWER_NO: Final = frozenset(
+    "the it that this these those just well so okay ok alright not".split()
+)
+# "not limited to continued pain", "not only the knee", "no doubt": these say what
+# follows is there (NegEx's pseudo-negations).
+_PSEUDO: Final = frozenset("limited only doubt apenas".split())
+
+
 def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
     word = norms[i]
+    after = norms[i + 1] if i + 1 < len(norms) else ""
+    if after in _PSEUDO or (word == "no" and after in _AFTER_ANSWER_NO):
+        return False
     if word in NEG_PRE:
         return not (portuguese and word == "no")
+    split = after == "t"  # "don't", "do n't": the word after the cue follows the "t"
+    if split and i + 2 < len(norms) and norms[i + 2] in _PSEUDO:
+        return False
     if word in NEG_CONTRACTION_HEADS:
-        return word.endswith("t") or (i + 1 < len(norms) and norms[i + 1] == "t")
+        return word.endswith("t") or split
     # ASR writes "do n't", "is n't": the cue is the lone "n" before "t".
-    return word == "n" and i + 1 < len(norms) and norms[i + 1] == "t"
+    return word == "n" and split
 
 
 # A new subject starts a new clause: a negation before it does not reach past it.
@@ -84,12 +103,21 @@ _PREDICATES: Final = _AUXILIARIES | frozenset(
     look looks sound sounds feel feels sao estao""".split()
 )
 SUBJECT_REACH: Final = 3
+# "no rebound or guarding and your right knee does show an effusion", "negative margins
+# and the lymph nodes removed were benign": after a list's joint, "the" opens a subject
+# as a possessive does; its noun phrase (content words, numbers) may run this far.
+_OWNERS: Final = _POSSESSIVES | frozenset({"the"})
+_JOINTS: Final = frozenset({"and", "or", "e", "ou"})
+NOUN_PHRASE_REACH: Final = 5
 # "your straight leg raise test is negative your reflexes are normal": a cue said after
 # its finding ends it; a possessive right after it, its verb close, opens a new subject
 # as after a comma.
 _AFTER_FINDING: Final = frozenset({"negative"})
-# "no fever some chills": "some" after a denial starts what is there.
-_SOME: Final = frozenset({"some"})
+# "no fever some chills", "no swelling, normal creases, slightly diminished sensation":
+# these after a denial start what is there.
+_SOME: Final = frozenset(
+    "some normal mild mildly slight slightly moderate leve discreto discreta".split()
+)
 # "no pain with palpation of the elbow", "not doing well with her salt intake": what
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
@@ -109,7 +137,7 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
-    | _POSSESSIVES
+    | _OWNERS
     | _SOME
 )
 
@@ -134,6 +162,7 @@ def items(
     qualified = -1  # … the first token of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
+    reach_from = -1  # a short cue's reach counts from here: the cue, or the list's last item
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
 
@@ -188,6 +217,7 @@ def items(
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
                 negated, cue, judged = True, k, not hypothetical
+                reach_from = k
                 clause_of_denial = (
                     word in _DENY_VERBS
                     and k + 1 < len(norms)
@@ -196,13 +226,11 @@ def items(
                 continue
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
-            if word in _POSSESSIVES and not (
-                negated
-                and ("," in gap or norms[k - 1] in _AFTER_FINDING or bool(stems[k - 1]))
-                and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
+            if word in _OWNERS and not (
+                negated and _opens_clause(tokens, k, gap) and _subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in _POSSESSIVES:
+            elif word in _NEW_SUBJECT or word in _OWNERS:
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
                 if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
@@ -234,12 +262,14 @@ def items(
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
             if word in _ITEM_SEPARATORS:
+                if negated and word in _ALTERNATIVES and k - reach_from <= SHORT_REACH + 1:
+                    reach_from = k  # "without thyromegaly or lymphadenopathy": both
                 # The denied finding a qualifier narrows, by its first token.
                 qualified = current[0] if current and judged and not qualifying else -1
                 close()
                 qualifying = negated and word in _QUALIFIERS
                 continue
-        if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
+        if negated and k - reach_from > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
             negated, cue = False, -1
         if word in _EXCEPTING and negated and norms[k - 1] == "other":
@@ -258,3 +288,25 @@ def items(
     if tokens.text.rstrip().endswith("?"):
         del found[clause_from:]  # a question with no answer asserts nothing
     return found
+
+
+def _opens_clause(tokens: Tokens, k: int, gap: str) -> bool:
+    """Can the owner word at `k` open a new clause after a denied finding: after a comma,
+    a joint ("and your …"), a finding's last word ("no fever your blood pressure …") or a
+    cue said after its finding ("… is negative your reflexes …")?"""
+    before = tokens.norms[k - 1]
+    if tokens.norms[k] == "the":
+        return "," in gap or before in _JOINTS
+    return "," in gap or before in _AFTER_FINDING or before in _JOINTS or bool(tokens.stems[k - 1])
+
+
+def _subject(tokens: Tokens, k: int) -> bool:
+    """Is the owner word at `k` followed by a noun phrase and its verb ("your blood
+    pressure and heart rate are fine", "the 5 lymph nodes removed were benign")?"""
+    norms, stems, values = tokens.norms, tokens.stems, tokens.values
+    for j in range(k + 1, min(len(norms), k + 2 + NOUN_PHRASE_REACH)):
+        if norms[j] in _PREDICATES:
+            return j > k + 1
+        if not (stems[j] or j in values or norms[j] in SIDES or norms[j] in _JOINTS):
+            return False
+    return False
