@@ -917,3 +917,67 @@ def test_a_subject_with_its_verb_after_and_ends_a_denial() -> None:
     assert _negations(ASR_VITALS, note) == []
     wrong = {"objective": "Fever noted."}
     assert _negations(ASR_VITALS, wrong) == ["negation"]
+
+
+LONG_TIME = (
+    "[doctor] how is the pressure ?\n[patient] fine .\n"
+    "[doctor] i do n't think you need to start any medication at this time ."
+)
+
+
+def test_at_this_time_is_when_not_what_is_denied() -> None:
+    note = {
+        "subjective": "Denies elbow pain at that time. Blood pressure uncontrolled at this time."
+    }
+    assert _negations(LONG_TIME, note) == []
+    wrong = {"subjective": "He needs to start medication."}
+    assert _negations(LONG_TIME, wrong) == ["negation"]
+
+
+DISCUSSED = (
+    "[doctor] most patients do n't see symptoms until years later .\n"
+    "[doctor] there's no peritoneal signs no rebound your on examination of the lungs ."
+)
+
+
+def test_the_topic_of_a_discussion_or_review_is_not_asserted() -> None:
+    note = {
+        "assessment": "After reviewing the examination, I had a lengthy discussion with the "
+        "patient in regard to his current symptoms."
+    }
+    assert _negations(DISCUSSED, note) == []
+    wrong = {"objective": "Rebound noted on examination."}
+    assert _negations(DISCUSSED, wrong) == ["negation"]
+
+
+ADVICE = (
+    "[patient] he said that he did n't want to do surgery , he would do an injection .\n"
+    "[doctor] i would recommend not skiing for now , i do n't necessarily recommend "
+    "consuming gummies with these medications .\n"
+    "[patient] i have no knee pain ."
+)
+
+
+def test_a_denied_wish_or_advice_to_abstain_says_nothing_of_its_object() -> None:
+    note = {
+        "assessment": "We will proceed with surgery. She skis. She should stop THC gummies "
+        "while taking these medications."
+    }
+    assert _negations(ADVICE, note) == []
+    wrong = {"subjective": "Reports knee pain."}
+    assert _negations(ADVICE, wrong) == ["negation"]
+
+
+UNSURE = (
+    "[doctor] did you notice your pursed lips breathing ?\n"
+    "[patient] i do n't know if that's a bad habit .\n"
+    "[doctor] any wheezing ?\n"
+    "[patient] i do n't have any ."
+)
+
+
+def test_i_dont_know_answers_neither_yes_nor_no() -> None:
+    note = {"subjective": "He has pursed lips breathing."}
+    assert _negations(UNSURE, note) == []
+    wrong = {"subjective": "Reports wheezing."}
+    assert _negations(UNSURE, wrong) == ["negation"]

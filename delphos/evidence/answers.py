@@ -44,6 +44,9 @@ _ASKING_WORDS: Final = frozenset("any anything algum alguma".split())
 # each finding of the list it opens, over the list's own words and these.
 _LIST_WORDS: Final = frozenset("or and like other in your of a an ou e".split())
 ASK_LIST_REACH: Final = 12
+# "i do n't know", "not sure", "não sei": a denial of knowing answers neither way.
+_UNSURE: Final = frozenset("know remember recall sure sei lembro".split())
+UNSURE_REACH: Final = 2
 
 
 def answer_sentence(t: Transcript, sid: int) -> int:
@@ -137,6 +140,8 @@ def answered(t: Transcript, pos: int) -> Polarity:
     for j in opening:
         word = norms[j]
         if word in ANSWER_NO or is_neg_cue(norms, j, t.tokens.portuguese):
+            if not _UNSURE.isdisjoint(norms[j + 1 : min(end, j + 1 + UNSURE_REACH)]):
+                return "unknown"  # "i do n't know if that's a bad habit": no answer
             # "no fever some chills … i do feel a little nauseous": a "no" naming what
             # it denies is that finding's, not a no to every finding asked.
             named = (

@@ -32,6 +32,10 @@ NEAR: Final = 4
 # … and where a qualifier of the note's denial is sought (the finding's other words
 # may stand between: "my knee has some pain when i am running").
 WIDE: Final = 2 * NEAR
+# "at this time", "for a long time": when, not what ("every time he eats" is when too,
+# but it is said with what it qualifies).
+_TIMES: Final = frozenset("time tempo".split())
+_TIME_DETERMINERS: Final = frozenset("this that long same esse este muito mesmo".split())
 
 
 def check_negations(check: Check) -> None:
@@ -45,10 +49,16 @@ def check_negations(check: Check) -> None:
     # "No pain with strength testing": a denial narrowed by what follows "with" is
     # contradicted only where those words are said, not by any pain.
     narrowing: dict[int, list[int]] = {}
-    for negated, cue, found in items(tokens, qualifiers=narrowing):
+    findings = items(tokens, qualifiers=narrowing)
+    for negated, cue, found in findings:
         # Nor is the scribe's account of the visit ("all questions were answered") a
-        # finding the transcript could deny ("do you have any questions?").
-        members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
+        # finding the transcript could deny ("do you have any questions?"), nor a time
+        # ("at this time", "for a long time").
+        members = [
+            k
+            for k in found
+            if k >= first and tokens.norms[k] not in VISIT_WORDS and not _when(tokens.norms, k)
+        ]
         if not members:
             continue
         if _heading(tokens, members[-1]):
@@ -143,6 +153,11 @@ def check_negations(check: Check) -> None:
         else:
             message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
         check.flag("negation", shown, message)
+
+
+def _when(norms: list[str], k: int) -> bool:
+    """Is note token `k` the "time" of "at this time", "for a long time"?"""
+    return norms[k] in _TIMES and k > 0 and norms[k - 1] in _TIME_DETERMINERS
 
 
 def _around(t: Transcript, pos: int, statement: set[str], reach: int = NEAR) -> int:

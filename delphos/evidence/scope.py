@@ -79,7 +79,20 @@ CONDITION_SUBJECT: Final = 1
 _CONDITIONS: Final = frozenset("if unless whether wish se caso".split())
 # "avoid big pieces of food", "to prevent a fall": what follows is neither said to be
 # there nor denied, up to its comma or a new subject.
-_UNASSERTING: Final = frozenset("avoid avoiding prevent preventing evitar evite prevenir".split())
+# "a lengthy discussion in regard to his current symptoms", "after reviewing the
+# examination": the topic of a talk or a review is not said to be there or not either.
+_UNASSERTING: Final = frozenset(
+    """avoid avoiding prevent preventing evitar evite prevenir discuss discussed discussing
+    discussion regarding regard regards reviewing""".split()
+)
+# "he did n't wan na do surgery", "i do n't necessarily recommend gummies", "i would
+# recommend not skiing": a denied wish or advice (or advice to abstain) says nothing of
+# whether its object is there, as a condition does not.
+_ADVICE: Final = frozenset(
+    """want wan wanna wanted recommend recommended suggest suggested advise advised
+    quero queria recomendo sugiro aconselho""".split()
+)
+ADVICE_REACH: Final = 3
 _THAT: Final = frozenset({"that", "que"})
 _AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
 # "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
@@ -216,6 +229,11 @@ def items(
                 continue
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
+                advice = _advice(norms, k)
+                if advice >= 0:
+                    hypothetical, judged, avoiding = True, False, False
+                    negated, cue, condition_at = False, -1, advice
+                    continue
                 negated, cue, judged = True, k, not hypothetical
                 reach_from = k
                 clause_of_denial = (
@@ -310,3 +328,12 @@ def _subject(tokens: Tokens, k: int) -> bool:
         if not (stems[j] or j in values or norms[j] in SIDES or norms[j] in _JOINTS):
             return False
     return False
+
+
+def _advice(norms: list[str], k: int) -> int:
+    """The wish or advice the cue at `k` denies or gives ("did n't wan na", "recommend
+    not"), by its token; -1 if none."""
+    for j in range(max(0, k - 2), min(len(norms), k + 1 + ADVICE_REACH)):
+        if j != k and norms[j] in _ADVICE:
+            return j
+    return -1
