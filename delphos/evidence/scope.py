@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from delphos.evidence.cues import AUXILIARIES, OWNERS, advice, opens_clause, subject
+from delphos.evidence.cues import is_neg_cue as is_neg_cue  # read by copied.py, support.py
 from delphos.evidence.lexicon import (
     ANSWER_NO,
     ANSWER_YES,
@@ -37,32 +39,6 @@ _CLAUSE_ENDS: Final = frozenset(";:.()!\n")
 _CUE_WORDS: Final = NEG_PRE | NEG_CONTRACTION_HEADS | {"n"}
 
 
-# "no the weight loss has decreased the pain", "no it's fine", "no just a headache":
-# "no" before these is the answer to what was asked, not a determiner of a finding.
-_AFTER_ANSWER_NO: Final = frozenset(
-    "the it that this these those just well so okay ok alright not".split()
-)
-# "not limited to continued pain", "not only the knee", "no doubt": these say what
-# follows is there (NegEx's pseudo-negations).
-_PSEUDO: Final = frozenset("limited only doubt apenas".split())
-
-
-def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
-    word = norms[i]
-    after = norms[i + 1] if i + 1 < len(norms) else ""
-    if after in _PSEUDO or (word == "no" and after in _AFTER_ANSWER_NO):
-        return False
-    if word in NEG_PRE:
-        return not (portuguese and word == "no")
-    split = after == "t"  # "don't", "do n't": the word after the cue follows the "t"
-    if split and i + 2 < len(norms) and norms[i + 2] in _PSEUDO:
-        return False
-    if word in NEG_CONTRACTION_HEADS:
-        return word.endswith("t") or split
-    # ASR writes "do n't", "is n't": the cue is the lone "n" before "t".
-    return word == "n" and split
-
-
 # A new subject starts a new clause: a negation before it does not reach past it.
 _NEW_SUBJECT: Final = frozenset("i you he she we they there ele ela eles elas voce eu".split())
 # "denies that she has been …": the clause after these is what is denied.
@@ -85,21 +61,12 @@ _UNASSERTING: Final = frozenset(
     """avoid avoiding prevent preventing evitar evite prevenir discuss discussed discussing
     discussion regarding regard regards reviewing""".split()
 )
-# "he did n't wan na do surgery", "i do n't necessarily recommend gummies", "i would
-# recommend not skiing": a denied wish or advice (or advice to abstain) says nothing of
-# whether its object is there, as a condition does not.
-_ADVICE: Final = frozenset(
-    """want wan wanna wanted recommend recommended suggest suggested advise advised
-    quero queria recomendo sugiro aconselho""".split()
-)
-ADVICE_REACH: Final = 3
 _THAT: Final = frozenset({"that", "que"})
-_AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
 # "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
 # are the denied verb itself.
 _NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
 NEGATED_VERB_REACH: Final = 3
-_CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
+_CLAUSE_OPENERS: Final = _NEW_SUBJECT | AUXILIARIES | _THAT
 # Unpunctuated speech moves on with these ("no fractures so based on what you told me",
 # "not missing anything and then maybe some renal artery stenosis",
 # "i don't think so because it is the same part", "i'm not too worried about that
@@ -107,25 +74,6 @@ _CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
 # Right after the cue they are what is denied ("not so bad", "not okay").
 _SPEECH_BREAKS: Final = frozenset("so because okay ok alright then otherwise".split())
 SPEECH_BREAK_AFTER: Final = 2
-# "do not have any siblings and , thankfully , my children are healthy": a possessive
-# after a comma, its verb right after it, is a new subject ("my children are"), not the
-# next item of the list denied ("no , uh , your , uh , neck surgery").
-_POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
-_PREDICATES: Final = _AUXILIARIES | frozenset(
-    """are were do does did isn aren wasn weren doesn don didn hasn haven s seem seems
-    look looks sound sounds feel feels sao estao""".split()
-)
-SUBJECT_REACH: Final = 3
-# "no rebound or guarding and your right knee does show an effusion", "negative margins
-# and the lymph nodes removed were benign": after a list's joint, "the" opens a subject
-# as a possessive does; its noun phrase (content words, numbers) may run this far.
-_OWNERS: Final = _POSSESSIVES | frozenset({"the"})
-_JOINTS: Final = frozenset({"and", "or", "e", "ou"})
-NOUN_PHRASE_REACH: Final = 5
-# "your straight leg raise test is negative your reflexes are normal": a cue said after
-# its finding ends it; a possessive right after it, its verb close, opens a new subject
-# as after a comma.
-_AFTER_FINDING: Final = frozenset({"negative"})
 # "no fever some chills", "no swelling, normal creases, slightly diminished sensation":
 # these after a denial start what is there.
 _SOME: Final = frozenset(
@@ -150,7 +98,7 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
-    | _OWNERS
+    | OWNERS
     | _SOME
 )
 
@@ -229,10 +177,10 @@ def items(
                 continue
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
-                advice = _advice(norms, k)
-                if advice >= 0:
+                advised = advice(norms, k)
+                if advised >= 0:
                     hypothetical, judged, avoiding = True, False, False
-                    negated, cue, condition_at = False, -1, advice
+                    negated, cue, condition_at = False, -1, advised
                     continue
                 negated, cue, judged = True, k, not hypothetical
                 reach_from = k
@@ -244,11 +192,11 @@ def items(
                 continue
             if clause_of_denial and word in _CLAUSE_OPENERS:
                 continue
-            if word in _OWNERS and not (
-                negated and _opens_clause(tokens, k, gap) and _subject(tokens, k)
+            if word in OWNERS and not (
+                negated and opens_clause(tokens, k, gap) and subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in _OWNERS:
+            elif word in _NEW_SUBJECT or word in OWNERS:
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
                 if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
@@ -306,34 +254,3 @@ def items(
     if tokens.text.rstrip().endswith("?"):
         del found[clause_from:]  # a question with no answer asserts nothing
     return found
-
-
-def _opens_clause(tokens: Tokens, k: int, gap: str) -> bool:
-    """Can the owner word at `k` open a new clause after a denied finding: after a comma,
-    a joint ("and your …"), a finding's last word ("no fever your blood pressure …") or a
-    cue said after its finding ("… is negative your reflexes …")?"""
-    before = tokens.norms[k - 1]
-    if tokens.norms[k] == "the":
-        return "," in gap or before in _JOINTS
-    return "," in gap or before in _AFTER_FINDING or before in _JOINTS or bool(tokens.stems[k - 1])
-
-
-def _subject(tokens: Tokens, k: int) -> bool:
-    """Is the owner word at `k` followed by a noun phrase and its verb ("your blood
-    pressure and heart rate are fine", "the 5 lymph nodes removed were benign")?"""
-    norms, stems, values = tokens.norms, tokens.stems, tokens.values
-    for j in range(k + 1, min(len(norms), k + 2 + NOUN_PHRASE_REACH)):
-        if norms[j] in _PREDICATES:
-            return j > k + 1
-        if not (stems[j] or j in values or norms[j] in SIDES or norms[j] in _JOINTS):
-            return False
-    return False
-
-
-def _advice(norms: list[str], k: int) -> int:
-    """The wish or advice the cue at `k` denies or gives ("did n't wan na", "recommend
-    not"), by its token; -1 if none."""
-    for j in range(max(0, k - 2), min(len(norms), k + 1 + ADVICE_REACH)):
-        if j != k and norms[j] in _ADVICE:
-            return j
-    return -1
