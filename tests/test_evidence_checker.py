@@ -981,3 +981,61 @@ def test_i_dont_know_answers_neither_yes_nor_no() -> None:
     assert _negations(UNSURE, note) == []
     wrong = {"subjective": "Reports wheezing."}
     assert _negations(UNSURE, wrong) == ["negation"]
+
+
+ASR_ABDOMEN = (
+    "[doctor] no rales or rhonchi are appreciated on your neck exam no thyromegaly on your "
+    "abdomen it is nondistended active bowel sounds"
+)
+
+
+def test_a_denied_finding_with_its_verb_or_a_pronoun_with_its_verb_ends_the_denial() -> None:
+    note = {"objective": "Neck exam normal. Abdomen: Active bowel sounds."}
+    assert _negations(ASR_ABDOMEN, note) == []
+    wrong = {"objective": "Rhonchi appreciated."}
+    assert _negations(ASR_ABDOMEN, wrong) == ["negation"]
+
+
+SPEECH = (
+    "[doctor] you will not be able to use that foot for six weeks now after that you will "
+    "start walking . since you probably do n't because of your diabetes we may operate . "
+    "if it's not getting better please feel free to contact the office . there's no "
+    "evidence of what we call hydronephrosis ."
+)
+
+
+def test_now_because_and_please_end_a_spoken_denial() -> None:
+    note = {
+        "assessment": "After that she will start walking. This is due to his diabetes. "
+        "She will contact the office. There is no evidence of hydronephrosis."
+    }
+    assert _negations(SPEECH, note) == []
+    wrong = {"objective": "Hydronephrosis is present."}
+    assert _negations(SPEECH, wrong) == ["negation"]
+
+
+CT = "[doctor] your ct scan shows a kidney stone with hydronephrosis ."
+
+
+def test_without_evidence_of_reaches_the_finding_it_names() -> None:
+    wrong = {"objective": "CT shows a kidney stone without evidence of hydronephrosis."}
+    assert _negations(CT, wrong) == ["negation"]
+    note = {"objective": "CT shows a kidney stone with hydronephrosis."}
+    assert _negations(CT, note) == []
+
+
+OPINION = (
+    "[doctor] i do n't think that this is a sign of a stroke . i do n't think that we need "
+    "to do anything drastic i want you to continue with your aspirin . i do n't think we "
+    "need to do any further you know work up of that ."
+)
+
+
+def test_a_denied_opinion_denies_its_clause_and_no_further() -> None:
+    note = {
+        "assessment": "Symptoms are not a sign of stroke. Continue aspirin. No further "
+        "work up is needed."
+    }
+    assert _negations(OPINION, note) == []
+    wrong = {"assessment": "This is a sign of a stroke."}
+    assert _negations(OPINION, wrong) == ["negation"]

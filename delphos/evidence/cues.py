@@ -26,6 +26,8 @@ def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
     after = norms[i + 1] if i + 1 < len(norms) else ""
     if after in _PSEUDO or (word == "no" and after in _AFTER_ANSWER_NO):
         return False
+    if word == "free" and after == "to":  # "feel free to contact the office"
+        return False
     if word in NEG_PRE:
         return not (portuguese and word == "no")
     split = after == "t"  # "don't", "do n't": the word after the cue follows the "t"

@@ -35,6 +35,8 @@ WIDE: Final = 2 * NEAR
 # "at this time", "for a long time": when, not what ("every time he eats" is when too,
 # but it is said with what it qualifies).
 _TIMES: Final = frozenset("time tempo".split())
+# "no evidence of hydronephrosis" denies hydronephrosis, said or not with "evidence".
+_EVIDENCE: Final = frozenset({"evidence", "evidencia"})
 _TIME_DETERMINERS: Final = frozenset("this that long same esse este muito mesmo".split())
 
 
@@ -57,7 +59,10 @@ def check_negations(check: Check) -> None:
         members = [
             k
             for k in found
-            if k >= first and tokens.norms[k] not in VISIT_WORDS and not _when(tokens.norms, k)
+            if k >= first
+            and tokens.norms[k] not in VISIT_WORDS
+            and tokens.norms[k] not in _EVIDENCE
+            and not _when(tokens.norms, k)
         ]
         if not members:
             continue

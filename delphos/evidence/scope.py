@@ -26,6 +26,8 @@ _ITEM_SEPARATORS: Final = frozenset({"or", "and", "nor", "ou", "e", "nem", "with
 # "a ct scan without contrast of your abdomen": these deny only the words right after.
 SHORT_CUES: Final = frozenset({"without", "sem", "free", "absent"})
 SHORT_REACH: Final = 2
+# "without evidence of hydronephrosis", "without any swelling": the reach starts after these.
+_HEADS: Final = frozenset("evidence sign signs any history evidencia sinais sinal historia".split())
 # "without thyromegaly or lymphadenopathy": the reach starts again after an alternative
 # (not after "and": "without lesions and on bimanual exam i appreciate a mass").
 _ALTERNATIVES: Final = frozenset({"or", "nor", "ou", "nem"})
@@ -72,7 +74,12 @@ _CLAUSE_OPENERS: Final = _NEW_SUBJECT | AUXILIARIES | _THAT
 # "i don't think so because it is the same part", "i'm not too worried about that
 # otherwise regular rate and rhythm"): a denial does not reach past them.
 # Right after the cue they are what is denied ("not so bad", "not okay").
-_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then otherwise".split())
+_SPEECH_BREAKS: Final = frozenset(
+    "so because okay ok alright then otherwise now please porque".split()
+)
+# "you probably do n't because of your diabetes": what a cause names is not denied, right
+# after the cue too.
+_CAUSES: Final = frozenset({"because", "porque"})
 SPEECH_BREAK_AFTER: Final = 2
 # "no fever some chills", "no swelling, normal creases, slightly diminished sensation":
 # these after a denial start what is there.
@@ -89,6 +96,13 @@ _EXCEPTING: Final = frozenset({"than"})
 # a finding a denial could reach or an assertion be denied by.
 _AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
 _AGE_ENDS: Final = frozenset({"old"})
+# "it is nondistended", "that's fine": a pronoun with its verb opens a new clause.
+_DEMONSTRATIVES: Final = frozenset({"it", "that", "this"})
+_COPULAS: Final = frozenset("is are was were".split())
+_POINTED: Final = _COPULAS | {"s"}  # "it's", "that's" ("murphy's sign" is no verb)
+_RELATIVES: Final = frozenset({"what"})
+# Speech's fillers that look like a subject and its verb.
+_FILLERS: Final = frozenset({("you", "know"), ("i", "mean")})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -100,6 +114,8 @@ _SPECIAL: Final = (
     | _SPEECH_BREAKS
     | OWNERS
     | _SOME
+    | _COPULAS
+    | _DEMONSTRATIVES
 )
 
 
@@ -123,6 +139,7 @@ def items(
     qualified = -1  # … the first token of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
+    denied_from = 0  # findings before the cue's (its denied clause is the next one)
     reach_from = -1  # a short cue's reach counts from here: the cue, or the list's last item
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
@@ -183,23 +200,42 @@ def items(
                     negated, cue, condition_at = False, -1, advised
                     continue
                 negated, cue, judged = True, k, not hypothetical
-                reach_from = k
+                denied_from = len(found)
+                if norms[cue] in SHORT_CUES and k + 1 < len(norms) and norms[k + 1] in _HEADS:
+                    reach_from = k + 2  # "without evidence of hydronephrosis"
+                else:
+                    reach_from = k
                 clause_of_denial = (
                     word in _DENY_VERBS
                     and k + 1 < len(norms)
-                    and (norms[k + 1] in _THAT or norms[k + 1] in _NEW_SUBJECT)
+                    and (
+                        norms[k + 1] in _THAT
+                        or norms[k + 1] in _NEW_SUBJECT
+                        or _pointing(norms, k + 1)
+                    )
                 )
                 continue
-            if clause_of_denial and word in _CLAUSE_OPENERS:
+            if (word, norms[k + 1] if k + 1 < len(norms) else "") in _FILLERS:
+                continue  # "any further you know work up": no new subject
+            if (
+                clause_of_denial
+                and (word in _CLAUSE_OPENERS or _pointing(norms, k))
+                and not current
+                and len(found) == denied_from
+            ):
+                # "denies that she has …": the denied clause's own subject, not the next
+                # clause's ("i do n't think that we need to … i want you to continue").
                 continue
             if word in OWNERS and not (
                 negated and opens_clause(tokens, k, gap) and subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in OWNERS:
+            elif word in _NEW_SUBJECT or word in OWNERS or _pointing(norms, k):
+                if negated and norms[k - 1] in _RELATIVES:
+                    continue  # "no evidence of what we call hydronephrosis": still denied
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
-                if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
+                if negated and _raised(norms, k) and k - cue <= RAISING_REACH:
                     # "i do n't think i've had any tingling": the clause is denied
                     clause_of_denial = True
                     continue
@@ -213,9 +249,20 @@ def items(
                 judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
                 negated, cue = False, -1
                 continue
+            if word in _COPULAS and negated and k - cue > 1 and not clause_of_denial:
+                # "no rales or rhonchi are appreciated on your neck exam": the denied
+                # finding has its verb; what follows says where or how, up to a new clause.
+                close()
+                negated, cue, clause_of_denial = False, -1, False
+                hypothetical, judged, avoiding, condition_at = True, False, True, k
+                continue
             if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
                 continue  # "do n't have any pain", "not had any weight loss": still denied
-            if word in _SPEECH_BREAKS and negated and k - cue > SPEECH_BREAK_AFTER:
+            if (
+                word in _SPEECH_BREAKS
+                and negated
+                and (k - cue > SPEECH_BREAK_AFTER or word in _CAUSES)
+            ):
                 close()
                 negated, cue, clause_of_denial = False, -1, False
                 continue
@@ -254,3 +301,13 @@ def items(
     if tokens.text.rstrip().endswith("?"):
         del found[clause_from:]  # a question with no answer asserts nothing
     return found
+
+
+def _pointing(norms: list[str], k: int) -> bool:
+    """Is the pronoun at `k` the subject of the verb after it ("it is", "that's")?"""
+    return norms[k] in _DEMONSTRATIVES and k + 1 < len(norms) and norms[k + 1] in _POINTED
+
+
+def _raised(norms: list[str], k: int) -> bool:
+    """Does a denied opinion open the clause at `k` ("i do n't think [that] this is")?"""
+    return norms[k - 1] in _RAISING or (norms[k - 1] in _THAT and norms[k - 2] in _RAISING)
