@@ -1039,3 +1039,25 @@ def test_a_denied_opinion_denies_its_clause_and_no_further() -> None:
     assert _negations(OPINION, note) == []
     wrong = {"assessment": "This is a sign of a stroke."}
     assert _negations(OPINION, wrong) == ["negation"]
+
+
+PALPATION = (
+    "[doctor] on your knee exam you do have pain to palpation of the medial aspect of your "
+    "right knee .\n"
+    "[doctor] there is no tenderness to palpation of the elbow .\n"
+    "[doctor] we do n't have to make any adjustments to your metformin .\n"
+    "[patient] no problem in rehab ."
+)
+
+
+def test_to_palpation_narrows_a_denial_as_with_does() -> None:
+    note = {
+        "objective": "No pain to palpation of the lateral aspect of the right knee. "
+        "Elbow tenderness reported by the patient.",
+        "subjective": "He takes metformin. He has been in rehab.",
+    }
+    assert _negations(PALPATION, note) == []
+    wrong = {"objective": "Tenderness to palpation of the elbow."}
+    assert _negations(PALPATION, wrong) == ["negation"]
+    wrong_side = {"objective": "No pain to palpation of the medial aspect of the right knee."}
+    assert _negations(PALPATION, wrong_side) == ["negation"]

@@ -88,6 +88,10 @@ def check_negations(check: Check) -> None:
                     seen = sid
         top = max(score.values())
         qualifier = {tokens.stems[k] for k in narrowing.get(found[0], ())} if negated else set()
+        qualifier.discard("")
+        # "no pain to palpation of the lateral aspect" is not contradicted by pain to
+        # palpation of the medial aspect: every qualifier word must be said around.
+        qualifying = len(qualifier)
         said: Polarity = "affirmed" if negated else "negated"
         mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
@@ -123,7 +127,11 @@ def check_negations(check: Check) -> None:
                     polarity = "negated"  # "your lower extremities have no edema"
                 if not negated and polarity == "negated" and t.narrowed(pos, statement):
                     polarity = "unknown"  # "no pain with palpation" is not "no pain"
-                if qualifier and polarity == "affirmed" and not _around(t, pos, qualifier, WIDE):
+                if (
+                    qualifier
+                    and polarity == "affirmed"
+                    and _around(t, pos, qualifier, WIDE) < qualifying
+                ):
                     polarity = "unknown"  # "pain" is not "pain with strength testing"
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
@@ -140,7 +148,7 @@ def check_negations(check: Check) -> None:
             # denial of a part of an asserted finding contradicts it wherever the rest
             # of its words are said around (and the note's denial, an assertion of it).
             heard_at = _spread(t, negated, words, weights, total)
-            if heard_at >= 0 and qualifier and not _around(t, heard_at, qualifier, WIDE):
+            if heard_at >= 0 and qualifier and _around(t, heard_at, qualifier, WIDE) < qualifying:
                 heard_at = -1
         if heard_at < 0:
             continue

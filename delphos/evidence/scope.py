@@ -90,6 +90,15 @@ _SOME: Final = frozenset(
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
 _QUALIFIERS: Final = frozenset({"with", "com"})
+# "no tenderness to palpation", "no adjustments to your metformin", "no problems in
+# rehab": these narrow a denial as "with" does, when what follows is a noun (after "to":
+# a determiner or a noun's ending; "in": after a finding as vague as "problems"). Not
+# "on": "no bruits on your neck exam" denies bruits wherever the exam was.
+_PREPOSITIONS: Final = frozenset({"to", "in"})
+_NOUN_ENDINGS: Final = ("tion", "sion", "ment")
+QUALIFIED_MOST: Final = 3
+_ARTICLES: Final = frozenset({"a", "an", "this", "that"})
+_VAGUE: Final = frozenset("problem problems issue issues trouble difficulty concerns".split())
 # "no other problems other than my knee": as "except", what follows "other than" is there.
 _EXCEPTING: Final = frozenset({"than"})
 # "she wasn't sitting by herself a year old": an age is a number (checked as one), not
@@ -115,6 +124,7 @@ _SPECIAL: Final = (
     | OWNERS
     | _SOME
     | _COPULAS
+    | _PREPOSITIONS
     | _DEMONSTRATIVES
 )
 
@@ -274,6 +284,13 @@ def items(
                 close()
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
+            if word in _PREPOSITIONS and negated and current and judged and not qualifying:
+                if _prepositional(norms, k, [norms[j] for j in current]):
+                    # "no tenderness to palpation", "no problems in rehab": as "with"
+                    qualified = current[0]
+                    close()
+                    qualifying = True
+                    continue
             if word in _ITEM_SEPARATORS:
                 if negated and word in _ALTERNATIVES and k - reach_from <= SHORT_REACH + 1:
                     reach_from = k  # "without thyromegaly or lymphadenopathy": both
@@ -311,3 +328,13 @@ def _pointing(norms: list[str], k: int) -> bool:
 def _raised(norms: list[str], k: int) -> bool:
     """Does a denied opinion open the clause at `k` ("i do n't think [that] this is")?"""
     return norms[k - 1] in _RAISING or (norms[k - 1] in _THAT and norms[k - 2] in _RAISING)
+
+
+def _prepositional(norms: list[str], k: int, finding: list[str]) -> bool:
+    """Does the preposition at `k` open a qualifier of the denied `finding` before it?"""
+    after = norms[k + 1] if k + 1 < len(norms) else ""
+    if len(finding) > QUALIFIED_MOST:
+        return False  # speech run on past its finding ("no bruit looking at your listening to")
+    if norms[k] == "in":
+        return bool(finding) and all(w in _VAGUE for w in finding)
+    return after in OWNERS or after in _ARTICLES or after.endswith(_NOUN_ENDINGS)
