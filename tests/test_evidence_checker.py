@@ -1061,3 +1061,18 @@ def test_to_palpation_narrows_a_denial_as_with_does() -> None:
     assert _negations(PALPATION, wrong) == ["negation"]
     wrong_side = {"objective": "No pain to palpation of the medial aspect of the right knee."}
     assert _negations(PALPATION, wrong_side) == ["negation"]
+
+
+TAKEN_BACK = (
+    "[doctor] have you ever had an abnormal pap ?\n"
+    "[patient] not with you but i did around 2009 .\n"
+    "[doctor] any bleeding ?\n"
+    "[patient] no i have n't ."
+)
+
+
+def test_a_no_taken_back_by_i_did_in_the_same_turn_answers_neither_way() -> None:
+    note = {"subjective": "She has had an abnormal pap smear."}
+    assert _negations(TAKEN_BACK, note) == []
+    wrong = {"subjective": "Reports bleeding."}
+    assert _negations(TAKEN_BACK, wrong) == ["negation"]
