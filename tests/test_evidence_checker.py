@@ -1076,3 +1076,20 @@ def test_a_no_taken_back_by_i_did_in_the_same_turn_answers_neither_way() -> None
     assert _negations(TAKEN_BACK, note) == []
     wrong = {"subjective": "Reports bleeding."}
     assert _negations(TAKEN_BACK, wrong) == ["negation"]
+
+
+SAID_AFTER = (
+    "[doctor] the lumpectomy removed the tumor and margins were negative .\n"
+    "[doctor] cushing's syndrome has been ruled out .\n"
+    "[doctor] the strep test was negative for strep but the culture is pending ."
+)
+
+
+def test_negative_or_ruled_out_after_its_verb_denies_the_finding_before_it() -> None:
+    note = {
+        "assessment": "Negative margins. No Cushing's syndrome. Negative strep test. "
+        "Culture pending."
+    }
+    assert _negations(SAID_AFTER, note) == []
+    wrong = {"assessment": "Cushing's syndrome is present."}
+    assert _negations(SAID_AFTER, wrong) == ["negation"]

@@ -112,6 +112,11 @@ _POINTED: Final = _COPULAS | {"s"}  # "it's", "that's" ("murphy's sign" is no ve
 _RELATIVES: Final = frozenset({"what"})
 # Speech's fillers that look like a subject and its verb.
 _FILLERS: Final = frozenset({("you", "know"), ("i", "mean")})
+_AFTER_VERB: Final = frozenset("is are was were been be".split())
+AFTER_VERB_REACH: Final = 3
+_SAID_AFTER: Final = frozenset(
+    "negative ruled excluded negativo negativa descartado descartada".split()
+)
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -124,6 +129,7 @@ _SPECIAL: Final = (
     | OWNERS
     | _SOME
     | _COPULAS
+    | _SAID_AFTER
     | _PREPOSITIONS
     | _DEMONSTRATIVES
 )
@@ -201,6 +207,23 @@ def items(
                 close()
                 hypothetical, judged, avoiding = True, False, word in _UNASSERTING
                 condition_at = k
+                continue
+            if not negated and _said_after(norms, k):
+                # "margins were negative", "cushing's syndrome has been ruled out": the
+                # finding before its verb is denied; no scope runs on past it.
+                if current:
+                    negated, cue = True, k
+                    close()
+                    negated, cue = False, -1
+                elif (
+                    len(found) > clause_from
+                    and not found[-1][0]
+                    and k - found[-1][2][-1] <= AFTER_VERB_REACH
+                ):
+                    found[-1] = (True, k, found[-1][2])  # "has" closed it ("has been")
+                    if marks is not None:
+                        for j in found[-1][2]:
+                            marks[j] = NEGATED
                 continue
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
@@ -338,3 +361,12 @@ def _prepositional(norms: list[str], k: int, finding: list[str]) -> bool:
     if norms[k] == "in":
         return bool(finding) and all(w in _VAGUE for w in finding)
     return after in OWNERS or after in _ARTICLES or after.endswith(_NOUN_ENDINGS)
+
+
+def _said_after(norms: list[str], k: int) -> bool:
+    """Is the word at `k` a denial said after its finding and verb ("were negative",
+    "been ruled out"), not one opening a scope ("negative for strep")?"""
+    word, after = norms[k], norms[k + 1] if k + 1 < len(norms) else ""
+    if word not in _SAID_AFTER or norms[k - 1] not in _AFTER_VERB or after in ("for", "para"):
+        return False
+    return word != "ruled" or after == "out"
