@@ -67,6 +67,28 @@ NOUN_PHRASE_REACH: Final = 5
 _AFTER_FINDING: Final = frozenset({"negative"})
 
 
+# "no tenderness to palpation", "no adjustments to your metformin", "no problems in
+# rehab": these narrow a denial as "with" does, when what follows is a noun (after "to":
+# a determiner or a noun's ending; "in": after a finding as vague as "problems"). Not
+# "on": "no bruits on your neck exam" denies bruits wherever the exam was.
+PREPOSITIONS: Final = frozenset({"to", "in"})
+_NOUN_ENDINGS: Final = ("tion", "sion", "ment")
+QUALIFIED_MOST: Final = 3
+_ARTICLES: Final = frozenset({"a", "an", "this", "that"})
+_VAGUE: Final = frozenset("problem problems issue issues trouble difficulty concerns".split())
+# "margins were negative", "has been ruled out": a denial said after its finding's verb.
+_AFTER_VERB: Final = frozenset("is are was were been be".split())
+AFTER_VERB_REACH: Final = 3
+SAID_AFTER: Final = frozenset(
+    "negative ruled excluded negativo negativa descartado descartada".split()
+)
+
+# "it is nondistended", "that's fine": a pronoun with its verb opens a new clause.
+DEMONSTRATIVES: Final = frozenset({"it", "that", "this"})
+COPULAS: Final = frozenset("is are was were".split())
+_POINTED: Final = COPULAS | {"s"}  # "it's", "that's" ("murphy's sign" is no verb)
+
+
 def opens_clause(tokens: Tokens, k: int, gap: str) -> bool:
     """Can the owner word at `k` open a new clause after a denied finding: after a comma,
     a joint ("and your …"), a finding's last word ("no fever your blood pressure …") or a
@@ -96,3 +118,27 @@ def advice(norms: list[str], k: int) -> int:
         if j != k and norms[j] in _ADVICE:
             return j
     return -1
+
+
+def prepositional(norms: list[str], k: int, finding: list[str]) -> bool:
+    """Does the preposition at `k` open a qualifier of the denied `finding` before it?"""
+    after = norms[k + 1] if k + 1 < len(norms) else ""
+    if len(finding) > QUALIFIED_MOST:
+        return False  # speech run on past its finding ("no bruit looking at your listening to")
+    if norms[k] == "in":
+        return bool(finding) and all(w in _VAGUE for w in finding)
+    return after in OWNERS or after in _ARTICLES or after.endswith(_NOUN_ENDINGS)
+
+
+def said_after(norms: list[str], k: int) -> bool:
+    """Is the word at `k` a denial said after its finding and verb ("were negative",
+    "been ruled out"), not one opening a scope ("negative for strep")?"""
+    word, after = norms[k], norms[k + 1] if k + 1 < len(norms) else ""
+    if word not in SAID_AFTER or norms[k - 1] not in _AFTER_VERB or after in ("for", "para"):
+        return False
+    return word != "ruled" or after == "out"
+
+
+def pointing(norms: list[str], k: int) -> bool:
+    """Is the pronoun at `k` the subject of the verb after it ("it is", "that's")?"""
+    return norms[k] in DEMONSTRATIVES and k + 1 < len(norms) and norms[k + 1] in _POINTED

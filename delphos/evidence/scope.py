@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from delphos.evidence.cues import AUXILIARIES, OWNERS, advice, opens_clause, subject
+from delphos.evidence.cues import (
+    AFTER_VERB_REACH,
+    AUXILIARIES,
+    COPULAS,
+    DEMONSTRATIVES,
+    OWNERS,
+    PREPOSITIONS,
+    SAID_AFTER,
+    advice,
+    opens_clause,
+    pointing,
+    prepositional,
+    said_after,
+    subject,
+)
 from delphos.evidence.cues import is_neg_cue as is_neg_cue  # read by copied.py, support.py
 from delphos.evidence.lexicon import (
     ANSWER_NO,
@@ -90,33 +104,15 @@ _SOME: Final = frozenset(
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
 _QUALIFIERS: Final = frozenset({"with", "com"})
-# "no tenderness to palpation", "no adjustments to your metformin", "no problems in
-# rehab": these narrow a denial as "with" does, when what follows is a noun (after "to":
-# a determiner or a noun's ending; "in": after a finding as vague as "problems"). Not
-# "on": "no bruits on your neck exam" denies bruits wherever the exam was.
-_PREPOSITIONS: Final = frozenset({"to", "in"})
-_NOUN_ENDINGS: Final = ("tion", "sion", "ment")
-QUALIFIED_MOST: Final = 3
-_ARTICLES: Final = frozenset({"a", "an", "this", "that"})
-_VAGUE: Final = frozenset("problem problems issue issues trouble difficulty concerns".split())
 # "no other problems other than my knee": as "except", what follows "other than" is there.
 _EXCEPTING: Final = frozenset({"than"})
 # "she wasn't sitting by herself a year old": an age is a number (checked as one), not
 # a finding a denial could reach or an assertion be denied by.
 _AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
 _AGE_ENDS: Final = frozenset({"old"})
-# "it is nondistended", "that's fine": a pronoun with its verb opens a new clause.
-_DEMONSTRATIVES: Final = frozenset({"it", "that", "this"})
-_COPULAS: Final = frozenset("is are was were".split())
-_POINTED: Final = _COPULAS | {"s"}  # "it's", "that's" ("murphy's sign" is no verb)
 _RELATIVES: Final = frozenset({"what"})
 # Speech's fillers that look like a subject and its verb.
 _FILLERS: Final = frozenset({("you", "know"), ("i", "mean")})
-_AFTER_VERB: Final = frozenset("is are was were been be".split())
-AFTER_VERB_REACH: Final = 3
-_SAID_AFTER: Final = frozenset(
-    "negative ruled excluded negativo negativa descartado descartada".split()
-)
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -128,10 +124,10 @@ _SPECIAL: Final = (
     | _SPEECH_BREAKS
     | OWNERS
     | _SOME
-    | _COPULAS
-    | _SAID_AFTER
-    | _PREPOSITIONS
-    | _DEMONSTRATIVES
+    | COPULAS
+    | SAID_AFTER
+    | PREPOSITIONS
+    | DEMONSTRATIVES
 )
 
 
@@ -208,7 +204,7 @@ def items(
                 hypothetical, judged, avoiding = True, False, word in _UNASSERTING
                 condition_at = k
                 continue
-            if not negated and _said_after(norms, k):
+            if not negated and said_after(norms, k):
                 # "margins were negative", "cushing's syndrome has been ruled out": the
                 # finding before its verb is denied; no scope runs on past it.
                 if current:
@@ -244,7 +240,7 @@ def items(
                     and (
                         norms[k + 1] in _THAT
                         or norms[k + 1] in _NEW_SUBJECT
-                        or _pointing(norms, k + 1)
+                        or pointing(norms, k + 1)
                     )
                 )
                 continue
@@ -252,7 +248,7 @@ def items(
                 continue  # "any further you know work up": no new subject
             if (
                 clause_of_denial
-                and (word in _CLAUSE_OPENERS or _pointing(norms, k))
+                and (word in _CLAUSE_OPENERS or pointing(norms, k))
                 and not current
                 and len(found) == denied_from
             ):
@@ -263,7 +259,7 @@ def items(
                 negated and opens_clause(tokens, k, gap) and subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in OWNERS or _pointing(norms, k):
+            elif word in _NEW_SUBJECT or word in OWNERS or pointing(norms, k):
                 if negated and norms[k - 1] in _RELATIVES:
                     continue  # "no evidence of what we call hydronephrosis": still denied
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
@@ -282,7 +278,7 @@ def items(
                 judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
                 negated, cue = False, -1
                 continue
-            if word in _COPULAS and negated and k - cue > 1 and not clause_of_denial:
+            if word in COPULAS and negated and k - cue > 1 and not clause_of_denial:
                 # "no rales or rhonchi are appreciated on your neck exam": the denied
                 # finding has its verb; what follows says where or how, up to a new clause.
                 close()
@@ -307,8 +303,8 @@ def items(
                 close()
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
-            if word in _PREPOSITIONS and negated and current and judged and not qualifying:
-                if _prepositional(norms, k, [norms[j] for j in current]):
+            if word in PREPOSITIONS and negated and current and judged and not qualifying:
+                if prepositional(norms, k, [norms[j] for j in current]):
                     # "no tenderness to palpation", "no problems in rehab": as "with"
                     qualified = current[0]
                     close()
@@ -343,30 +339,6 @@ def items(
     return found
 
 
-def _pointing(norms: list[str], k: int) -> bool:
-    """Is the pronoun at `k` the subject of the verb after it ("it is", "that's")?"""
-    return norms[k] in _DEMONSTRATIVES and k + 1 < len(norms) and norms[k + 1] in _POINTED
-
-
 def _raised(norms: list[str], k: int) -> bool:
     """Does a denied opinion open the clause at `k` ("i do n't think [that] this is")?"""
     return norms[k - 1] in _RAISING or (norms[k - 1] in _THAT and norms[k - 2] in _RAISING)
-
-
-def _prepositional(norms: list[str], k: int, finding: list[str]) -> bool:
-    """Does the preposition at `k` open a qualifier of the denied `finding` before it?"""
-    after = norms[k + 1] if k + 1 < len(norms) else ""
-    if len(finding) > QUALIFIED_MOST:
-        return False  # speech run on past its finding ("no bruit looking at your listening to")
-    if norms[k] == "in":
-        return bool(finding) and all(w in _VAGUE for w in finding)
-    return after in OWNERS or after in _ARTICLES or after.endswith(_NOUN_ENDINGS)
-
-
-def _said_after(norms: list[str], k: int) -> bool:
-    """Is the word at `k` a denial said after its finding and verb ("were negative",
-    "been ruled out"), not one opening a scope ("negative for strep")?"""
-    word, after = norms[k], norms[k + 1] if k + 1 < len(norms) else ""
-    if word not in _SAID_AFTER or norms[k - 1] not in _AFTER_VERB or after in ("for", "para"):
-        return False
-    return word != "ruled" or after == "out"
