@@ -1093,3 +1093,18 @@ def test_negative_or_ruled_out_after_its_verb_denies_the_finding_before_it() -> 
     assert _negations(SAID_AFTER, note) == []
     wrong = {"assessment": "Cushing's syndrome is present."}
     assert _negations(SAID_AFTER, wrong) == ["negation"]
+
+
+WHICH_KNEE = (
+    "[patient] it it's not the right knee it's the left knee\n"
+    "[patient] no just really just kind of a a headache"
+)
+
+
+def test_a_correction_of_the_side_copied_keeps_each_sides_polarity() -> None:
+    note = {
+        "subjective": "It's not the right knee it's the left knee. No really kind of a headache."
+    }
+    assert _negations(WHICH_KNEE, note) == []
+    wrong = {"subjective": "Denies headache."}
+    assert _negations(WHICH_KNEE, wrong) == ["negation"]

@@ -14,7 +14,8 @@ AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".s
 # "no the weight loss has decreased the pain", "no it's fine", "no just a headache":
 # "no" before these is the answer to what was asked, not a determiner of a finding.
 _AFTER_ANSWER_NO: Final = frozenset(
-    "the it that this these those just well so okay ok alright not".split()
+    """the it that this these those just really actually basically literally well so okay
+    ok alright not""".split()
 )
 # "not limited to continued pain", "not only the knee", "no doubt": these say what
 # follows is there (NegEx's pseudo-negations).

@@ -17,7 +17,7 @@ from delphos.evidence.answers import Polarity
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
 from delphos.evidence.lexicon import SIDES, VISIT_WORDS
-from delphos.evidence.scope import AFFIRMED, NEGATED, items
+from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
 from delphos.evidence.support import label_end
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, asks
@@ -32,6 +32,8 @@ NEAR: Final = 4
 # … and where a qualifier of the note's denial is sought (the finding's other words
 # may stand between: "my knee has some pain when i am running").
 WIDE: Final = 2 * NEAR
+# Tokens before a finding where its own side is said ("the left knee").
+SIDE_BEFORE: Final = 2
 # "at this time", "for a long time": when, not what ("every time he eats" is when too,
 # but it is said with what it qualifies).
 _TIMES: Final = frozenset("time tempo".split())
@@ -117,7 +119,7 @@ def check_negations(check: Check) -> None:
             # "no pain in the left elbow" in the same turn).
             close: dict[str, tuple[float, float]] = {}
             example: dict[str, int] = {}
-            statement = {w for w in tokens.stems if w} | {w for w in tokens.norms if w in SIDES}
+            statement = _words(tokens) | _sides(tokens, members)
             for pos in t.stem_at[head]:
                 sid = t.sentence_of[pos]
                 if score[sid] < top - 1e-9:
@@ -166,6 +168,22 @@ def check_negations(check: Check) -> None:
         else:
             message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
         check.flag("negation", shown, message)
+
+
+def _words(tokens: Tokens) -> set[str]:
+    """The statement's words, less its cues: "not" beside the transcript's "not the right
+    knee" says nothing of which knee the note's "it's the left knee" is."""
+    norms, portuguese = tokens.norms, tokens.portuguese
+    return {w for k, w in enumerate(tokens.stems) if w and not is_neg_cue(norms, k, portuguese)}
+
+
+def _sides(tokens: Tokens, members: list[int]) -> set[str]:
+    """The sides said with a finding ("the left knee" of "not the right knee it's the left
+    knee"), else every side of the statement."""
+    norms = tokens.norms
+    own = {norms[k] for k in range(max(0, members[0] - SIDE_BEFORE), members[-1] + 1)}
+    said = {w for w in norms if w in SIDES}
+    return (own & said) or said
 
 
 def _when(norms: list[str], k: int) -> bool:
