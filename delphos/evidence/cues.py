@@ -89,6 +89,10 @@ DEMONSTRATIVES: Final = frozenset({"it", "that", "this"})
 COPULAS: Final = frozenset("is are was were".split())
 _POINTED: Final = COPULAS | {"s"}  # "it's", "that's" ("murphy's sign" is no verb)
 
+# Speech's fillers that look like a subject and its verb.
+_FILLERS: Final = frozenset({("you", "know"), ("i", "mean")})
+FILLER_HEADS: Final = frozenset(head for head, _ in _FILLERS)
+
 
 def opens_clause(tokens: Tokens, k: int, gap: str) -> bool:
     """Can the owner word at `k` open a new clause after a denied finding: after a comma,
@@ -143,3 +147,8 @@ def said_after(norms: list[str], k: int) -> bool:
 def pointing(norms: list[str], k: int) -> bool:
     """Is the pronoun at `k` the subject of the verb after it ("it is", "that's")?"""
     return norms[k] in DEMONSTRATIVES and k + 1 < len(norms) and norms[k + 1] in _POINTED
+
+
+def filler(norms: list[str], k: int) -> bool:
+    """Is the word at `k` a filler's ("you know", "i mean"), no subject?"""
+    return k + 1 < len(norms) and (norms[k], norms[k + 1]) in _FILLERS

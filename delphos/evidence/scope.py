@@ -15,10 +15,12 @@ from delphos.evidence.cues import (
     AUXILIARIES,
     COPULAS,
     DEMONSTRATIVES,
+    FILLER_HEADS,
     OWNERS,
     PREPOSITIONS,
     SAID_AFTER,
     advice,
+    filler,
     opens_clause,
     pointing,
     prepositional,
@@ -111,8 +113,6 @@ _EXCEPTING: Final = frozenset({"than"})
 _AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
 _AGE_ENDS: Final = frozenset({"old"})
 _RELATIVES: Final = frozenset({"what"})
-# Speech's fillers that look like a subject and its verb.
-_FILLERS: Final = frozenset({("you", "know"), ("i", "mean")})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -122,13 +122,12 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
-    | OWNERS
+    | (OWNERS - {"the"})
     | _SOME
-    | COPULAS
     | SAID_AFTER
-    | PREPOSITIONS
-    | DEMONSTRATIVES
 )
+# Frequent words with a role only inside a denial ("the", "to", "are"): read there only.
+_IN_DENIAL: Final = frozenset({"the"}) | COPULAS | PREPOSITIONS | DEMONSTRATIVES
 
 
 def items(
@@ -198,13 +197,13 @@ def items(
                 close()
                 if hypothetical:
                     hypothetical, judged = False, True
-        if word in _SPECIAL:
+        if word in _SPECIAL or (negated and word in _IN_DENIAL):
             if word in _CONDITIONS or word in _UNASSERTING:
                 close()
                 hypothetical, judged, avoiding = True, False, word in _UNASSERTING
                 condition_at = k
                 continue
-            if not negated and said_after(norms, k):
+            if word in SAID_AFTER and not negated and said_after(norms, k):
                 # "margins were negative", "cushing's syndrome has been ruled out": the
                 # finding before its verb is denied; no scope runs on past it.
                 if current:
@@ -244,7 +243,7 @@ def items(
                     )
                 )
                 continue
-            if (word, norms[k + 1] if k + 1 < len(norms) else "") in _FILLERS:
+            if word in FILLER_HEADS and filler(norms, k):
                 continue  # "any further you know work up": no new subject
             if (
                 clause_of_denial
@@ -259,7 +258,11 @@ def items(
                 negated and opens_clause(tokens, k, gap) and subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in OWNERS or pointing(norms, k):
+            elif (
+                word in _NEW_SUBJECT
+                or word in OWNERS
+                or (word in DEMONSTRATIVES and pointing(norms, k))
+            ):
                 if negated and norms[k - 1] in _RELATIVES:
                     continue  # "no evidence of what we call hydronephrosis": still denied
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
