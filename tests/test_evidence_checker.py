@@ -1175,3 +1175,259 @@ def test_a_temperature_said_as_a_fever_is_placed() -> None:
     )
     assert _number_issues(dialogue, "Temperature: 100.4 degrees F.") == []
     assert _number_issues(dialogue, "Temperature: 101.4 degrees F.") == ["number"]
+
+
+def _negations(dialogue: str, note: dict[str, str]) -> list[str]:
+    return [i.kind for s in verify(dialogue, note).statements for i in s.issues]
+
+
+ANSWER_NO = (
+    "[doctor] but you're not hurting right now ?\n"
+    "[patient] no the weight loss has really decreased all the pain\n"
+    "[doctor] any other symptoms ?\n"
+    "[patient] no just really just kind of a headache"
+)
+
+
+def test_a_no_answering_the_question_does_not_deny_what_follows_it() -> None:
+    note = {"subjective": "Her weight loss has reduced the pain. Reports headache."}
+    assert _negations(ANSWER_NO, note) == []
+    wrong = {"subjective": "Reports hurting right now."}
+    assert _negations(ANSWER_NO, wrong) == ["negation"]
+
+
+RISKS = "[doctor] the risks are pain , swelling and infection .\n[patient] no fever though ."
+
+
+def test_not_limited_to_asserts_what_it_lists() -> None:
+    note = {"assessment": "Risks include but are not limited to pain, swelling and infection."}
+    assert _negations(RISKS, note) == []
+    wrong = {"subjective": "Reports fever."}
+    assert _negations(RISKS, wrong) == ["negation"]
+
+
+NODES = "[doctor] i'm feeling your neck . there's no cervical lymphadenopathy ."
+
+
+def test_without_reaches_every_alternative_of_its_list() -> None:
+    note = {"objective": "Neck: Supple without thyromegaly or lymphadenopathy."}
+    assert _negations(NODES, note) == []
+    wrong = {"objective": "Neck: Cervical lymphadenopathy."}
+    assert _negations(NODES, wrong) == ["negation"]
+
+
+HAND = (
+    "[doctor] no swelling or bruising in the palm , normal creases , slightly diminished "
+    "sensation over the pip joint ."
+)
+
+
+def test_normal_or_slightly_after_a_denial_starts_what_is_there() -> None:
+    note = {"objective": "Normal creases. Slightly diminished sensation over the PIP joint."}
+    assert _negations(HAND, note) == []
+    wrong = {"objective": "Swelling in the palm."}
+    assert _negations(HAND, wrong) == ["negation"]
+
+
+ASR_VITALS = (
+    "[doctor] your vital signs look good i do n't see any fever or your blood pressure and "
+    "heart rate are fine and there's no rebound and the 5 lymph nodes removed were benign"
+)
+
+
+def test_a_subject_with_its_verb_after_and_ends_a_denial() -> None:
+    note = {"objective": "Blood pressure and heart rate are normal. Lymph nodes were benign."}
+    assert _negations(ASR_VITALS, note) == []
+    wrong = {"objective": "Fever noted."}
+    assert _negations(ASR_VITALS, wrong) == ["negation"]
+
+
+LONG_TIME = (
+    "[doctor] how is the pressure ?\n[patient] fine .\n"
+    "[doctor] i do n't think you need to start any medication at this time ."
+)
+
+
+def test_at_this_time_is_when_not_what_is_denied() -> None:
+    note = {
+        "subjective": "Denies elbow pain at that time. Blood pressure uncontrolled at this time."
+    }
+    assert _negations(LONG_TIME, note) == []
+    wrong = {"subjective": "He needs to start medication."}
+    assert _negations(LONG_TIME, wrong) == ["negation"]
+
+
+DISCUSSED = (
+    "[doctor] most patients do n't see symptoms until years later .\n"
+    "[doctor] there's no peritoneal signs no rebound your on examination of the lungs ."
+)
+
+
+def test_the_topic_of_a_discussion_or_review_is_not_asserted() -> None:
+    note = {
+        "assessment": "After reviewing the examination, I had a lengthy discussion with the "
+        "patient in regard to his current symptoms."
+    }
+    assert _negations(DISCUSSED, note) == []
+    wrong = {"objective": "Rebound noted on examination."}
+    assert _negations(DISCUSSED, wrong) == ["negation"]
+
+
+ADVICE = (
+    "[patient] he said that he did n't want to do surgery , he would do an injection .\n"
+    "[doctor] i would recommend not skiing for now , i do n't necessarily recommend "
+    "consuming gummies with these medications .\n"
+    "[patient] i have no knee pain ."
+)
+
+
+def test_a_denied_wish_or_advice_to_abstain_says_nothing_of_its_object() -> None:
+    note = {
+        "assessment": "We will proceed with surgery. She skis. She should stop THC gummies "
+        "while taking these medications."
+    }
+    assert _negations(ADVICE, note) == []
+    wrong = {"subjective": "Reports knee pain."}
+    assert _negations(ADVICE, wrong) == ["negation"]
+
+
+UNSURE = (
+    "[doctor] did you notice your pursed lips breathing ?\n"
+    "[patient] i do n't know if that's a bad habit .\n"
+    "[doctor] any wheezing ?\n"
+    "[patient] i do n't have any ."
+)
+
+
+def test_i_dont_know_answers_neither_yes_nor_no() -> None:
+    note = {"subjective": "He has pursed lips breathing."}
+    assert _negations(UNSURE, note) == []
+    wrong = {"subjective": "Reports wheezing."}
+    assert _negations(UNSURE, wrong) == ["negation"]
+
+
+ASR_ABDOMEN = (
+    "[doctor] no rales or rhonchi are appreciated on your neck exam no thyromegaly on your "
+    "abdomen it is nondistended active bowel sounds"
+)
+
+
+def test_a_denied_finding_with_its_verb_or_a_pronoun_with_its_verb_ends_the_denial() -> None:
+    note = {"objective": "Neck exam normal. Abdomen: Active bowel sounds."}
+    assert _negations(ASR_ABDOMEN, note) == []
+    wrong = {"objective": "Rhonchi appreciated."}
+    assert _negations(ASR_ABDOMEN, wrong) == ["negation"]
+
+
+SPEECH = (
+    "[doctor] you will not be able to use that foot for six weeks now after that you will "
+    "start walking . since you probably do n't because of your diabetes we may operate . "
+    "if it's not getting better please feel free to contact the office . there's no "
+    "evidence of what we call hydronephrosis ."
+)
+
+
+def test_now_because_and_please_end_a_spoken_denial() -> None:
+    note = {
+        "assessment": "After that she will start walking. This is due to his diabetes. "
+        "She will contact the office. There is no evidence of hydronephrosis."
+    }
+    assert _negations(SPEECH, note) == []
+    wrong = {"objective": "Hydronephrosis is present."}
+    assert _negations(SPEECH, wrong) == ["negation"]
+
+
+CT = "[doctor] your ct scan shows a kidney stone with hydronephrosis ."
+
+
+def test_without_evidence_of_reaches_the_finding_it_names() -> None:
+    wrong = {"objective": "CT shows a kidney stone without evidence of hydronephrosis."}
+    assert _negations(CT, wrong) == ["negation"]
+    note = {"objective": "CT shows a kidney stone with hydronephrosis."}
+    assert _negations(CT, note) == []
+
+
+OPINION = (
+    "[doctor] i do n't think that this is a sign of a stroke . i do n't think that we need "
+    "to do anything drastic i want you to continue with your aspirin . i do n't think we "
+    "need to do any further you know work up of that ."
+)
+
+
+def test_a_denied_opinion_denies_its_clause_and_no_further() -> None:
+    note = {
+        "assessment": "Symptoms are not a sign of stroke. Continue aspirin. No further "
+        "work up is needed."
+    }
+    assert _negations(OPINION, note) == []
+    wrong = {"assessment": "This is a sign of a stroke."}
+    assert _negations(OPINION, wrong) == ["negation"]
+
+
+PALPATION = (
+    "[doctor] on your knee exam you do have pain to palpation of the medial aspect of your "
+    "right knee .\n"
+    "[doctor] there is no tenderness to palpation of the elbow .\n"
+    "[doctor] we do n't have to make any adjustments to your metformin .\n"
+    "[patient] no problem in rehab ."
+)
+
+
+def test_to_palpation_narrows_a_denial_as_with_does() -> None:
+    note = {
+        "objective": "No pain to palpation of the lateral aspect of the right knee. "
+        "Elbow tenderness reported by the patient.",
+        "subjective": "He takes metformin. He has been in rehab.",
+    }
+    assert _negations(PALPATION, note) == []
+    wrong = {"objective": "Tenderness to palpation of the elbow."}
+    assert _negations(PALPATION, wrong) == ["negation"]
+    wrong_side = {"objective": "No pain to palpation of the medial aspect of the right knee."}
+    assert _negations(PALPATION, wrong_side) == ["negation"]
+
+
+TAKEN_BACK = (
+    "[doctor] have you ever had an abnormal pap ?\n"
+    "[patient] not with you but i did around 2009 .\n"
+    "[doctor] any bleeding ?\n"
+    "[patient] no i have n't ."
+)
+
+
+def test_a_no_taken_back_by_i_did_in_the_same_turn_answers_neither_way() -> None:
+    note = {"subjective": "She has had an abnormal pap smear."}
+    assert _negations(TAKEN_BACK, note) == []
+    wrong = {"subjective": "Reports bleeding."}
+    assert _negations(TAKEN_BACK, wrong) == ["negation"]
+
+
+SAID_AFTER = (
+    "[doctor] the lumpectomy removed the tumor and margins were negative .\n"
+    "[doctor] cushing's syndrome has been ruled out .\n"
+    "[doctor] the strep test was negative for strep but the culture is pending ."
+)
+
+
+def test_negative_or_ruled_out_after_its_verb_denies_the_finding_before_it() -> None:
+    note = {
+        "assessment": "Negative margins. No Cushing's syndrome. Negative strep test. "
+        "Culture pending."
+    }
+    assert _negations(SAID_AFTER, note) == []
+    wrong = {"assessment": "Cushing's syndrome is present."}
+    assert _negations(SAID_AFTER, wrong) == ["negation"]
+
+
+WHICH_KNEE = (
+    "[patient] it it's not the right knee it's the left knee\n"
+    "[patient] no just really just kind of a a headache"
+)
+
+
+def test_a_correction_of_the_side_copied_keeps_each_sides_polarity() -> None:
+    note = {
+        "subjective": "It's not the right knee it's the left knee. No really kind of a headache."
+    }
+    assert _negations(WHICH_KNEE, note) == []
+    wrong = {"subjective": "Denies headache."}
+    assert _negations(WHICH_KNEE, wrong) == ["negation"]

@@ -44,6 +44,16 @@ _ASKING_WORDS: Final = frozenset("any anything algum alguma".split())
 # each finding of the list it opens, over the list's own words and these.
 _LIST_WORDS: Final = frozenset("or and like other in your of a an ou e".split())
 ASK_LIST_REACH: Final = 12
+# "not with you but i did around 2009", "no i have n't . i did about three years ago": a
+# no taken back by "i did" in the same turn answers neither way (the note may say when).
+TAKEN_BACK_REACH: Final = 12
+_SAYERS: Final = frozenset("i we she he eu".split())
+_DONE: Final = frozenset("did have had do was tive tenho".split())
+_SUPPOSING: Final = frozenset("wish if se".split())  # "no , but i wish i had": no taking back
+_NOT_DONE: Final = frozenset("n t not never nao".split())
+# "i do n't know", "not sure", "não sei": a denial of knowing answers neither way.
+_UNSURE: Final = frozenset("know remember recall sure sei lembro".split())
+UNSURE_REACH: Final = 2
 
 
 def answer_sentence(t: Transcript, sid: int) -> int:
@@ -137,6 +147,10 @@ def answered(t: Transcript, pos: int) -> Polarity:
     for j in opening:
         word = norms[j]
         if word in ANSWER_NO or is_neg_cue(norms, j, t.tokens.portuguese):
+            if not _UNSURE.isdisjoint(norms[j + 1 : min(end, j + 1 + UNSURE_REACH)]):
+                return "unknown"  # "i do n't know if that's a bad habit": no answer
+            if _taken_back(t, answer, j):
+                return "unknown"  # "no i have n't . i did about three years ago"
             # "no fever some chills … i do feel a little nauseous": a "no" naming what
             # it denies is that finding's, not a no to every finding asked.
             named = (
@@ -159,3 +173,19 @@ def answered(t: Transcript, pos: int) -> Polarity:
             continue
         break
     return "unknown"
+
+
+def _taken_back(t: Transcript, answer: int, j: int) -> bool:
+    """Does the turn answering with a no at token `j` go on to "i did" or "i have"
+    (its own sentence, and the next one if no speaker opens it)?"""
+    norms = t.tokens.norms
+    end = t.first_token[answer + 1] if answer + 1 < len(t.first_token) else len(norms)
+    if end < len(norms) and norms[end] not in ("doctor", "patient", "medico", "paciente"):
+        nxt = answer + 2
+        end = t.first_token[nxt] if nxt < len(t.first_token) else len(norms)
+    last = min(end, j + 1 + TAKEN_BACK_REACH)
+    for k in range(j + 1, last - 1):
+        if norms[k] in _SAYERS and norms[k + 1] in _DONE and norms[k - 1] not in _SUPPOSING:
+            if k + 2 >= len(norms) or norms[k + 2] not in _NOT_DONE:
+                return True
+    return False

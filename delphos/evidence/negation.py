@@ -17,7 +17,7 @@ from delphos.evidence.answers import Polarity
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
 from delphos.evidence.lexicon import SIDES, VISIT_WORDS
-from delphos.evidence.scope import AFFIRMED, NEGATED, items
+from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
 from delphos.evidence.support import label_end
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, asks
@@ -32,6 +32,14 @@ NEAR: Final = 4
 # … and where a qualifier of the note's denial is sought (the finding's other words
 # may stand between: "my knee has some pain when i am running").
 WIDE: Final = 2 * NEAR
+# Tokens before a finding where its own side is said ("the left knee").
+SIDE_BEFORE: Final = 2
+# "at this time", "for a long time": when, not what ("every time he eats" is when too,
+# but it is said with what it qualifies).
+_TIMES: Final = frozenset("time tempo".split())
+# "no evidence of hydronephrosis" denies hydronephrosis, said or not with "evidence".
+_EVIDENCE: Final = frozenset({"evidence", "evidencia"})
+_TIME_DETERMINERS: Final = frozenset("this that long same esse este muito mesmo".split())
 
 
 def check_negations(check: Check) -> None:
@@ -45,10 +53,19 @@ def check_negations(check: Check) -> None:
     # "No pain with strength testing": a denial narrowed by what follows "with" is
     # contradicted only where those words are said, not by any pain.
     narrowing: dict[int, list[int]] = {}
-    for negated, cue, found in items(tokens, qualifiers=narrowing):
+    findings = items(tokens, qualifiers=narrowing)
+    for negated, cue, found in findings:
         # Nor is the scribe's account of the visit ("all questions were answered") a
-        # finding the transcript could deny ("do you have any questions?").
-        members = [k for k in found if k >= first and tokens.norms[k] not in VISIT_WORDS]
+        # finding the transcript could deny ("do you have any questions?"), nor a time
+        # ("at this time", "for a long time").
+        members = [
+            k
+            for k in found
+            if k >= first
+            and tokens.norms[k] not in VISIT_WORDS
+            and tokens.norms[k] not in _EVIDENCE
+            and not _when(tokens.norms, k)
+        ]
         if not members:
             continue
         if _heading(tokens, members[-1]):
@@ -73,6 +90,10 @@ def check_negations(check: Check) -> None:
                     seen = sid
         top = max(score.values())
         qualifier = {tokens.stems[k] for k in narrowing.get(found[0], ())} if negated else set()
+        qualifier.discard("")
+        # "no pain to palpation of the lateral aspect" is not contradicted by pain to
+        # palpation of the medial aspect: every qualifier word must be said around.
+        qualifying = len(qualifier)
         said: Polarity = "affirmed" if negated else "negated"
         mine: Polarity = "negated" if negated else "affirmed"
         votes = {"negated": 0.0, "affirmed": 0.0}
@@ -98,7 +119,7 @@ def check_negations(check: Check) -> None:
             # "no pain in the left elbow" in the same turn).
             close: dict[str, tuple[float, float]] = {}
             example: dict[str, int] = {}
-            statement = {w for w in tokens.stems if w} | {w for w in tokens.norms if w in SIDES}
+            statement = _words(tokens) | _sides(tokens, members)
             for pos in t.stem_at[head]:
                 sid = t.sentence_of[pos]
                 if score[sid] < top - 1e-9:
@@ -108,7 +129,11 @@ def check_negations(check: Check) -> None:
                     polarity = "negated"  # "your lower extremities have no edema"
                 if not negated and polarity == "negated" and t.narrowed(pos, statement):
                     polarity = "unknown"  # "no pain with palpation" is not "no pain"
-                if qualifier and polarity == "affirmed" and not _around(t, pos, qualifier, WIDE):
+                if (
+                    qualifier
+                    and polarity == "affirmed"
+                    and _around(t, pos, qualifier, WIDE) < qualifying
+                ):
                     polarity = "unknown"  # "pain" is not "pain with strength testing"
                 if polarity != "unknown":
                     weight = similar.get(sid, 0.0)
@@ -125,7 +150,7 @@ def check_negations(check: Check) -> None:
             # denial of a part of an asserted finding contradicts it wherever the rest
             # of its words are said around (and the note's denial, an assertion of it).
             heard_at = _spread(t, negated, words, weights, total)
-            if heard_at >= 0 and qualifier and not _around(t, heard_at, qualifier, WIDE):
+            if heard_at >= 0 and qualifier and _around(t, heard_at, qualifier, WIDE) < qualifying:
                 heard_at = -1
         if heard_at < 0:
             continue
@@ -143,6 +168,27 @@ def check_negations(check: Check) -> None:
         else:
             message = f'The note asserts "{shown}", but the transcript denies it: "{heard}".'
         check.flag("negation", shown, message)
+
+
+def _words(tokens: Tokens) -> set[str]:
+    """The statement's words, less its cues: "not" beside the transcript's "not the right
+    knee" says nothing of which knee the note's "it's the left knee" is."""
+    norms, portuguese = tokens.norms, tokens.portuguese
+    return {w for k, w in enumerate(tokens.stems) if w and not is_neg_cue(norms, k, portuguese)}
+
+
+def _sides(tokens: Tokens, members: list[int]) -> set[str]:
+    """The sides said with a finding ("the left knee" of "not the right knee it's the left
+    knee"), else every side of the statement."""
+    norms = tokens.norms
+    own = {norms[k] for k in range(max(0, members[0] - SIDE_BEFORE), members[-1] + 1)}
+    said = {w for w in norms if w in SIDES}
+    return (own & said) or said
+
+
+def _when(norms: list[str], k: int) -> bool:
+    """Is note token `k` the "time" of "at this time", "for a long time"?"""
+    return norms[k] in _TIMES and k > 0 and norms[k - 1] in _TIME_DETERMINERS
 
 
 def _around(t: Transcript, pos: int, statement: set[str], reach: int = NEAR) -> int:

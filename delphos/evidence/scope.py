@@ -10,6 +10,24 @@ from __future__ import annotations
 
 from typing import Final
 
+from delphos.evidence.cues import (
+    AFTER_VERB_REACH,
+    AUXILIARIES,
+    COPULAS,
+    DEMONSTRATIVES,
+    FILLER_HEADS,
+    OWNERS,
+    PREPOSITIONS,
+    SAID_AFTER,
+    advice,
+    filler,
+    opens_clause,
+    pointing,
+    prepositional,
+    said_after,
+    subject,
+)
+from delphos.evidence.cues import is_neg_cue as is_neg_cue  # read by copied.py, support.py
 from delphos.evidence.lexicon import (
     ANSWER_NO,
     ANSWER_YES,
@@ -24,6 +42,11 @@ _ITEM_SEPARATORS: Final = frozenset({"or", "and", "nor", "ou", "e", "nem", "with
 # "a ct scan without contrast of your abdomen": these deny only the words right after.
 SHORT_CUES: Final = frozenset({"without", "sem", "free", "absent"})
 SHORT_REACH: Final = 2
+# "without evidence of hydronephrosis", "without any swelling": the reach starts after these.
+_HEADS: Final = frozenset("evidence sign signs any history evidencia sinais sinal historia".split())
+# "without thyromegaly or lymphadenopathy": the reach starts again after an alternative
+# (not after "and": "without lesions and on bimanual exam i appreciate a mass").
+_ALTERNATIVES: Final = frozenset({"or", "nor", "ou", "nem"})
 # Marks of a token in `Scope.marks`.
 UNJUDGED: Final = 0
 NEGATED: Final = 1
@@ -32,16 +55,6 @@ AFFIRMED: Final = 2
 Item = tuple[bool, int, list[int]]
 _CLAUSE_ENDS: Final = frozenset(";:.()!\n")
 _CUE_WORDS: Final = NEG_PRE | NEG_CONTRACTION_HEADS | {"n"}
-
-
-def is_neg_cue(norms: list[str], i: int, portuguese: bool = False) -> bool:
-    word = norms[i]
-    if word in NEG_PRE:
-        return not (portuguese and word == "no")
-    if word in NEG_CONTRACTION_HEADS:
-        return word.endswith("t") or (i + 1 < len(norms) and norms[i + 1] == "t")
-    # ASR writes "do n't", "is n't": the cue is the lone "n" before "t".
-    return word == "n" and i + 1 < len(norms) and norms[i + 1] == "t"
 
 
 # A new subject starts a new clause: a negation before it does not reach past it.
@@ -60,36 +73,35 @@ CONDITION_SUBJECT: Final = 1
 _CONDITIONS: Final = frozenset("if unless whether wish se caso".split())
 # "avoid big pieces of food", "to prevent a fall": what follows is neither said to be
 # there nor denied, up to its comma or a new subject.
-_UNASSERTING: Final = frozenset("avoid avoiding prevent preventing evitar evite prevenir".split())
+# "a lengthy discussion in regard to his current symptoms", "after reviewing the
+# examination": the topic of a talk or a review is not said to be there or not either.
+_UNASSERTING: Final = frozenset(
+    """avoid avoiding prevent preventing evitar evite prevenir discuss discussed discussing
+    discussion regarding regard regards reviewing""".split()
+)
 _THAT: Final = frozenset({"that", "que"})
-_AUXILIARIES: Final = frozenset("has have had is was been tem teve esta estava".split())
 # "has"/"have" assert in a note ("denies fever but has cough"), yet right after a cue they
 # are the denied verb itself.
 _NEGATED_VERBS: Final = frozenset("has have had having tem teve tinha".split())
 NEGATED_VERB_REACH: Final = 3
-_CLAUSE_OPENERS: Final = _NEW_SUBJECT | _AUXILIARIES | _THAT
+_CLAUSE_OPENERS: Final = _NEW_SUBJECT | AUXILIARIES | _THAT
 # Unpunctuated speech moves on with these ("no fractures so based on what you told me",
 # "not missing anything and then maybe some renal artery stenosis",
 # "i don't think so because it is the same part", "i'm not too worried about that
 # otherwise regular rate and rhythm"): a denial does not reach past them.
 # Right after the cue they are what is denied ("not so bad", "not okay").
-_SPEECH_BREAKS: Final = frozenset("so because okay ok alright then otherwise".split())
-SPEECH_BREAK_AFTER: Final = 2
-# "do not have any siblings and , thankfully , my children are healthy": a possessive
-# after a comma, its verb right after it, is a new subject ("my children are"), not the
-# next item of the list denied ("no , uh , your , uh , neck surgery").
-_POSSESSIVES: Final = frozenset("my your his her our their meu minha seu sua".split())
-_PREDICATES: Final = _AUXILIARIES | frozenset(
-    """are were do does did isn aren wasn weren doesn don didn hasn haven s seem seems
-    look looks sound sounds feel feels sao estao""".split()
+_SPEECH_BREAKS: Final = frozenset(
+    "so because okay ok alright then otherwise now please porque".split()
 )
-SUBJECT_REACH: Final = 3
-# "your straight leg raise test is negative your reflexes are normal": a cue said after
-# its finding ends it; a possessive right after it, its verb close, opens a new subject
-# as after a comma.
-_AFTER_FINDING: Final = frozenset({"negative"})
-# "no fever some chills": "some" after a denial starts what is there.
-_SOME: Final = frozenset({"some"})
+# "you probably do n't because of your diabetes": what a cause names is not denied, right
+# after the cue too.
+_CAUSES: Final = frozenset({"because", "porque"})
+SPEECH_BREAK_AFTER: Final = 2
+# "no fever some chills", "no swelling, normal creases, slightly diminished sensation":
+# these after a denial start what is there.
+_SOME: Final = frozenset(
+    "some normal mild mildly slight slightly moderate leve discreto discreta".split()
+)
 # "no pain with palpation of the elbow", "not doing well with her salt intake": what
 # follows "with" in a denial says when or of what the denied finding is, and is neither
 # denied nor said to be there, up to the next item, comma or clause.
@@ -100,6 +112,7 @@ _EXCEPTING: Final = frozenset({"than"})
 # a finding a denial could reach or an assertion be denied by.
 _AGE_UNITS: Final = frozenset("year years month months week weeks day days ano anos".split())
 _AGE_ENDS: Final = frozenset({"old"})
+_RELATIVES: Final = frozenset({"what"})
 # Every word with a role above: the others take the short path.
 _SPECIAL: Final = (
     _CONDITIONS
@@ -109,9 +122,12 @@ _SPECIAL: Final = (
     | NEG_TERMINATORS
     | _ITEM_SEPARATORS
     | _SPEECH_BREAKS
-    | _POSSESSIVES
+    | (OWNERS - {"the"})
     | _SOME
+    | SAID_AFTER
 )
+# Frequent words with a role only inside a denial ("the", "to", "are"): read there only.
+_IN_DENIAL: Final = frozenset({"the"}) | COPULAS | PREPOSITIONS | DEMONSTRATIVES
 
 
 def items(
@@ -134,6 +150,8 @@ def items(
     qualified = -1  # … the first token of the denied finding it qualifies
     avoiding = False  # … or, after "avoid", a new subject
     condition_at = -1  # … or a subject after the condition's own ("if it's okay with you")
+    denied_from = 0  # findings before the cue's (its denied clause is the next one)
+    reach_from = -1  # a short cue's reach counts from here: the cue, or the list's last item
     current: list[int] = []
     clause_from = 0  # first finding of the current sentence of the note
 
@@ -179,33 +197,77 @@ def items(
                 close()
                 if hypothetical:
                     hypothetical, judged = False, True
-        if word in _SPECIAL:
+        if word in _SPECIAL or (negated and word in _IN_DENIAL):
             if word in _CONDITIONS or word in _UNASSERTING:
                 close()
                 hypothetical, judged, avoiding = True, False, word in _UNASSERTING
                 condition_at = k
                 continue
+            if word in SAID_AFTER and not negated and said_after(norms, k):
+                # "margins were negative", "cushing's syndrome has been ruled out": the
+                # finding before its verb is denied; no scope runs on past it.
+                if current:
+                    negated, cue = True, k
+                    close()
+                    negated, cue = False, -1
+                elif (
+                    len(found) > clause_from
+                    and not found[-1][0]
+                    and k - found[-1][2][-1] <= AFTER_VERB_REACH
+                ):
+                    found[-1] = (True, k, found[-1][2])  # "has" closed it ("has been")
+                    if marks is not None:
+                        for j in found[-1][2]:
+                            marks[j] = NEGATED
+                continue
             if word in _CUE_WORDS and is_neg_cue(norms, k, tokens.portuguese):
                 close()
+                advised = advice(norms, k)
+                if advised >= 0:
+                    hypothetical, judged, avoiding = True, False, False
+                    negated, cue, condition_at = False, -1, advised
+                    continue
                 negated, cue, judged = True, k, not hypothetical
+                denied_from = len(found)
+                if norms[cue] in SHORT_CUES and k + 1 < len(norms) and norms[k + 1] in _HEADS:
+                    reach_from = k + 2  # "without evidence of hydronephrosis"
+                else:
+                    reach_from = k
                 clause_of_denial = (
                     word in _DENY_VERBS
                     and k + 1 < len(norms)
-                    and (norms[k + 1] in _THAT or norms[k + 1] in _NEW_SUBJECT)
+                    and (
+                        norms[k + 1] in _THAT
+                        or norms[k + 1] in _NEW_SUBJECT
+                        or pointing(norms, k + 1)
+                    )
                 )
                 continue
-            if clause_of_denial and word in _CLAUSE_OPENERS:
+            if word in FILLER_HEADS and filler(norms, k):
+                continue  # "any further you know work up": no new subject
+            if (
+                clause_of_denial
+                and (word in _CLAUSE_OPENERS or pointing(norms, k))
+                and not current
+                and len(found) == denied_from
+            ):
+                # "denies that she has …": the denied clause's own subject, not the next
+                # clause's ("i do n't think that we need to … i want you to continue").
                 continue
-            if word in _POSSESSIVES and not (
-                negated
-                and ("," in gap or norms[k - 1] in _AFTER_FINDING or bool(stems[k - 1]))
-                and any(w in _PREDICATES for w in norms[k + 2 : k + 2 + SUBJECT_REACH])
+            if word in OWNERS and not (
+                negated and opens_clause(tokens, k, gap) and subject(tokens, k)
             ):
                 pass  # "no pain in my knee": the finding's own word
-            elif word in _NEW_SUBJECT or word in _POSSESSIVES:
+            elif (
+                word in _NEW_SUBJECT
+                or word in OWNERS
+                or (word in DEMONSTRATIVES and pointing(norms, k))
+            ):
+                if negated and norms[k - 1] in _RELATIVES:
+                    continue  # "no evidence of what we call hydronephrosis": still denied
                 if negated and norms[cue] in _INVERTING_CUES and k - cue <= INVERSION_REACH:
                     continue  # "nor does he put sugar in his tea": still denied
-                if negated and norms[k - 1] in _RAISING and k - cue <= RAISING_REACH:
+                if negated and _raised(norms, k) and k - cue <= RAISING_REACH:
                     # "i do n't think i've had any tingling": the clause is denied
                     clause_of_denial = True
                     continue
@@ -219,9 +281,20 @@ def items(
                 judged = not hypothetical and not (negated and norms[cue] in _DENY_VERBS)
                 negated, cue = False, -1
                 continue
+            if word in COPULAS and negated and k - cue > 1 and not clause_of_denial:
+                # "no rales or rhonchi are appreciated on your neck exam": the denied
+                # finding has its verb; what follows says where or how, up to a new clause.
+                close()
+                negated, cue, clause_of_denial = False, -1, False
+                hypothetical, judged, avoiding, condition_at = True, False, True, k
+                continue
             if word in _NEGATED_VERBS and negated and k - cue <= NEGATED_VERB_REACH:
                 continue  # "do n't have any pain", "not had any weight loss": still denied
-            if word in _SPEECH_BREAKS and negated and k - cue > SPEECH_BREAK_AFTER:
+            if (
+                word in _SPEECH_BREAKS
+                and negated
+                and (k - cue > SPEECH_BREAK_AFTER or word in _CAUSES)
+            ):
                 close()
                 negated, cue, clause_of_denial = False, -1, False
                 continue
@@ -233,13 +306,22 @@ def items(
                 close()
                 negated, cue, judged, clause_of_denial = False, -1, not hypothetical, False
                 continue
+            if word in PREPOSITIONS and negated and current and judged and not qualifying:
+                if prepositional(norms, k, [norms[j] for j in current]):
+                    # "no tenderness to palpation", "no problems in rehab": as "with"
+                    qualified = current[0]
+                    close()
+                    qualifying = True
+                    continue
             if word in _ITEM_SEPARATORS:
+                if negated and word in _ALTERNATIVES and k - reach_from <= SHORT_REACH + 1:
+                    reach_from = k  # "without thyromegaly or lymphadenopathy": both
                 # The denied finding a qualifier narrows, by its first token.
                 qualified = current[0] if current and judged and not qualifying else -1
                 close()
                 qualifying = negated and word in _QUALIFIERS
                 continue
-        if negated and k - cue > SHORT_REACH and norms[cue] in SHORT_CUES:
+        if negated and k - reach_from > SHORT_REACH and norms[cue] in SHORT_CUES:
             close()
             negated, cue = False, -1
         if word in _EXCEPTING and negated and norms[k - 1] == "other":
@@ -258,3 +340,8 @@ def items(
     if tokens.text.rstrip().endswith("?"):
         del found[clause_from:]  # a question with no answer asserts nothing
     return found
+
+
+def _raised(norms: list[str], k: int) -> bool:
+    """Does a denied opinion open the clause at `k` ("i do n't think [that] this is")?"""
+    return norms[k - 1] in _RAISING or (norms[k - 1] in _THAT and norms[k - 2] in _RAISING)

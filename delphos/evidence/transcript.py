@@ -90,7 +90,10 @@ class Transcript:
         not ("no pain with palpation of the elbow" against "elbow pain")?"""
         part = self.part_of[pos]
         qualifier = self.qualifiers.get(self.parts[part][0]) if part >= 0 else None
-        return qualifier is not None and any(self.tokens.stems[k] not in words for k in qualifier)
+        # "pain with palpation" is contradicted by "no pain to palpation of the elbow":
+        # the qualifier's head said, the note speaks of that narrowing, wherever.
+        stems = self.tokens.stems
+        return qualifier is not None and stems[qualifier[0]] not in words
 
 
 def asks(norms: list[str], first: int, last: int) -> bool:
