@@ -852,3 +852,61 @@ def test_what_follows_other_than_after_a_denial_is_there() -> None:
     assert [i.kind for s in verify(OTHER_THAN, note).statements for i in s.issues] == []
     wrong = {"subjective": "Reports shoulder pain."}
     assert [i.kind for s in verify(OTHER_THAN, wrong).statements for i in s.issues] == ["negation"]
+
+
+def test_a_word_of_the_same_family_ties_a_statement_to_its_sides_clause() -> None:
+    # "injury" in the note, "injured" in speech: the left leg's clause, not the right's.
+    dialogue = (
+        "[doctor] so right now you have right leg pain , but you injured your left leg "
+        "years ago ?\n[patient] yes ."
+    )
+    assert _side_kinds(dialogue, "History of a left leg injury.") == []
+    assert _side_kinds(dialogue, "History of a right leg injury.") == ["laterality"]
+
+
+def test_a_normal_finding_matches_the_side_said_to_look_fine() -> None:
+    # "normal" in the note, "looks fine" in speech: the left knee is the normal one.
+    dialogue = (
+        "[doctor] there is swelling and redness of your right knee , but your left knee "
+        "looks fine .\n[doctor] and the x-ray of your right knee shows arthritis ."
+    )
+    assert _side_kinds(dialogue, "Left knee exam is normal.") == []
+    assert _side_kinds(dialogue, "Right knee exam is normal.") == ["laterality"]
+
+
+def test_a_denial_matches_the_side_denied_in_its_own_clause() -> None:
+    # The patient denies trouble with the left hand before naming it: a note denying
+    # the right hand's pain contradicts the numb right hand.
+    dialogue = (
+        "[doctor] any trouble with the other hand ?\n"
+        "[patient] no , i don't have any problems with my left hand .\n"
+        "[patient] it's my right hand that goes numb at night .\n"
+        "[doctor] your right hand grip is a little weaker ."
+    )
+    assert _side_kinds(dialogue, "Denies left hand pain.") == []
+    assert _side_kinds(dialogue, "Denies right hand pain.") == ["laterality"]
+
+
+def test_the_side_said_far_more_often_outweighs_one_weak_clause_of_the_other() -> None:
+    # The left foot throughout; "right foot pain" said once: a complaint of left foot
+    # pain is the patient's, a denial of it is still judged by its clause.
+    dialogue = (
+        "[doctor] so you hurt your left foot playing soccer ?\n"
+        "[patient] yes , my left foot , yesterday . the pain is bad .\n"
+        "[doctor] does the pain wake you up ?\n[patient] the pain is worse at night .\n"
+        "[doctor] let me examine your left foot . there is bruising on the left foot .\n"
+        "[doctor] so for your right foot pain we'll get you a boot ."
+    )
+    assert _side_kinds(dialogue, "Left foot pain.") == []
+    assert _side_kinds(dialogue, "Bruising of the right foot.") == ["laterality"]
+
+
+def test_both_sides_are_contradicted_only_by_a_clear_clause_the_statement_does_not_name() -> None:
+    # One breast's lump is no denial of both breasts' scars; a bilateral exam whose
+    # finding the note itself gives for the right hip is not contradicted by that hip.
+    breast = "[patient] i found a lump under my left breast .\n[doctor] your scars look good ."
+    assert _side_kinds(breast, "Bilateral breast incisions well healed.") == []
+    hip = "[doctor] range of motion is decreased in your right hip with pain in the groin ."
+    assert _side_kinds(hip, "Bilateral hip exam: decreased range of motion in the right hip.") == []
+    ankle = "[doctor] there is swelling of your right ankle .\n[doctor] your left ankle is normal ."
+    assert _side_kinds(ankle, "Bilateral ankle swelling.") == ["laterality"]
