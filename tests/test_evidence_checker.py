@@ -910,3 +910,21 @@ def test_both_sides_are_contradicted_only_by_a_clear_clause_the_statement_does_n
     assert _side_kinds(hip, "Bilateral hip exam: decreased range of motion in the right hip.") == []
     ankle = "[doctor] there is swelling of your right ankle .\n[doctor] your left ankle is normal ."
     assert _side_kinds(ankle, "Bilateral ankle swelling.") == ["laterality"]
+
+
+def test_a_denial_of_one_side_contradicts_a_note_denying_the_other() -> None:
+    # The left knee is denied in its own clause, the right one only ever affirmed.
+    dialogue = (
+        "[doctor] so both of your knees bother you ?\n"
+        "[patient] my left knee doesn't really hurt , it just feels unstable .\n"
+        "[patient] but my right knee hurts a lot ."
+    )
+    assert _side_kinds(dialogue, "Denies left knee pain.") == []
+    assert _side_kinds(dialogue, "Denies right knee pain.") == ["laterality"]
+    # Portuguese: the side follows its part, the denial follows both.
+    conversa = (
+        "[médico] e o outro joelho ?\n[paciente] o joelho esquerdo não dói .\n"
+        "[paciente] o joelho direito dói muito quando eu corro ."
+    )
+    assert _side_kinds(conversa, "Nega dor no joelho esquerdo.") == []
+    assert _side_kinds(conversa, "Nega dor no joelho direito.") == ["laterality"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from delphos.evidence.lexicon import SIDES
 from delphos.evidence.scope import NEGATED, is_neg_cue
 from delphos.evidence.synonyms import SAID_AS
 from delphos.evidence.text import Tokens
@@ -29,7 +30,8 @@ DENIAL_AFTER: Final = 4
 DENIAL_BEFORE: Final = 10
 # A normal finding, as a note writes it.
 _NORMAL: Final = frozenset(
-    "normal normally unremarkable intact fine negative symmetric symmetrical wnl".split()
+    "normal normally unremarkable intact fine negative symmetric symmetrical wnl "
+    "normais intacto intacta integro integra negativo negativa simetrico simetrica".split()
 )
 # Words that end the clause a denial reaches across.
 _CLAUSE_CUTS: Final = frozenset("but however though although mas porem".split())
@@ -91,8 +93,8 @@ def denied_mention(t: Transcript, pos: int) -> bool:
     for j in range(pos + 1, min(len(norms), pos + 1 + DENIAL_AFTER)):
         if is_neg_cue(norms, j, portuguese):
             return t.sentence_of[j] == sid
-        if norms[j] not in _BEFORE_CUE:
-            break
+        if norms[j] not in _BEFORE_CUE and norms[j] not in SIDES:
+            break  # a side after its part: "o joelho esquerdo não dói"
     for j in range(pos - 1, max(-1, pos - 1 - DENIAL_BEFORE), -1):
         if t.sentence_of[j] != sid or norms[j] in _CLAUSE_CUTS:
             break

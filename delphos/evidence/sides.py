@@ -272,6 +272,9 @@ def check_sides(check: Check) -> None:
         best: dict[str, float] = {}
         where: dict[str, int] = {}
         times: dict[str, set[int]] = {}
+        # Sides whose mention of the part is denied in its clause (for a denial): side →
+        # that mention.
+        refused: dict[str, int] = {}
         if part:
             if denied is None:
                 denied = {tokens.stems[j] for neg, _, found in items(tokens) if neg for j in found}
@@ -291,6 +294,7 @@ def check_sides(check: Check) -> None:
                         # "No masses on the right" matches "no masses on the right"
                         # more than "a left adnexal mass".
                         score += clear
+                        refused.setdefault(said, sp)
                     if score > best.get(said, -1):
                         best[said], where[said] = score, sp
         if not best:
@@ -312,6 +316,12 @@ def check_sides(check: Check) -> None:
                 _contradicted(check, k, where[other])
             continue
         theirs = max((v for s, v in best.items() if not _agrees(side, {s})), default=-1)
+        # The note denies the part on one side; the transcript denies it only on the
+        # other ("my left knee doesn't really hurt", the right one hurts).
+        other_refused = [s for s in refused if not _agrees(side, {s})]
+        if other_refused and not any(_agrees(side, {s}) for s in refused):
+            _contradicted(check, k, refused[other_refused[0]])
+            continue
         said_mine = len(times.get(side, ()))
         # "Both elbows" said too: the note's side is one of the patient's after all,
         # and only a larger lead for the other side contradicts it.
