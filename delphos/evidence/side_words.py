@@ -6,17 +6,19 @@ your left leg", and "left knee exam is normal" where he said "your left knee loo
 the word family ("injury"/"injured") and the plain words said for a clinical one
 ("normal" → "fine") are what tie the statement to the right clause. A patient denies a
 side's finding after naming it ("my left knee doesn't really hurt") or before it ("no, I
-don't have any problems with my right hand"): the note's denial matches that mention."""
+don't have any problems with my right hand"): the note's denial matches that mention.
+And "both" in a note is judged by the same clauses: only a clear one of a side the
+statement does not itself name contradicts it."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from delphos.evidence.lexicon import SIDES
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.scope import NEGATED, is_neg_cue
 from delphos.evidence.synonyms import SAID_AS
 from delphos.evidence.text import Tokens
-from delphos.evidence.transcript import Transcript
+from delphos.evidence.transcript import Transcript, not_a_side
 
 # Stems sharing this many first letters are one word family ("injur": injury, injured,
 # injuries); shorter stems are their own family ("pain" is not "paint").
@@ -81,6 +83,26 @@ def normal_or_denied(note: Tokens) -> bool:
     "no masses on the right", "does not need further medication")?"""
     norms = note.norms
     return any(w in _NORMAL or is_neg_cue(norms, j, note.portuguese) for j, w in enumerate(norms))
+
+
+def both_contradicted(note: Tokens, best: dict[str, float], clear: float, margin: float) -> bool:
+    """Is the note's "both" ("bilateral") contradicted by the transcript's mentions of
+    the part (`best`: side → clause match)? Only by a clear match of one side's clause,
+    `margin` times that of "both" or the other side, for a side the statement does not name
+    itself ("Bilateral hip exam: range of motion is decreased in the right hip"): one
+    side's finding said alone ("a lump under my left breast") is no denial of the
+    other's."""
+    mine = best.get("B", -1.0)
+    if {"L", "R"} <= set(best):
+        mine = max(mine, min(best["L"], best["R"]))
+    named = {
+        SIDES[w]
+        for j, w in enumerate(note.norms)
+        if w in SIDES and not (w in AMBIGUOUS_SIDES and not_a_side(note.norms, j))
+    }
+    return any(
+        s != "B" and s not in named and v >= max(clear, margin * mine) for s, v in best.items()
+    )
 
 
 def denied_mention(t: Transcript, pos: int) -> bool:

@@ -19,7 +19,12 @@ from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.scope import items
-from delphos.evidence.side_words import clause_words, denied_mention, normal_or_denied
+from delphos.evidence.side_words import (
+    both_contradicted,
+    clause_words,
+    denied_mention,
+    normal_or_denied,
+)
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, not_a_side
 
@@ -173,26 +178,6 @@ def _owned_other(t: Transcript, times: dict[str, set[int]], side: str) -> bool:
     return bool(owned) and side not in owned
 
 
-def _both_contradicted(note: Tokens, best: dict[str, float], clear: float) -> bool:
-    """Is the note's "both" ("bilateral") contradicted by the transcript's mentions of
-    the part (`best`: side → clause match)? Only by a clear match of one side's clause,
-    twice that of "both" or the other side, for a side the statement does not name
-    itself ("Bilateral hip exam: range of motion is decreased in the right hip"): one
-    side's finding said alone ("a lump under my left breast") is no denial of the
-    other's."""
-    mine = best.get("B", -1.0)
-    if {"L", "R"} <= set(best):
-        mine = max(mine, min(best["L"], best["R"]))
-    named = {
-        SIDES[w]
-        for j, w in enumerate(note.norms)
-        if w in SIDES and not (w in AMBIGUOUS_SIDES and not_a_side(note.norms, j))
-    }
-    return any(
-        s != "B" and s not in named and v >= max(clear, MARGIN * mine) for s, v in best.items()
-    )
-
-
 def _listed_other(t: Transcript, note: Tokens, pairs: list[tuple[int, int]], k: int) -> int:
     """Sides listed in the gap of a copy ("right and left lateral rotation" copied as
     "right and right lateral rotation"): when the note and the transcript list as many
@@ -311,7 +296,7 @@ def check_sides(check: Check) -> None:
             continue
         mine = max((v for s, v in best.items() if _agrees(side, {s})), default=-1)
         if side == "B":
-            if _both_contradicted(tokens, best, clear):
+            if both_contradicted(tokens, best, clear, MARGIN):
                 other = max((s for s in best if s != "B"), key=lambda s: best[s])
                 _contradicted(check, k, where[other])
             continue
