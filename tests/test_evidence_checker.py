@@ -928,3 +928,14 @@ def test_a_denial_of_one_side_contradicts_a_note_denying_the_other() -> None:
     )
     assert _side_kinds(conversa, "Nega dor no joelho esquerdo.") == []
     assert _side_kinds(conversa, "Nega dor no joelho direito.") == ["laterality"]
+
+
+def test_a_side_the_doctor_compares_with_is_not_the_parts_side() -> None:
+    # "comparing it with the left one": the left knee is the reference, said as often.
+    dialogue = (
+        "[patient] my knee has been swelling for a week .\n"
+        "[doctor] your right knee is swollen , comparing it with the left knee .\n"
+        "[doctor] i'll press on the left knee . and now the right knee ."
+    )
+    assert _side_kinds(dialogue, "Right knee swelling.") == []
+    assert _side_kinds(dialogue, "Left knee swelling.") == ["laterality"]
