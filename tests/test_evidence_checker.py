@@ -1431,3 +1431,90 @@ def test_a_correction_of_the_side_copied_keeps_each_sides_polarity() -> None:
     assert _negations(WHICH_KNEE, note) == []
     wrong = {"subjective": "Denies headache."}
     assert _negations(WHICH_KNEE, wrong) == ["negation"]
+
+
+def test_a_word_of_the_same_family_ties_a_statement_to_its_sides_clause() -> None:
+    # "injury" in the note, "injured" in speech: the left leg's clause, not the right's.
+    dialogue = (
+        "[doctor] so right now you have right leg pain , but you injured your left leg "
+        "years ago ?\n[patient] yes ."
+    )
+    assert _side_kinds(dialogue, "History of a left leg injury.") == []
+    assert _side_kinds(dialogue, "History of a right leg injury.") == ["laterality"]
+
+
+def test_a_normal_finding_matches_the_side_said_to_look_fine() -> None:
+    # "normal" in the note, "looks fine" in speech: the left knee is the normal one.
+    dialogue = (
+        "[doctor] there is swelling and redness of your right knee , but your left knee "
+        "looks fine .\n[doctor] and the x-ray of your right knee shows arthritis ."
+    )
+    assert _side_kinds(dialogue, "Left knee exam is normal.") == []
+    assert _side_kinds(dialogue, "Right knee exam is normal.") == ["laterality"]
+
+
+def test_a_denial_matches_the_side_denied_in_its_own_clause() -> None:
+    # The patient denies trouble with the left hand before naming it: a note denying
+    # the right hand's pain contradicts the numb right hand.
+    dialogue = (
+        "[doctor] any trouble with the other hand ?\n"
+        "[patient] no , i don't have any problems with my left hand .\n"
+        "[patient] it's my right hand that goes numb at night .\n"
+        "[doctor] your right hand grip is a little weaker ."
+    )
+    assert _side_kinds(dialogue, "Denies left hand pain.") == []
+    assert _side_kinds(dialogue, "Denies right hand pain.") == ["laterality"]
+
+
+def test_the_side_said_far_more_often_outweighs_one_weak_clause_of_the_other() -> None:
+    # The left foot throughout; "right foot pain" said once: a complaint of left foot
+    # pain is the patient's, a denial of it is still judged by its clause.
+    dialogue = (
+        "[doctor] so you hurt your left foot playing soccer ?\n"
+        "[patient] yes , my left foot , yesterday . the pain is bad .\n"
+        "[doctor] does the pain wake you up ?\n[patient] the pain is worse at night .\n"
+        "[doctor] let me examine your left foot . there is bruising on the left foot .\n"
+        "[doctor] so for your right foot pain we'll get you a boot ."
+    )
+    assert _side_kinds(dialogue, "Left foot pain.") == []
+    assert _side_kinds(dialogue, "Bruising of the right foot.") == ["laterality"]
+
+
+def test_both_sides_are_contradicted_only_by_a_clear_clause_the_statement_does_not_name() -> None:
+    # One breast's lump is no denial of both breasts' scars; a bilateral exam whose
+    # finding the note itself gives for the right hip is not contradicted by that hip.
+    breast = "[patient] i found a lump under my left breast .\n[doctor] your scars look good ."
+    assert _side_kinds(breast, "Bilateral breast incisions well healed.") == []
+    hip = "[doctor] range of motion is decreased in your right hip with pain in the groin ."
+    assert _side_kinds(hip, "Bilateral hip exam: decreased range of motion in the right hip.") == []
+    ankle = "[doctor] there is swelling of your right ankle .\n[doctor] your left ankle is normal ."
+    assert _side_kinds(ankle, "Bilateral ankle swelling.") == ["laterality"]
+
+
+def test_a_denial_of_one_side_contradicts_a_note_denying_the_other() -> None:
+    # The left knee is denied in its own clause, the right one only ever affirmed.
+    dialogue = (
+        "[doctor] so both of your knees bother you ?\n"
+        "[patient] my left knee doesn't really hurt , it just feels unstable .\n"
+        "[patient] but my right knee hurts a lot ."
+    )
+    assert _side_kinds(dialogue, "Denies left knee pain.") == []
+    assert _side_kinds(dialogue, "Denies right knee pain.") == ["laterality"]
+    # Portuguese: the side follows its part, the denial follows both.
+    conversa = (
+        "[médico] e o outro joelho ?\n[paciente] o joelho esquerdo não dói .\n"
+        "[paciente] o joelho direito dói muito quando eu corro ."
+    )
+    assert _side_kinds(conversa, "Nega dor no joelho esquerdo.") == []
+    assert _side_kinds(conversa, "Nega dor no joelho direito.") == ["laterality"]
+
+
+def test_a_side_the_doctor_compares_with_is_not_the_parts_side() -> None:
+    # "comparing it with the left one": the left knee is the reference, said as often.
+    dialogue = (
+        "[patient] my knee has been swelling for a week .\n"
+        "[doctor] your right knee is swollen , comparing it with the left knee .\n"
+        "[doctor] i'll press on the left knee . and now the right knee ."
+    )
+    assert _side_kinds(dialogue, "Right knee swelling.") == []
+    assert _side_kinds(dialogue, "Left knee swelling.") == ["laterality"]

@@ -17,7 +17,10 @@ PART_REACH: Final = 3
 # A side said as the reference of a comparison ("compared to the left knee", "than the
 # right", "versus the left"): the other side is the one examined. Sought this many
 # tokens before the side.
-_COMPARISONS: Final = frozenset("compared comparison than versus vs comparado comparacao".split())
+_COMPARISONS: Final = frozenset(
+    "compare compared comparing comparison than versus vs comparar comparando comparado "
+    "comparada comparacao".split()
+)
 COMPARISON_REACH: Final = 4
 # A side corrected at once ("your left of your right knee sorry", "left leg pain.
 # Right leg pain"): the other side for the same part within this many tokens, no word

@@ -18,7 +18,13 @@ from delphos.evidence.asides import PART_REACH, corrected_in_note, meant_for, se
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
-from delphos.evidence.scope import NEGATED, items
+from delphos.evidence.scope import items
+from delphos.evidence.side_words import (
+    both_contradicted,
+    clause_words,
+    denied_mention,
+    normal_or_denied,
+)
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, not_a_side
 
@@ -52,6 +58,7 @@ LIST_REACH: Final = 6
 # The patient's own side: a side said in the first person ("my right knee", "meu joelho
 # direito" is not caught: the side follows the part) is the one the patient complains of.
 _FIRST_PERSON: Final = frozenset("my meu minha".split())
+_SIDE_WORDS: Final = frozenset(SIDES)
 
 
 def _part(check: Check, k: int) -> str:
@@ -77,7 +84,7 @@ def _semicolon_before(tokens: Tokens, j: int) -> bool:
     return ";" in tokens.text[gap : min(tokens.starts[j], gap + GAP_CHARS)]
 
 
-def _shared(check: Check, words: set[str], sp: int) -> float:
+def _shared(check: Check, words: dict[str, float], sp: int) -> float:
     """How much of `words` the transcript says in the clause of the side at `sp` (same
     sentence, within CLAUSE_REACH tokens, no "but" or ";" between), by rarity and
     nearness."""
@@ -102,7 +109,7 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
             break
     count = 0.0
     sentences = len(t.sentences) or 1
-    for w in words:
+    for w, weight in words.items():
         found = t.stem_at[w]
         k = bisect_left(found, lo)
         nearest = CLAUSE_REACH + 1
@@ -112,7 +119,7 @@ def _shared(check: Check, words: set[str], sp: int) -> float:
             k += 1
         # Rarer words count more, and nearer ones: "right testicular nodule" is about
         # the right testicle more than "… nodule, no hernia, left testicle normal".
-        count += math.log(1 + sentences / len(found)) * (CLAUSE_REACH + 1 - nearest)
+        count += weight * math.log(1 + sentences / len(found)) * (CLAUSE_REACH + 1 - nearest)
     return count / (CLAUSE_REACH + 1)
 
 
@@ -216,7 +223,7 @@ def check_sides(check: Check) -> None:
     side_positions = [p for p, _ in t.side_at]
     said_anywhere = {side for _, side in t.side_at}
     # The statement's words the transcript uses.
-    context = {s for s in tokens.stems if s and s not in SIDES and s in t.stem_at}
+    context = clause_words(t, tokens, _SIDE_WORDS)
     copied: list[tuple[int, int]] | None = None
     clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
     denied: set[str] | None = None
@@ -250,10 +257,13 @@ def check_sides(check: Check) -> None:
         best: dict[str, float] = {}
         where: dict[str, int] = {}
         times: dict[str, set[int]] = {}
+        # Sides whose mention of the part is denied in its clause (for a denial): side →
+        # that mention.
+        refused: dict[str, int] = {}
         if part:
             if denied is None:
                 denied = {tokens.stems[j] for neg, _, found in items(tokens) if neg for j in found}
-            others = context - {part}
+            others = {w: v for w, v in context.items() if w != part}
             for pos in t.stem_at[part]:
                 lo = bisect_left(side_positions, pos - PART_REACH)
                 hi = bisect_right(side_positions, pos + PART_REACH)
@@ -265,10 +275,11 @@ def check_sides(check: Check) -> None:
                         continue  # "it's not the right knee it's the left knee"
                     times.setdefault(said, set()).add(sp)
                     score = _shared(check, others, sp)
-                    if part in denied and t.marks[pos] == NEGATED:
+                    if part in denied and denied_mention(t, pos):
                         # "No masses on the right" matches "no masses on the right"
                         # more than "a left adnexal mass".
                         score += clear
+                        refused.setdefault(said, sp)
                     if score > best.get(said, -1):
                         best[said], where[said] = score, sp
         if not best:
@@ -284,30 +295,47 @@ def check_sides(check: Check) -> None:
             )
             continue
         mine = max((v for s, v in best.items() if _agrees(side, {s})), default=-1)
-        if side == "B" and {"L", "R"} <= set(best):
-            mine = max(mine, min(best["L"], best["R"]))
+        if side == "B":
+            if both_contradicted(tokens, best, clear, MARGIN):
+                other = max((s for s in best if s != "B"), key=lambda s: best[s])
+                _contradicted(check, k, where[other])
+            continue
         theirs = max((v for s, v in best.items() if not _agrees(side, {s})), default=-1)
+        # The note denies the part on one side; the transcript denies it only on the
+        # other ("my left knee doesn't really hurt", the right one hurts).
+        other_refused = [s for s in refused if not _agrees(side, {s})]
+        if other_refused and not any(_agrees(side, {s}) for s in refused):
+            _contradicted(check, k, refused[other_refused[0]])
+            continue
+        said_mine = len(times.get(side, ()))
+        # "Both elbows" said too: the note's side is one of the patient's after all,
+        # and only a larger lead for the other side contradicts it.
+        lead = DOMINANCE_LEAD + ("B" in times)
+        said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
         # Both sides said for this part: only a clear match of the other side's clause
         # (and none of this side's) contradicts the note ("left knee looks fine" vs
-        # "erythema of your right knee").
-        if theirs < max(clear, MARGIN * mine) and (theirs < 0 or mine >= 0):
-            # The statement shares as much with either side's clause (often nothing but
-            # the part): the side said far more often for it is the patient's ("your
-            # left foot" throughout, "right foot" misspoken once).
-            # "Both knees" says nothing of which one a statement is about.
-            said_mine = len(times.get(side, ()))
-            # "Both elbows" said too: the note's side is one of the patient's after all,
-            # and only a larger lead for the other side contradicts it.
-            lead = DOMINANCE_LEAD + ("B" in times)
-            said_theirs = sum(len(v) for s, v in times.items() if not _agrees(side, {s}))
-            if side == "B" or (
-                (
-                    abs(mine - theirs) > 1e-9
-                    or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
-                )
+        # "erythema of your right knee"). When the note's side is the one said far more
+        # often for the part, the patient's, a clause of the other side matching by one
+        # common word ("right foot pain" said once) is not clear enough for a complaint
+        # or an abnormal finding; a normal or denied one is what the other side, the
+        # comparison, is said to be ("your left knee looks fine"), and its clause tells.
+        bar = max(clear, MARGIN * mine)
+        if said_mine >= max(DOMINANCE * said_theirs, said_theirs + lead) and not normal_or_denied(
+            tokens
+        ):
+            bar = max(bar, MARGIN * clear)
+        if theirs < bar and (theirs < 0 or mine >= 0):
+            # The statement shares nothing more with this side's clause than with the
+            # other's (often nothing but the part; a little, by a common word, is
+            # nothing more): the side said far more often for it is the patient's
+            # ("your left foot" throughout, "right foot" misspoken once).
+            if (
+                (abs(mine - theirs) > 1e-9 and theirs < DOMINANCE * mine)
+                or said_theirs < max(DOMINANCE * said_mine, said_mine + lead)
+            ) and not (
                 # The patient owns the other side, the note's side is matched by no
                 # clear clause and said no more often: the doctor's comparison.
-                and not (mine < clear and said_mine <= said_theirs and _owned_other(t, times, side))
+                mine < clear and said_mine <= said_theirs and _owned_other(t, times, side)
             ):
                 continue
         other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])

@@ -70,6 +70,8 @@ class Transcript:
     # Denied findings narrowed by what follows "with" ("no pain with palpation of the
     # elbow"): the qualifier's content tokens, by the finding's first token.
     qualifiers: dict[int, list[int]] = field(default_factory=dict)
+    # Stems by their first letters, built on first use (side_words.py).
+    families: dict[str, list[str]] | None = None
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         return self.sentences[sid]
