@@ -953,9 +953,14 @@ def test_lay_words_and_word_families_support_a_scribes_clinical_terms() -> None:
 def test_a_label_over_a_bare_measure_is_what_is_measured() -> None:
     # The label is the claim's words when only a measure follows it: "Heart rate: 60s"
     # is a heart rate said, however its figure is said ("in the sixties").
-    dialogue = "[doctor] your heart rate is nice and slow in the sixties ."
-    assert _unsupported(dialogue, {"objective": "Heart rate: 60s"}) == []
-    assert _unsupported(dialogue, {"objective": "Weight: 60s"}) == ["Weight: 60s"]
+    dialogue = "[doctor] your heart rate is in the sixties ."
+    assert _support(dialogue, "Heart rate: 60s") == "supported"
+    # The figure is said, the label over it is not: never fully supported.
+    assert _support(dialogue, "Weight: 60s") != "supported"
+
+
+def _support(dialogue: str, objective: str) -> str:
+    return verify(dialogue, {"objective": objective}).statements[0].support
 
 
 def test_a_word_keeps_its_own_rarity_when_found_by_its_lay_words() -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from delphos.evidence.answers import Polarity, answered, asked
 from delphos.evidence.drugs import drug_heads, lookup
-from delphos.evidence.lexicon import AMBIGUOUS_SIDES, NUM_EN, NUM_PT, SIDES
+from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
@@ -171,7 +171,6 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
     out.side_at.sort()
     for found in out.drug_at.values():
         found.sort()
-    _spoken_decimals(tokens)
     for i, values in tokens.values.items():
         for value in values:
             out.number_at.setdefault(number_key(value), []).append(i)
@@ -180,41 +179,6 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
     for _, keys in figures(tokens):
         out.figures |= keys
     return out
-
-
-_DIGIT_WORDS: Final = {
-    w: float(n)
-    for names in (
-        "zero one two three four five six seven eight nine",
-        "zero um dois tres quatro cinco seis sete oito nove",
-    )
-    for n, w in enumerate(names.split())
-}
-_NUMBER_WORDS: Final = NUM_EN | NUM_PT
-
-
-def _spoken_decimals(tokens: Tokens) -> None:
-    """ASR writes a spoken decimal point as a full stop: "ninety eight . seven", "two .
-    five of norvasc", "twelve . five milligrams". A whole number run, " . ", then one
-    digit word ending the run is that decimal, read first; the whole number and the
-    digit keep their readings (a note copying the speech cuts it into two sentences)."""
-    values, norms, text = tokens.values, tokens.norms, tokens.text
-    count = len(norms)
-    for k in sorted(values):
-        whole = values.get(k)
-        if not whole or whole[0] != int(whole[0]) or norms[k] not in _NUMBER_WORDS:
-            continue
-        j = k + 1
-        while j < count and norms[j] in _NUMBER_WORDS and j not in values:
-            j += 1
-        if (
-            j < count
-            and j in values
-            and norms[j] in _DIGIT_WORDS
-            and text[tokens.ends[j - 1] : tokens.starts[j]].strip() == "."
-            and (j + 1 >= count or norms[j + 1] not in _NUMBER_WORDS)
-        ):
-            values[k] = [whole[0] + _DIGIT_WORDS[norms[j]] / 10, *whole]
 
 
 def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
