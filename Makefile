@@ -7,10 +7,25 @@ STAMP  := $(VENV)/.installed-stamp
 .PHONY: run test lint format venv system-deps bench bench-deps clean
 
 # The venv is (re)built when the dependency list or the lock changes.
+# llama.cpp (tests/test_llamacpp_real.py) is built from source, and by default for the
+# building CPU only: a wheel pip cached on one machine then traps on "invalid opcode" on
+# another (seen: every llama.cpp test failed). So it is built once without -march=native
+# into a directory of its own, keyed by the locked version, and installed from there;
+# pip's cache, which keys a build by its source alone, is never asked for it.
+LLAMA_VERSION := $(shell sed -n 's/^llama[-_]cpp[-_]python==//p' requirements.lock)
+LLAMA_WHEELS  ?= $(HOME)/.cache/delphos/llama-wheels-portable
+LLAMA_WHEEL    = $(wildcard $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl)
+
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -c requirements.lock -e '.[dev]'
+	@if [ -z "$(LLAMA_WHEEL)" ]; then \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) for any x86-64 CPU (once; ~30 min on 2 cores)"; \
+	  rm -rf $(LLAMA_WHEELS).tmp; \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps \
+	    -w $(LLAMA_WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) && mkdir -p $(LLAMA_WHEELS) \
+	    && mv $(LLAMA_WHEELS).tmp/*.whl $(LLAMA_WHEELS)/; fi
+	$(BIN)/python -m pip install -q --find-links $(LLAMA_WHEELS) -c requirements.lock -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
