@@ -11,18 +11,20 @@ STAMP  := $(VENV)/.installed-stamp
 # building CPU only: a wheel pip cached on one machine then traps on "invalid opcode" on
 # another (seen: every llama.cpp test failed). So it is built once without -march=native
 # into a directory of its own, keyed by the locked version, and installed from there;
-# pip's cache, which keys a build by its source alone, is never asked for it.
+# pip's cache, which keys a build by its source alone, is never asked for it. The target
+# is x86-64-v3 (AVX2, FMA, F16C): a build with every extension off was correct but too
+# slow for the suite (one note took over two minutes).
 LLAMA_VERSION := $(shell sed -n 's/^llama[-_]cpp[-_]python==//p' requirements.lock)
-LLAMA_WHEELS  ?= $(HOME)/.cache/delphos/llama-wheels-portable
+LLAMA_WHEELS  ?= $(HOME)/.cache/delphos/llama-wheels-x86-64-v3
 LLAMA_WHEEL    = $(wildcard $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl)
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@if [ -z "$(LLAMA_WHEEL)" ]; then \
-	  echo "building llama-cpp-python $(LLAMA_VERSION) for any x86-64 CPU (once; ~30 min on 2 cores)"; \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) for x86-64-v3 CPUs (once; ~30 min on 2 cores)"; \
 	  rm -rf $(LLAMA_WHEELS).tmp; \
-	  CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps \
+	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps \
 	    -w $(LLAMA_WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) && mkdir -p $(LLAMA_WHEELS) \
 	    && mv $(LLAMA_WHEELS).tmp/*.whl $(LLAMA_WHEELS)/; fi
 	$(BIN)/python -m pip install -q --find-links $(LLAMA_WHEELS) -c requirements.lock -e '.[dev]'
