@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	@if [ -z "$(LLAMA_WHEEL)" ]; then \
-	  echo "building llama-cpp-python $(LLAMA_VERSION) for x86-64-v3 CPUs (once; ~30 min on 2 cores)"; \
+	  echo "building llama-cpp-python $(LLAMA_VERSION) for x86-64-v3 CPUs (once; ~7 min on 2 cores)"; \
 	  rm -rf $(LLAMA_WHEELS).tmp; \
 	  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON" $(BIN)/python -m pip wheel -q --no-cache-dir --no-deps \
 	    -w $(LLAMA_WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) && mkdir -p $(LLAMA_WHEELS) \

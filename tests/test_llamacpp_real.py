@@ -149,11 +149,14 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         work / "llama.log",
         # Unbuffered: the test reads the server's log while it runs.
         {"PYTHONUNBUFFERED": "1"},
-        work,
+        ROOT,  # the documented command names the chat template by its path in the repository
     )
     delphos: Process | None = None
     try:
         _wait_ready(llama, f"http://127.0.0.1:{llama_port}/v1/models")
+        # Without the model's own chat template the server falls back to Llama 2's, and
+        # Gemma loops until max_tokens: every note would end in PARSE_ERROR.
+        assert "fallback chat format" not in llama.output(), "no chat template was applied"
         delphos = _start(
             _doc_example("llamacpp-delphos").replace("8080", str(llama_port)),
             work / "delphos.log",
