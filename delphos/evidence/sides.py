@@ -18,6 +18,7 @@ from delphos.evidence.asides import PART_REACH, corrected_in_note, meant_for, se
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.majority import in_history, mostly, outnumbered
 from delphos.evidence.scope import items
 from delphos.evidence.side_words import (
     both_contradicted,
@@ -59,18 +60,26 @@ LIST_REACH: Final = 6
 # direito" is not caught: the side follows the part) is the one the patient complains of.
 _FIRST_PERSON: Final = frozenset("my meu minha".split())
 _SIDE_WORDS: Final = frozenset(SIDES)
+# Portuguese sides that follow their part ("joelho direito"; "ambos os joelhos" does
+# not), and "bilateral", which follows it in Portuguese ("dor bilateral") only.
+_SIDES_AFTER_PART: Final = frozenset(w for w in SIDES if w.startswith(("esquerd", "direit")))
+_BILATERAL: Final = frozenset({"bilateral", "bilaterais"})
 
 
 def _part(check: Check, k: int) -> str:
     """The body part a side qualifies: the nearest word after it (within PART_SPAN
-    tokens), else before it, that is no side and that the transcript uses."""
+    tokens), else before it, that is no side and that the transcript uses. Portuguese
+    puts the side after its part ("dor no joelho direito há três dias"): the word before
+    it first."""
     tokens, known = check.note, check.transcript.stem_at
 
     def candidate(j: int) -> bool:
         word = tokens.stems[j]
         return bool(word) and word not in SIDES and tokens.norms[j] not in SIDES and word in known
 
-    return check.word_beside(k, PART_SPAN, candidate)
+    word = tokens.norms[k]
+    after_part = word in _SIDES_AFTER_PART or (tokens.portuguese and word in _BILATERAL)
+    return check.word_beside(k, PART_SPAN, candidate, before_first=after_part)
 
 
 def _agrees(side: str, said: set[str]) -> bool:
@@ -218,6 +227,18 @@ def _contradicted(check: Check, k: int, there: int) -> None:
     )
 
 
+def _outweighed(check: Check, k: int, there: int, said: str) -> None:
+    """Flag the note's side at token `k`, said far less often for its part than the
+    other side (`said`: the count of each), quoting the other side's mention at `there`."""
+    shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
+    check.flag(
+        "laterality",
+        check.snippet(k, k),
+        f'The note says "{shown}"; the transcript mostly gives the other side for this part '
+        f'({said}), e.g. "{check.said(there)}".',
+    )
+
+
 def check_sides(check: Check) -> None:
     t, tokens = check.transcript, check.note
     side_positions = [p for p, _ in t.side_at]
@@ -306,6 +327,18 @@ def check_sides(check: Check) -> None:
         other_refused = [s for s in refused if not _agrees(side, {s})]
         if other_refused and not any(_agrees(side, {s}) for s in refused):
             _contradicted(check, k, refused[other_refused[0]])
+            continue
+        # The other side said far more often for the part: a complaint or an abnormal
+        # finding on this side is worth a second look even when a clause of this side
+        # matches it ("she fell onto my right foot" in a visit about the left foot),
+        # unless that clause is of the patient's history (majority.py).
+        if (
+            outnumbered(times, side)
+            and not normal_or_denied(tokens)
+            and not (mine >= clear and side in where and in_history(t, where[side]))
+        ):
+            other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
+            _outweighed(check, k, where[other], mostly(times, side))
             continue
         said_mine = len(times.get(side, ()))
         # "Both elbows" said too: the note's side is one of the patient's after all,
