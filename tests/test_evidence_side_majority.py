@@ -94,3 +94,14 @@ def test_a_side_said_about_as_often_as_the_other_is_not_outweighed() -> None:
         "[doctor] your right wrist is swollen and your left wrist moves well ."
     )
     assert _side_issues(both, "Right wrist pain with keyboard use.") == []
+
+
+def test_a_statement_copying_a_slips_sentence_whole_says_what_was_said() -> None:
+    # An extractive note's words are the speaker's, slip and all; a statement of its own
+    # giving the slip's side is still one to look at again.
+    dialogue = (
+        "[doctor] she's here for left leg pain . right leg pain , right leg pain ?\n"
+        "[patient] yes , my right leg hurts .\n[doctor] your right leg is bruised ."
+    )
+    assert _side_issues(dialogue, "She's here for left leg pain.") == []
+    assert [i.kind for i in _side_issues(dialogue, "Bruised left leg.")] == ["laterality"]

@@ -8,15 +8,19 @@ throughout, yet a note giving the slip's side for a complaint or an abnormal fin
 one a clinician would want to look at again: the statement is flagged, and the message
 says which side the transcript mostly gives (a prompt to review, not a verdict).
 
-Two uses of the other side are legitimate and left alone: a normal or denied finding
-(the other side is the comparison: "right knee exam normal"), and a clause of the
-patient's history ("I had surgery on my right knee years ago") that the statement
-matches clearly (the other limb's past, not a slip)."""
+Three uses of the other side are legitimate and left alone: a normal or denied finding
+(the other side is the comparison: "right knee exam normal"), a clause of the patient's
+history ("I had surgery on my right knee years ago") that the statement matches clearly
+(the other limb's past, not a slip), and a statement copying the slip's sentence whole
+(an extractive note says what was said)."""
 
 from __future__ import annotations
 
 from typing import Final
 
+from delphos.evidence.asides import copies_sentence
+from delphos.evidence.check import Check
+from delphos.evidence.side_words import normal_or_denied
 from delphos.evidence.transcript import Transcript
 
 # The other side must be said this many times as often for the part as the note's side,
@@ -59,3 +63,36 @@ def mostly(times: dict[str, set[int]], side: str) -> str:
     counts = sorted(((len(v), s) for s, v in times.items()), reverse=True)
     counts += [] if side in times else [(0, side)]
     return ", ".join(f'"{_NAMES[s]}" {n} time{"s" * (n != 1)}' for n, s in counts)
+
+
+def outweighed(
+    check: Check,
+    k: int,
+    side: str,
+    times: dict[str, set[int]],
+    best: dict[str, float],
+    where: dict[str, int],
+    clear: float,
+) -> bool:
+    """Flag the note's side at token `k` if the other side is said far more often for its
+    part (`times`; `best`/`where`: each side's best clause match and its mention; `clear`:
+    a clear match). Not for a normal or denied finding, nor where this side's clause is
+    of the patient's history and matches clearly, nor for a statement copying whole the
+    sentence of a mention of this side (an extractive note's words are the speaker's)."""
+    t, note = check.transcript, check.note
+    if (
+        not outnumbered(times, side)
+        or normal_or_denied(note)
+        or (best.get(side, -1) >= clear and in_history(t, where[side]))
+        or any(copies_sentence(t, sp, note, k) for sp in times.get(side, ()))
+    ):
+        return False
+    other = max((s for s in best if s != side), key=lambda s: best[s])
+    shown = check.snippet(max(0, k - 2), min(len(note), k + 4) - 1)
+    check.flag(
+        "laterality",
+        check.snippet(k, k),
+        f'The note says "{shown}"; the transcript mostly gives the other side for this part '
+        f'({mostly(times, side)}), e.g. "{check.said(where[other])}".',
+    )
+    return True

@@ -14,11 +14,18 @@ from bisect import bisect_left, bisect_right
 from functools import partial
 from typing import Final
 
-from delphos.evidence.asides import PART_REACH, corrected_in_note, meant_for, set_aside
+from delphos.evidence.asides import (
+    AFTER_PART,
+    PART_REACH,
+    corrected_in_note,
+    denied_side,
+    meant_for,
+    set_aside,
+)
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
-from delphos.evidence.majority import in_history, mostly, outnumbered
+from delphos.evidence.majority import outweighed
 from delphos.evidence.scope import items
 from delphos.evidence.side_words import (
     both_contradicted,
@@ -44,9 +51,6 @@ MARGIN: Final = 2.0
 # too), to contradict the note. Comparisons and corrected slips are not counted.
 DOMINANCE: Final = 1.5
 DOMINANCE_LEAD: Final = 1
-# A side denied: "not (the) right knee", "isn't my left", "não o direito".
-_IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
-_DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
 # "left or right", "esquerdo ou direito": the other side within this many tokens.
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
@@ -60,9 +64,7 @@ LIST_REACH: Final = 6
 # direito" is not caught: the side follows the part) is the one the patient complains of.
 _FIRST_PERSON: Final = frozenset("my meu minha".split())
 _SIDE_WORDS: Final = frozenset(SIDES)
-# Portuguese sides that follow their part ("joelho direito"; "ambos os joelhos" does
-# not), and "bilateral", which follows it in Portuguese ("dor bilateral") only.
-_SIDES_AFTER_PART: Final = frozenset(w for w in SIDES if w.startswith(("esquerd", "direit")))
+# "bilateral" follows its part in Portuguese only ("dor bilateral").
 _BILATERAL: Final = frozenset({"bilateral", "bilaterais"})
 
 
@@ -78,7 +80,7 @@ def _part(check: Check, k: int) -> str:
         return bool(word) and word not in SIDES and tokens.norms[j] not in SIDES and word in known
 
     word = tokens.norms[k]
-    after_part = word in _SIDES_AFTER_PART or (tokens.portuguese and word in _BILATERAL)
+    after_part = word in AFTER_PART or (tokens.portuguese and word in _BILATERAL)
     return check.word_beside(k, PART_SPAN, candidate, before_first=after_part)
 
 
@@ -136,8 +138,7 @@ def _denied(tokens: Tokens, k: int) -> bool:
     """Is the side at token `k` denied ("not the right knee") or one of two asked about
     ("is it your left or your right knee")? Neither names the side."""
     norms = tokens.norms
-    j = k - 1 if k > 0 and norms[k - 1] in _DETERMINERS else k
-    if j > 0 and norms[j - 1] in _IDENTITY_CUES:
+    if denied_side(norms, k):
         return True  # not "denies left hand pain": the pain is denied there, not the side
     for step in (1, -1):
         j = k + step
@@ -224,18 +225,6 @@ def _contradicted(check: Check, k: int, there: int) -> None:
         "laterality",
         check.snippet(k, k),
         f'The note says "{shown}"; the transcript gives the other side ("{check.said(there)}").',
-    )
-
-
-def _outweighed(check: Check, k: int, there: int, said: str) -> None:
-    """Flag the note's side at token `k`, said far less often for its part than the
-    other side (`said`: the count of each), quoting the other side's mention at `there`."""
-    shown = check.snippet(max(0, k - 2), min(len(check.note), k + 4) - 1)
-    check.flag(
-        "laterality",
-        check.snippet(k, k),
-        f'The note says "{shown}"; the transcript mostly gives the other side for this part '
-        f'({said}), e.g. "{check.said(there)}".',
     )
 
 
@@ -328,17 +317,8 @@ def check_sides(check: Check) -> None:
         if other_refused and not any(_agrees(side, {s}) for s in refused):
             _contradicted(check, k, refused[other_refused[0]])
             continue
-        # The other side said far more often for the part: a complaint or an abnormal
-        # finding on this side is worth a second look even when a clause of this side
-        # matches it ("she fell onto my right foot" in a visit about the left foot),
-        # unless that clause is of the patient's history (majority.py).
-        if (
-            outnumbered(times, side)
-            and not normal_or_denied(tokens)
-            and not (mine >= clear and side in where and in_history(t, where[side]))
-        ):
-            other = max((s for s in best if not _agrees(side, {s})), key=lambda s: best[s])
-            _outweighed(check, k, where[other], mostly(times, side))
+        # The other side said far more often for the part (majority.py).
+        if outweighed(check, k, side, times, best, where, clear):
             continue
         said_mine = len(times.get(side, ()))
         # "Both elbows" said too: the note's side is one of the patient's after all,
