@@ -1,7 +1,8 @@
 """A side a speaker takes back is not the part's side (evidence/asides.py): "it's not
 the right knee, it's the left knee" in the next turn, "left knee, no, sorry, I mean the
-right knee" in the same one; while one side's finding followed by the other's ("your
-right wrist is swollen. Your left wrist moves well") takes nothing back."""
+right knee" in the same one, "both knees" followed by "my left knee doesn't really
+hurt"; while one side's finding followed by the other's ("your right wrist is swollen.
+Your left wrist moves well") takes nothing back."""
 
 from __future__ import annotations
 
@@ -49,3 +50,28 @@ def test_one_sides_finding_then_the_others_is_no_correction() -> None:
     )
     assert _side_kinds(dialogue, "Right wrist swelling.") == []
     assert _side_kinds(dialogue, "Left wrist swelling.") == ["laterality"]
+
+
+def test_both_taken_back_on_one_side_no_longer_backs_a_complaint_on_that_side() -> None:
+    # "Knee pain, both knees?" — "my left knee doesn't really hurt": the left knee's
+    # pain is denied after "both"; its instability, and a note denying its pain, stand.
+    dialogue = (
+        "[doctor] so you have knee pain , both knees , is that right ?\n"
+        "[patient] well , my left knee doesn't really hurt , it just feels unstable .\n"
+        "[patient] my right knee hurts a lot when i walk .\n"
+        "[doctor] okay , the right knee is swollen too ."
+    )
+    assert _side_kinds(dialogue, "Reports left knee pain.") == ["laterality"]
+    assert _side_kinds(dialogue, "Reports right knee pain.") == []
+    assert _side_kinds(dialogue, "Left knee feels unstable.") == []
+    assert _side_kinds(dialogue, "Denies left knee pain.") == []
+    conversa = (
+        "[médico] então você tem dor em ambos os joelhos , é isso ?\n"
+        "[paciente] bem , o joelho esquerdo não dói , ele só parece instável .\n"
+        "[paciente] o joelho direito dói muito quando eu ando .\n"
+        "[médico] certo , o joelho direito está inchado também ."
+    )
+    assert _side_kinds(conversa, "Refere dor no joelho esquerdo.") == ["laterality"]
+    assert _side_kinds(conversa, "Refere dor no joelho direito.") == []
+    assert _side_kinds(conversa, "Joelho esquerdo instável.") == []
+    assert _side_kinds(conversa, "Nega dor no joelho esquerdo.") == []

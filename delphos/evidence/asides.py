@@ -1,9 +1,10 @@
 """Sides a speaker sets aside: the reference of a comparison ("compared to the left
 knee"), a slip corrected at once ("your left of your right knee, sorry", "left knee, no,
 sorry, I mean the right knee") and a side taken back shortly after, by either speaker
-("some right knee pain?" — "it's not the right knee, it's the left knee"). None is the
-side of the part the consultation is about, unless the note copies the sentence whole,
-slip and all (an extractive note's own words are the transcript's)."""
+("some right knee pain?" — "it's not the right knee, it's the left knee"; "both knees?" —
+"my left knee doesn't really hurt", for a complaint on that side). None is the side of
+the part the consultation is about, unless the note copies the sentence whole, slip and
+all (an extractive note's own words are the transcript's)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bisect import bisect_left
 from typing import Final
 
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.side_words import denied_mention, normal_or_denied
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, not_a_side
 
@@ -49,6 +51,9 @@ DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua"
 # Tokens: how far after a side its denial may come from the other speaker ("some right
 # knee pain ? [patient] it's not the right knee , it's the left knee").
 RETRACT_REACH: Final = 16
+# Tokens: how far after "both" one side's denial may come ("bilateral knee pain … is that
+# correct ? [patient] yeah my left knee doesn't really hurt").
+BOTH_REACH: Final = 30
 
 
 def _aside(t: Transcript, n: int, part: str) -> bool:
@@ -107,6 +112,24 @@ def _retracted(t: Transcript, n: int, part: str) -> bool:
     return False
 
 
+def _one_side_denied(t: Transcript, n: int, part: str) -> bool:
+    """Is "both" (side mention `n`) taken back shortly after by denying the part on one
+    side in its own clause ("both of your knees hurt?" — "my left knee doesn't really
+    hurt")? The later word wins: the other side is no longer the patient's by "both"."""
+    sp = t.side_at[n][0]
+    stems = t.tokens.stems
+    for m in range(n + 1, len(t.side_at)):
+        p, said = t.side_at[m]
+        if p - sp > BOTH_REACH:
+            break
+        if said == "B":
+            continue
+        for j in range(max(0, p - PART_REACH), min(len(stems), p + PART_REACH + 1)):
+            if stems[j] == part and denied_mention(t, j):
+                return True
+    return False
+
+
 def _corrects(tokens: Tokens, sp: int, nxt: int, part: str) -> bool:
     """Does the other side at token `nxt` correct the side at `sp` for `part`? A slip
     before its part was said ("your left of your right knee sorry"), or one whose words
@@ -148,6 +171,10 @@ def set_aside(t: Transcript, n: int, part: str, note: Tokens, k: int) -> bool:
     """Is the transcript's side mention `n` set aside for `part` (`_aside`), and not in a
     sentence the statement (its side at note token `k`) copies nearly whole, slip and
     all, as an extractive note does ("She's here for left leg pain.")?"""
+    if t.side_at[n][1] == "B":
+        # "Both" taken back on one side stands no longer for a complaint or finding on
+        # that side; a statement denying it agrees with the taking back.
+        return not normal_or_denied(note) and _one_side_denied(t, n, part)
     return _aside(t, n, part) and not copies_sentence(t, t.side_at[n][0], note, k)
 
 
