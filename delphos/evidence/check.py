@@ -71,15 +71,18 @@ class Check:
         start, end = t.sentence_span(t.sentence_of[pos])
         return quote(t.tokens.text[start:end])
 
-    def word_beside(self, k: int, span: int, candidate: Callable[[int], bool]) -> str:
+    def word_beside(
+        self, k: int, span: int, candidate: Callable[[int], bool], *, before_first: bool = False
+    ) -> str:
         """The stem of the first candidate token after note token `k` (within `span`
-        tokens), else of the first before it, if the transcript uses that stem ("" if not).
-        A candidate the transcript never says ends its side's search: the word a number
-        counts or a side qualifies is the nearest one, not a farther one that matches."""
+        tokens), else of the first before it (`before_first`: the other way round), if
+        the transcript uses that stem ("" if not). A candidate the transcript never says
+        ends its side's search: the word a number counts or a side qualifies is the
+        nearest one, not a farther one that matches."""
         tokens, known = self.note, self.transcript.stem_at
         after = range(k + 1, min(len(tokens), k + 1 + span))
         before = range(k - 1, max(-1, k - 1 - span), -1)
-        for window in (after, before):
+        for window in (before, after) if before_first else (after, before):
             for j in window:
                 if candidate(j):
                     if tokens.stems[j] in known:

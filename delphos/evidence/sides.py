@@ -14,10 +14,18 @@ from bisect import bisect_left, bisect_right
 from functools import partial
 from typing import Final
 
-from delphos.evidence.asides import PART_REACH, corrected_in_note, meant_for, set_aside
+from delphos.evidence.asides import (
+    AFTER_PART,
+    PART_REACH,
+    corrected_in_note,
+    denied_side,
+    meant_for,
+    set_aside,
+)
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
+from delphos.evidence.majority import outweighed
 from delphos.evidence.scope import items
 from delphos.evidence.side_words import (
     both_contradicted,
@@ -43,9 +51,6 @@ MARGIN: Final = 2.0
 # too), to contradict the note. Comparisons and corrected slips are not counted.
 DOMINANCE: Final = 1.5
 DOMINANCE_LEAD: Final = 1
-# A side denied: "not (the) right knee", "isn't my left", "não o direito".
-_IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
-_DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
 # "left or right", "esquerdo ou direito": the other side within this many tokens.
 _ALTERNATIVES: Final = frozenset({"or", "ou"})
 ALTERNATIVE_REACH: Final = 2
@@ -59,18 +64,24 @@ LIST_REACH: Final = 6
 # direito" is not caught: the side follows the part) is the one the patient complains of.
 _FIRST_PERSON: Final = frozenset("my meu minha".split())
 _SIDE_WORDS: Final = frozenset(SIDES)
+# "bilateral" follows its part in Portuguese only ("dor bilateral").
+_BILATERAL: Final = frozenset({"bilateral", "bilaterais"})
 
 
 def _part(check: Check, k: int) -> str:
     """The body part a side qualifies: the nearest word after it (within PART_SPAN
-    tokens), else before it, that is no side and that the transcript uses."""
+    tokens), else before it, that is no side and that the transcript uses. Portuguese
+    puts the side after its part ("dor no joelho direito há três dias"): the word before
+    it first."""
     tokens, known = check.note, check.transcript.stem_at
 
     def candidate(j: int) -> bool:
         word = tokens.stems[j]
         return bool(word) and word not in SIDES and tokens.norms[j] not in SIDES and word in known
 
-    return check.word_beside(k, PART_SPAN, candidate)
+    word = tokens.norms[k]
+    after_part = word in AFTER_PART or (tokens.portuguese and word in _BILATERAL)
+    return check.word_beside(k, PART_SPAN, candidate, before_first=after_part)
 
 
 def _agrees(side: str, said: set[str]) -> bool:
@@ -127,8 +138,7 @@ def _denied(tokens: Tokens, k: int) -> bool:
     """Is the side at token `k` denied ("not the right knee") or one of two asked about
     ("is it your left or your right knee")? Neither names the side."""
     norms = tokens.norms
-    j = k - 1 if k > 0 and norms[k - 1] in _DETERMINERS else k
-    if j > 0 and norms[j - 1] in _IDENTITY_CUES:
+    if denied_side(norms, k):
         return True  # not "denies left hand pain": the pain is denied there, not the side
     for step in (1, -1):
         j = k + step
@@ -306,6 +316,9 @@ def check_sides(check: Check) -> None:
         other_refused = [s for s in refused if not _agrees(side, {s})]
         if other_refused and not any(_agrees(side, {s}) for s in refused):
             _contradicted(check, k, refused[other_refused[0]])
+            continue
+        # The other side said far more often for the part (majority.py).
+        if outweighed(check, k, side, times, best, where, clear):
             continue
         said_mine = len(times.get(side, ()))
         # "Both elbows" said too: the note's side is one of the patient's after all,
