@@ -67,6 +67,23 @@ def test_portuguese_number_words_sides_and_denials() -> None:
     assert kinds["Losartana 100 mg."] == ["dose"]
 
 
+def test_a_short_portuguese_statement_reads_no_as_in_the_not_as_a_denial() -> None:
+    # "Derrame no joelho esquerdo." has no word that tells its language on its own; it is
+    # read in its transcript's, where "no" is "em o", not the English denial.
+    dialogue = (
+        "[médico] o que aconteceu ?\n[paciente] caí e bati o joelho esquerdo , está inchado .\n"
+        "[médico] no exame há derrame no joelho esquerdo , sem instabilidade ."
+    )
+    evidence = verify(dialogue, {"objective": "Derrame no joelho esquerdo. Sem instabilidade."})
+    assert [s.issues for s in evidence.statements] == [[], []]
+    # The same words in an English visit are a denial, contradicted by the transcript.
+    english = verify(
+        "[doctor] there is swelling in the left knee .",
+        {"objective": "No swelling in the left knee."},
+    )
+    assert [i.kind for i in english.statements[0].issues] == ["negation"]
+
+
 def test_offsets_slice_the_section_and_the_transcript() -> None:
     dialogue = "[paciente] está com dor no ombro 😀 esquerdo há duas semanas ."
     note = {"subjective": "Olá 😀. Dor no ombro esquerdo há 2 semanas."}

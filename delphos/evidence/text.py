@@ -109,10 +109,13 @@ _PT_MARKERS: Final = frozenset(
 _EN_MARKERS: Final = frozenset("the and of to is you with for have it my your has".split())
 
 
-def _is_portuguese(norms: list[str]) -> bool:
+def _is_portuguese(norms: list[str], default: bool) -> bool:
     sample = norms[:400]
     pt = sum(w in _PT_MARKERS for w in sample)
-    return pt > sum(w in _EN_MARKERS for w in sample)
+    en = sum(w in _EN_MARKERS for w in sample)
+    # A short statement often has no marker of either language ("Derrame no joelho
+    # esquerdo."): it is then in its transcript's language (`default`).
+    return default if pt == en else pt > en
 
 
 def _is_code(text: str, start: int, end: int, next_norm: str | None, next_start: int) -> bool:
@@ -161,10 +164,12 @@ def _word_kind(word: str) -> tuple[int, str]:
     return found
 
 
-def tokenize(text: str, *, months: bool = False) -> Tokens:
+def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> Tokens:
     """`months`: the text is speech (a transcript): count month names as their number
     ("march third") and read the numbers speech says without number words
-    (spoken.spoken_forms: "in a week", "ninety eight . seven")."""
+    (spoken.spoken_forms: "in a week", "ninety eight . seven"). `portuguese`: the
+    language to assume when the text's own words do not tell (a note statement takes
+    its transcript's)."""
     out = Tokens(text=text)
     lowered = text.lower()
     if len(lowered) != len(text):  # a rare letter whose lowercase is longer ("İ")
@@ -174,7 +179,7 @@ def tokenize(text: str, *, months: bool = False) -> Tokens:
     if not lowered.isascii():
         norms = [w if w.isascii() else fold(w) for w in norms]
     out.norms = norms
-    out.portuguese = _is_portuguese(norms)
+    out.portuguese = _is_portuguese(norms, portuguese)
     out.starts = [a for a, _ in spans]
     out.ends = [b for _, b in spans]
     starts, ends = out.starts, out.ends

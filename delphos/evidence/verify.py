@@ -54,7 +54,7 @@ def _statement(
     transcript: Transcript, section: SectionName, section_text: str, start: int, end: int
 ) -> Statement:
     text = section_text[start:end]
-    tokens = tokenize(text)
+    tokens = tokenize(text, portuguese=transcript.tokens.portuguese)
     check = Check(transcript=transcript, note=tokens)
     check_drugs(check)
     check_numbers(check)
