@@ -100,10 +100,9 @@ bench: venv bench-deps
 	$(BIN)/python bench/cache_hit.py
 	$(BIN)/python bench/soap_latency.py
 	$(BIN)/python bench/hostile.py
-	$(BIN)/python bench/faithfulness.py
 	$(BIN)/python bench/streams.py
 	$(BIN)/python bench/streams.py --engine local --streams 2000
-	@if test -f bench/llm_cost.py; then $(BIN)/python bench/llm_cost.py; fi
+	$(BIN)/python bench/llm_cost.py
 	@if [ "$(BENCH_STT)" != 0 ]; then $(BIN)/python bench/stt.py; \
 	else echo "bench/stt.py skipped (BENCH_STT=0)"; fi
 
