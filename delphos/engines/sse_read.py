@@ -23,6 +23,8 @@ from typing import NamedTuple
 
 import httpx2
 
+from delphos.engines.lean_http import BODY, LeanBody
+
 
 class SseEvent(NamedTuple):
     # A tuple: one is made per delta, and a frozen dataclass's __init__ costs several times
@@ -33,10 +35,16 @@ class SseEvent(NamedTuple):
 
 def body(response: httpx2.Response) -> AsyncIterable[bytes]:
     """The body as it arrives. Without a content encoding that is the transport's stream
-    itself: ``aiter_bytes`` would add two generator layers per read for nothing."""
+    itself (ours, :mod:`~delphos.engines.lean_http`, when it made the request: ``httpx``
+    wraps it in a generator): ``aiter_bytes`` would add generator layers per read."""
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        return response.aiter_bytes()
+    lean = response.extensions.get(BODY)
+    if isinstance(lean, LeanBody):
+        return lean
     stream = response.stream
-    if encoding in ("", "identity") and isinstance(stream, httpx2.AsyncByteStream):
+    if isinstance(stream, httpx2.AsyncByteStream):
         return stream
     return response.aiter_bytes()
 

@@ -1,17 +1,18 @@
-"""The LLM SDKs' HTTP client, with network reads that cost no timer when they need none.
+"""The LLM SDKs' HTTP client: the SDK's own, its direct connections made by our transport.
 
-``httpcore`` (under both SDKs' ``httpx``) wraps every network read in ``anyio.fail_after``
-and an exception-mapping context manager, even when the read has no timeout: a cancel
-scope entered and left per read, looking up the current task and async library each
-time. A streamed note is one read per delta, so at 500 streams that was ~15 % of the
-worker's event loop (bench/streams.py). Streamed requests are sent without a read timeout
-(:data:`STREAM_READ_TIMEOUT`): the stream's ONE deadline is the pipeline's generation
-timeout over the whole run (``Generation._run``), and a read without a timeout goes
-straight to the socket here. Reads with a timeout (non-streamed answers) are unchanged.
-
-Everything else is the SDK's own client (limits, redirects, environment proxies); only
-the direct connections' network backend is swapped. Should a release of ``httpcore``
+``httpcore`` (under both SDKs' ``httpx``) reads a streamed body through h11, a network
+stream that enters a cancel scope per read, and several generator layers: at 500 streams
+of 50 deltas a second that was the largest share of the worker's event loop
+(bench/streams.py). The SDK's client keeps everything it configures (limits, redirects,
+environment proxies, TLS verification); only its default transport, the one for direct
+connections, becomes :class:`~delphos.engines.lean_http.LeanTransport` with the same TLS
+context and pool limits. Proxied requests keep ``httpcore``. Should a release of ``httpx``
 rename what is swapped, the client is left as the SDK made it: slower, never wrong.
+
+Streamed requests are sent without a read timeout (:data:`STREAM_READ_TIMEOUT`): the
+stream's ONE deadline is the pipeline's generation timeout over the whole run
+(``Generation._run``), so a read costs no timer. Reads with a timeout (non-streamed
+answers) keep theirs.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ from __future__ import annotations
 import logging
 import ssl
 from collections.abc import Callable
-from typing import Any
 
-import anyio
 import httpcore2
 import httpx2
-from httpcore2._backends.anyio import AnyIOBackend, AnyIOStream
+
+from delphos.engines.lean_http import LeanTransport
 
 log = logging.getLogger(__name__)
 
@@ -45,43 +45,25 @@ def request_timeouts(generation_timeout: float) -> tuple[httpx2.Timeout, httpx2.
     )
 
 
-class _Stream(AnyIOStream):
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 - httpcore's interface
-        if timeout is not None:
-            return await super().read(max_bytes, timeout)
-        # As ``AnyIOStream.read`` maps them, without a cancel scope around the read.
-        try:
-            return await self._stream.receive(max_bytes=max_bytes)
-        except anyio.EndOfStream:
-            return b""
-        except (anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-            raise httpcore2.ReadError(exc) from exc
-
-    async def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-    ) -> httpcore2.AsyncNetworkStream:
-        tls = await super().start_tls(ssl_context, server_hostname, timeout)
-        assert isinstance(tls, AnyIOStream)
-        return _Stream(tls._stream)
-
-
-class _Backend(AnyIOBackend):
-    async def connect_tcp(self, *args: Any, **kwargs: Any) -> httpcore2.AsyncNetworkStream:
-        stream = await super().connect_tcp(*args, **kwargs)
-        assert isinstance(stream, AnyIOStream)
-        return _Stream(stream._stream)
-
-
 def sdk_http_client(factory: Callable[[], httpx2.AsyncClient]) -> httpx2.AsyncClient:
     """The SDK's default client (``factory``: its ``DefaultAsyncHttpxClient``), its direct
-    connections reading through :class:`_Stream`."""
+    connections made by :class:`LeanTransport`."""
     client = factory()
-    pool = getattr(getattr(client, "_transport", None), "_pool", None)
-    if isinstance(pool, httpcore2.AsyncConnectionPool) and hasattr(pool, "_network_backend"):
-        pool._network_backend = _Backend()
+    default = getattr(client, "_transport", None)
+    pool = getattr(default, "_pool", None)
+    context = getattr(pool, "_ssl_context", None)
+    if (
+        isinstance(default, httpx2.AsyncHTTPTransport)
+        and isinstance(pool, httpcore2.AsyncConnectionPool)
+        and isinstance(context, ssl.SSLContext)
+        and getattr(pool, "_http2", False) is False
+    ):
+        client._transport = LeanTransport(
+            context,
+            max_connections=getattr(pool, "_max_connections", 1000),
+            max_keepalive=getattr(pool, "_max_keepalive_connections", 100),
+            keepalive_expiry=getattr(pool, "_keepalive_expiry", None) or 5.0,
+        )
     else:
-        log.info("LLM client: httpcore's pool changed shape; reads keep their timers")
+        log.info("LLM client: httpx's transport changed shape; keeping httpcore")
     return client
