@@ -18,7 +18,6 @@ from delphos import health, logs, metrics, openapi, workspace
 from delphos.engines.base import Engine
 from delphos.errors import DelphosError, InternalError
 from delphos.evidence import routes as evidence
-from delphos.evidence import warm_up as warm_up_evidence
 from delphos.heap import freeze_startup
 from delphos.history import routes as history
 from delphos.http import Error, error_response
@@ -94,9 +93,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         state = await AppState.create(settings, engine=engine)
         app.state.delphos = state
-        # The evidence checker's drug dictionary takes seconds to load: now, off the event
-        # loop, not on the first note (once per process; before the freeze below).
-        await asyncio.to_thread(warm_up_evidence)
+        # The evidence checker (its drug dictionary takes seconds to load): now, not on
+        # the first note (before the freeze below).
+        await state.evidence.start()
         # What startup made lives as long as the process: out of the collector's reach.
         freeze_startup()
         trimmer: asyncio.Task[None] | None = None

@@ -87,6 +87,9 @@ class Settings(BaseSettings):
     # Once no note is being generated, free C-heap memory goes back to the kernel if RSS
     # grew by this many MB since the last time (delphos.trim; glibc only); 0: never.
     malloc_trim_mb: int = Field(default=32, ge=0)
+    # Processes that check notes' evidence (delphos/evidence/runner.py): CPU-bound Python
+    # kept off the event loop's GIL; 0 checks in threads of the worker itself.
+    evidence_processes: int = Field(default=1, ge=0, le=64)
 
     # --- speech --------------------------------------------------------------------------
     stt_model_dir: Path | None = None

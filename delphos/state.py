@@ -15,6 +15,7 @@ from delphos.db.repository import ensure_tenant, tenant_id_for
 from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
+from delphos.evidence import EvidenceRunner
 from delphos.live.state import LiveState
 from delphos.records import TenantRef
 from delphos.settings import Settings
@@ -35,6 +36,7 @@ class AppState:
     auth: Authenticator
     bootstrap_tenant: TenantRef
     live: LiveState
+    evidence: EvidenceRunner
 
     @classmethod
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
@@ -58,6 +60,7 @@ class AppState:
             except Exception as exc:  # the database may come up later; notes are spooled
                 log.warning("could not register the bootstrap tenant: %s", type(exc).__name__)
         local = LocalEngine()
+        evidence = EvidenceRunner(settings.evidence_processes)
         notes = NoteService(
             settings=settings,
             engine=engine,
@@ -66,6 +69,7 @@ class AppState:
             db=db,
             recorder=recorder,
             fallback=local.build_note if settings.fallback_to_local else None,
+            evidence=evidence,
         )
         auth = Authenticator(
             db=db,
@@ -84,12 +88,14 @@ class AppState:
             auth=auth,
             bootstrap_tenant=tenant,
             live=LiveState(settings, coordinator),
+            evidence=evidence,
         )
 
     async def aclose(self) -> None:
         # Order matters: stop generating, flush notes, then close the clients they use.
         await self.live.aclose()
         await self.notes.aclose()
+        self.evidence.close()
         await self.recorder.aclose()
         await self.engine.aclose()
         await self.cache.aclose()

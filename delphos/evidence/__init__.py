@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
 from delphos.evidence.models import Evidence
+from delphos.evidence.runner import EvidenceRunner
 from delphos.evidence.verify import verify, warm_up
 
-__all__ = ["Evidence", "check_evidence", "verify", "warm_up"]
+__all__ = ["Evidence", "EvidenceRunner", "check_evidence", "verify", "warm_up"]
 
 log = logging.getLogger("delphos.evidence")
 
 
-async def check_evidence(accumulated_text: str, note: Mapping[str, str]) -> Evidence | None:
+async def check_evidence(
+    runner: EvidenceRunner, accumulated_text: str, note: Mapping[str, str]
+) -> Evidence | None:
     """The `evidence` object of a note, computed off the event loop (CPU-bound: up to
-    100,000 characters). A bug here must not cost the clinician the note: None then."""
+    100,000 characters; see runner.py). A bug here must not cost the clinician the
+    note: None then."""
     try:
-        evidence = await asyncio.to_thread(verify, accumulated_text, note)
+        evidence = await runner.verify(accumulated_text, note)
     except Exception as exc:
         # The type only: the exception's text could quote the note.
         log.error("evidence check failed: %s", type(exc).__name__)

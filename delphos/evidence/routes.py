@@ -3,8 +3,7 @@ transcript. Same auth, body limits and validation as the SOAP endpoints."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -19,13 +18,17 @@ from delphos.errors import (
     ValidationFailed,
 )
 from delphos.evidence.models import Evidence
-from delphos.evidence.verify import verify
+from delphos.evidence.runner import EvidenceRunner
 from delphos.http import read_model
 from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
 from delphos.routing import ApiRoute, Operation, model_response
 from delphos.scope import Services
 
 Text = Annotated[str, NoNul]
+
+
+class _Services(Services, Protocol):
+    evidence: EvidenceRunner
 
 
 class NoteSections(BaseModel):
@@ -49,10 +52,10 @@ class VerifyRequest(BaseModel):
 
 
 async def verify_note(request: Request) -> Response:
-    state: Services = request.app.state.delphos
+    state: _Services = request.app.state.delphos
     await state.auth.authenticate(request.headers.get("x-api-key"))
     body = await read_model(request, VerifyRequest, state.settings.max_body_bytes)
-    evidence = await asyncio.to_thread(verify, body.accumulated_text, body.note.model_dump())
+    evidence = await state.evidence.verify(body.accumulated_text, body.note.model_dump())
     return model_response(evidence)
 
 

@@ -14,7 +14,7 @@ from delphos.cache.delta import normalise_words, word_delta
 from delphos.cache.store import CacheEntry, NoteCache, hit_json
 from delphos.db.database import Database
 from delphos.db.repository import find_source, store_evidence
-from delphos.evidence import Evidence, check_evidence
+from delphos.evidence import Evidence, EvidenceRunner, check_evidence
 from delphos.records import NoteRecord, TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.events import NoteSource, soap_event
@@ -25,7 +25,10 @@ log = logging.getLogger("delphos.service")
 
 
 class CacheDecision:
-    def __init__(self, *, settings: Settings, cache: NoteCache, db: Database) -> None:
+    def __init__(
+        self, *, settings: Settings, cache: NoteCache, db: Database, evidence: EvidenceRunner
+    ) -> None:
+        self._evidence_runner = evidence
         self._limit = settings.cache_word_delta
         self._cache = cache
         self._db = db
@@ -98,7 +101,7 @@ class CacheDecision:
         checked now, once, and the result kept with it."""
         if stored.evidence is not None:
             return Evidence.model_validate(stored.evidence)
-        evidence = await check_evidence(source_text, stored.note.sections())
+        evidence = await check_evidence(self._evidence_runner, source_text, stored.note.sections())
         if evidence is not None and stored.id is not None:
             try:
                 await store_evidence(self._db, stored.id, evidence.model_dump(mode="json"))

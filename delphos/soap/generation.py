@@ -34,7 +34,7 @@ from delphos.errors import (
     ProcessingError,
     ProcessingTimeout,
 )
-from delphos.evidence import check_evidence
+from delphos.evidence import EvidenceRunner, check_evidence
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
 from delphos.records import SECTION_KEYS, SectionKey, SoapNote, Usage
 from delphos.soap.events import GENERATING, NoteEvent, NoteSource, error_event, soap_event
@@ -82,8 +82,10 @@ class Generation:
         source: NoteSource,
         on_complete: OnComplete,
         fallback: Fallback | None,
+        evidence: EvidenceRunner,
     ) -> None:
         self._engine = engine
+        self._evidence = evidence
         self._text = text
         self._timeout = timeout
         self._interval = partial_interval
@@ -205,7 +207,7 @@ class Generation:
                 is_degraded=degraded,
                 generation_ms=result.latency_ms,
                 usage=result.usage,
-                evidence=await check_evidence(self._text, note.sections()),
+                evidence=await check_evidence(self._evidence, self._text, note.sections()),
             )
             # Durable first, then the answer: a client that has `soap` can read the note
             # back, and a crash after it cannot lose it. Shielded: the note is finished

@@ -24,6 +24,7 @@ from delphos.db.database import Database
 from delphos.db.recorder import NoteRecorder
 from delphos.engines.base import Engine
 from delphos.errors import InternalError
+from delphos.evidence import EvidenceRunner
 from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
 from delphos.records import TenantRef, text_hash
 from delphos.settings import Settings
@@ -78,13 +79,15 @@ class NoteService:
         db: Database,
         recorder: NoteRecorder,
         fallback: Fallback | None,
+        evidence: EvidenceRunner,
     ) -> None:
         self._settings = settings
+        self._evidence = evidence
         self._engine = engine
         self._blank = BlankEngine()
         self._coordinator = coordinator
         self._fallback = fallback
-        self._decision = CacheDecision(settings=settings, cache=cache, db=db)
+        self._decision = CacheDecision(settings=settings, cache=cache, db=db, evidence=evidence)
         self._persistence = NotePersistence(cache=cache, recorder=recorder)
         self._runs = Runs()
         self._workers = CrossWorker(
@@ -200,6 +203,7 @@ class NoteService:
             source=NoteSource(engine.name, engine.model, req.consultation_id, digest),
             on_complete=on_complete,
             fallback=None if blank else self._fallback,
+            evidence=self._evidence,
         )
         run = Run(key=key, generation=generation, lock=lock)
         if not blank:

@@ -1,0 +1,84 @@
+"""Where a note's evidence is computed: a separate process by default, else a thread.
+
+The check is pure Python and CPU-bound (about 25 ms for a real note, up to ~50 ms against
+100,000 characters). In a thread it holds the GIL the event loop needs: at 500 streams the
+checks of the notes finishing took ~45 % of the worker's samples, and every network
+read, parser feed and `partial` of every other stream waited behind them for the
+interpreter's switch interval (bench/streams.py: section completions p99 ~1.5-2.9 s
+against ~55-130 ms for the first text). In a process of its own the loop keeps its core.
+
+The processes are forked from a fork server that imported the checker and loaded its
+drug dictionary once (``set_forkserver_preload``): a new pool's process starts in
+milliseconds, not seconds, and never inherits the event loop's threads (fork from a
+threaded process is unsafe). A process that dies (killed, out of memory) breaks its pool:
+that check runs in a thread instead and the next one gets a new pool, so a note never
+loses its evidence to it. ``processes=0`` keeps everything in threads (one process in
+all: tools, small machines).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from delphos.evidence.models import Evidence
+from delphos.evidence.verify import verify, warm_up
+
+log = logging.getLogger("delphos.evidence")
+
+# The fork server imports this module before it forks anything: the checker with its
+# drug dictionary, loaded once, shared copy-on-write by every process forked from it.
+_PRELOAD = "delphos.evidence.preload"
+_CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload([_PRELOAD])
+
+
+class EvidenceRunner:
+    """Runs :func:`~delphos.evidence.verify.verify` off the event loop; created in the
+    app's lifespan and closed on shutdown."""
+
+    def __init__(self, processes: int) -> None:
+        self._processes = processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        if self._processes <= 0:
+            return None
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=_CONTEXT)
+        return self._pool
+
+    async def start(self) -> None:
+        """Load the checker now (startup), not on the first note: start the processes,
+        or, without them, the drug dictionary here, off the event loop (seconds)."""
+        pool = self._executor()
+        if pool is None:
+            await asyncio.to_thread(warm_up)
+        else:
+            await asyncio.wrap_future(pool.submit(_ready))
+
+    async def verify(self, accumulated_text: str, note: Mapping[str, str]) -> Evidence:
+        sections = dict(note)
+        pool = self._executor()
+        if pool is not None:
+            try:
+                return await asyncio.wrap_future(pool.submit(verify, accumulated_text, sections))
+            except BrokenProcessPool:
+                log.error("evidence process died; checking in a thread, new process next time")
+                if self._pool is pool:
+                    self._pool = None
+                pool.shutdown(wait=False, cancel_futures=True)
+        return await asyncio.to_thread(verify, accumulated_text, sections)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ready() -> bool:
+    return True
