@@ -95,7 +95,7 @@ class AppState:
         # Order matters: stop generating, flush notes, then close the clients they use.
         await self.live.aclose()
         await self.notes.aclose()
-        self.evidence.close()
+        await self.evidence.aclose()
         await self.recorder.aclose()
         await self.engine.aclose()
         await self.cache.aclose()

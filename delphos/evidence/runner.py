@@ -74,10 +74,21 @@ class EvidenceRunner:
                 pool.shutdown(wait=False, cancel_futures=True)
         return await asyncio.to_thread(verify, accumulated_text, sections)
 
-    def close(self) -> None:
+    def pids(self) -> list[int]:
+        """The evidence processes alive now (none before the first check or with threads)."""
+        pool = self._pool
+        if pool is None:
+            return []
+        # The executor's own table: ProcessPoolExecutor offers no public view of it.
+        processes = getattr(pool, "_processes", None) or {}
+        return [pid for pid, proc in processes.items() if proc.is_alive()]
+
+    async def aclose(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Waited for (off the loop): a pool left to the interpreter's exit leaks its
+            # queues' semaphores, and the resource tracker says so on stderr.
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
 def _ready() -> bool:

@@ -1,0 +1,80 @@
+"""Where evidence is computed: a separate process by default (the event loop keeps its
+core), the same answer as in the server's own process, and a process that dies costs no
+note its evidence."""
+
+from __future__ import annotations
+
+import os
+import signal
+from typing import Any
+
+import httpx
+
+from delphos.evidence import EvidenceRunner, verify
+from tests.support.sse import STREAM, parse_sse
+
+DIALOGUE = (
+    "[doctor] what brings you in today ?\n"
+    "[patient] my right knee has been swollen for three days .\n"
+    "[patient] i take lisinopril twenty milligrams once a day ."
+)
+NOTE = {
+    "subjective": "Right knee swollen for 3 days.",
+    "objective": "Swelling of the left knee.",
+    "plan": "Continue lisinopril 40 mg daily.",
+}
+
+
+async def test_the_evidence_process_gives_the_same_answer_as_this_one() -> None:
+    runner = EvidenceRunner(1)
+    try:
+        await runner.start()
+        [pid] = runner.pids()
+        assert pid != os.getpid()
+        evidence = await runner.verify(DIALOGUE, NOTE)
+    finally:
+        await runner.aclose()
+    assert evidence == verify(DIALOGUE, NOTE)
+    assert evidence.summary.needs_review is True
+
+
+async def test_a_killed_evidence_process_costs_no_note_its_evidence_and_is_replaced() -> None:
+    runner = EvidenceRunner(1)
+    try:
+        await runner.start()
+        [first] = runner.pids()
+        os.kill(first, signal.SIGKILL)
+        # This check finds the pool broken: it is done in a thread instead.
+        evidence = await runner.verify(DIALOGUE, NOTE)
+        assert evidence == verify(DIALOGUE, NOTE)
+        # The next one has a new process.
+        again = await runner.verify(DIALOGUE, NOTE)
+        [second] = runner.pids()
+    finally:
+        await runner.aclose()
+    assert again == evidence
+    assert second != first
+
+
+async def test_with_no_evidence_processes_the_check_runs_here() -> None:
+    runner = EvidenceRunner(0)
+    await runner.start()
+    evidence = await runner.verify(DIALOGUE, NOTE)
+    assert runner.pids() == []
+    assert evidence == verify(DIALOGUE, NOTE)
+    await runner.aclose()
+
+
+async def test_a_server_checking_in_threads_still_flags_the_note(make_server: Any) -> None:
+    async with make_server(engine="local", evidence_processes=0) as srv:
+        body = {"consultation_id": "ev-threads", "accumulated_text": DIALOGUE}
+        async with httpx.AsyncClient(base_url=srv.url, headers=srv.headers, timeout=30) as c:
+            answer = await c.post(STREAM, json=body)
+            wrong = await c.post(
+                "/v1/notes/verify", json={"accumulated_text": DIALOGUE, "note": NOTE}
+            )
+    [soap] = [data for name, data in parse_sse(answer.text) if name == "soap"]
+    assert {st["support"] for st in soap["evidence"]["statements"]} == {"supported"}
+    kinds = {st["text"]: [i["kind"] for i in st["issues"]] for st in wrong.json()["statements"]}
+    assert kinds["Swelling of the left knee."] == ["laterality"]
+    assert kinds["Continue lisinopril 40 mg daily."] == ["dose"]
