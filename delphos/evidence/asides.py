@@ -14,7 +14,7 @@ from typing import Final
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.side_words import denied_mention, normal_or_denied
 from delphos.evidence.text import Tokens
-from delphos.evidence.transcript import Transcript, not_a_side
+from delphos.evidence.transcript import SIDE_OWNERS, Transcript, not_a_side
 
 # Tokens: how far a body part may stand from its side in speech.
 PART_REACH: Final = 3
@@ -47,7 +47,7 @@ AFTER_PART: Final = frozenset(w for w in SIDES if w.startswith(("esquerd", "dire
 # A side denied as the part's ("not the right knee", "não o direito"): a cue before it,
 # a determiner between.
 IDENTITY_CUES: Final = frozenset({"not", "t", "nao"})
-DETERMINERS: Final = frozenset("the my your his her their a o meu minha seu sua".split())
+DETERMINERS: Final = SIDE_OWNERS | frozenset("a o meu minha seu sua".split())
 # Tokens: how far after a side its denial may come from the other speaker ("some right
 # knee pain ? [patient] it's not the right knee , it's the left knee").
 RETRACT_REACH: Final = 16

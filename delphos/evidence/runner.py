@@ -1,11 +1,11 @@
 """Where a note's evidence is computed: a separate process by default, else a thread.
 
-The check is pure Python and CPU-bound (about 25 ms for a real note, up to ~50 ms against
-100,000 characters). In a thread it holds the GIL the event loop needs: at 500 streams the
-checks of the notes finishing took ~45 % of the worker's samples, and every network
-read, parser feed and `partial` of every other stream waited behind them for the
-interpreter's switch interval (bench/streams.py: section completions p99 ~1.5-2.9 s
-against ~55-130 ms for the first text). In a process of its own the loop keeps its core.
+The check is pure Python and CPU-bound (about 25 ms for a real note, ~60 ms against
+100,000 characters on a 2-core machine). In a thread it holds the GIL the event loop
+needs: at 500 streams the checks of the notes finishing took ~45 % of the worker's
+samples, and every network read, parser feed and `partial` of every other stream waited
+behind them for the interpreter's switch interval (bench/streams.py: section completions
+p99 ~1.0-3.9 s; in a process, 44-152 ms). In a process of its own the loop keeps its core.
 
 The processes are forked from a fork server that imported the checker and loaded its
 drug dictionary once (``set_forkserver_preload``): a new pool's process starts in
@@ -33,8 +33,6 @@ log = logging.getLogger("delphos.evidence")
 # The fork server imports this module before it forks anything: the checker with its
 # drug dictionary, loaded once, shared copy-on-write by every process forked from it.
 _PRELOAD = "delphos.evidence.preload"
-_CONTEXT = multiprocessing.get_context("forkserver")
-_CONTEXT.set_forkserver_preload([_PRELOAD])
 
 
 class EvidenceRunner:
@@ -49,7 +47,11 @@ class EvidenceRunner:
         if self._processes <= 0:
             return None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._processes, mp_context=_CONTEXT)
+            # Set when a pool is first needed, not on import: it only matters before the
+            # process's fork server starts, and importing the checker must not change it.
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([_PRELOAD])
+            self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
         return self._pool
 
     async def start(self) -> None:

@@ -29,7 +29,7 @@ _NOT_SIDE_AFTER: Final = frozenset(
 )
 # "on the right okay", "your left, then": after an owner or "the" it is a side, whatever
 # unpunctuated speech runs on with.
-_SIDE_OWNERS: Final = frozenset("the my your his her their".split())
+SIDE_OWNERS: Final = frozenset("the my your his her their".split())
 
 QUESTION_OPENING: Final = 8
 _SPEAKERS_AND_FILLERS: Final = frozenset(
@@ -118,7 +118,7 @@ def asks(norms: list[str], first: int, last: int) -> bool:
 def not_a_side(norms: list[str], i: int) -> bool:
     """ "right now", "all right": the word is speech, not a side (note and transcript)."""
     before = norms[i - 1] if i > 0 else ""
-    if before in _SIDE_OWNERS:
+    if before in SIDE_OWNERS:
         return False
     return before in _NOT_SIDE_BEFORE or (i + 1 < len(norms) and norms[i + 1] in _NOT_SIDE_AFTER)
 
