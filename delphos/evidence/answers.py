@@ -63,11 +63,11 @@ def answer_sentence(t: Transcript, sid: int) -> int:
     eating okay ?") followed by another is not what the answer after both answers."""
     j = sid + 1
     listed = _listed(t, sid)
-    while j < len(t.sentences) and t.question[j]:
+    while j < t.sentence_count and t.is_question(j):
         if j - sid >= QUESTION_RUN or not listed:
             return -1
         j += 1
-    return j if j < len(t.sentences) else -1
+    return j if j < t.sentence_count else -1
 
 
 def _listed(t: Transcript, sid: int) -> bool:
@@ -86,7 +86,7 @@ def asked(t: Transcript, pos: int) -> bool:
     """Is the mention at `pos` asked: in a question, or after "any" with no cue in a
     sentence ASR left without its question form ("let's talk about other symptoms any
     joint pain fever weight loss")?"""
-    if t.question[t.sentence_of[pos]]:
+    if t.is_question(t.sentence_of[pos]):
         return True
     if t.marks[pos] != AFFIRMED:
         return False  # "if you have any questions": not asked, supposed

@@ -72,7 +72,7 @@ def _aside(t: Transcript, n: int, part: str) -> bool:
     nxt, other = t.side_at[n + 1]
     if other in (said, "B"):
         return False
-    if t.sentence_of[sp] != t.sentence_of[nxt] and t.question[t.sentence_of[sp]]:
+    if t.sentence_of[sp] != t.sentence_of[nxt] and t.is_question(t.sentence_of[sp]):
         return False  # "does your left knee hurt? The right knee does."
     return _corrects(t.tokens, sp, nxt, part)
 

@@ -35,7 +35,7 @@ class Check:
         computed once per statement, on first use."""
         if self._weights is None:
             t = self.transcript
-            sentences = len(t.sentences) or 1
+            sentences = t.sentence_count or 1
             weights: dict[int, float] = {}
             for word in set(self.note.stems):
                 found = t.stem_at.get(word) if word else None

@@ -129,7 +129,7 @@ def same_negation(
         return False
     # Without a cue on either side, words asked in a question ("any chest pain?") are
     # not asserted: the answer, elsewhere, tells (negation.py).
-    return bool(in_note) or not any(t.question[t.sentence_of[p]] for k, p in upto if k >= start)
+    return bool(in_note) or not any(t.is_question(t.sentence_of[p]) for k, p in upto if k >= start)
 
 
 def place(pairs: list[tuple[int, int]], k: int) -> tuple[int, int]:

@@ -46,7 +46,7 @@ def check_negations(check: Check) -> None:
     t, tokens = check.transcript, check.note
     if tokens.norms and asks(tokens.norms, 0, len(tokens) - 1):
         return  # a question copied without its "?" asserts nothing
-    sentences = len(t.sentences) or 1
+    sentences = t.sentence_count or 1
     copied: list[tuple[int, int]] | None = None
     # A label ("SKIN:", "Auscultation of Heart:") names what follows; it asserts nothing.
     first = label_end(tokens)
@@ -230,7 +230,7 @@ def _stated(t: Transcript, pos: int) -> Polarity:
     questions ? no ." does not deny that "questions were answered")."""
     if t.marks[pos] == NEGATED:
         return "negated"
-    if t.marks[pos] == AFFIRMED and not t.question[t.sentence_of[pos]]:
+    if t.marks[pos] == AFFIRMED and not t.is_question(t.sentence_of[pos]):
         return "affirmed"
     return "unknown"
 
@@ -273,7 +273,7 @@ def _spread(
     for head in heads:
         for pos in t.stem_at[head]:
             n = t.part_of[pos]
-            if n < 0 or marks[pos] != against_mark or t.question[t.sentence_of[pos]]:
+            if n < 0 or marks[pos] != against_mark or t.is_question(t.sentence_of[pos]):
                 continue
             if not negated and t.narrowed(pos, finding):
                 continue  # a denial narrowed by words the note does not say

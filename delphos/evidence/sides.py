@@ -119,7 +119,7 @@ def _shared(check: Check, words: dict[str, float], sp: int) -> float:
             hi = j - 1
             break
     count = 0.0
-    sentences = len(t.sentences) or 1
+    sentences = t.sentence_count or 1
     for w, weight in words.items():
         found = t.stem_at[w]
         k = bisect_left(found, lo)
@@ -235,7 +235,7 @@ def check_sides(check: Check) -> None:
     # The statement's words the transcript uses.
     context = clause_words(t, tokens, _SIDE_WORDS)
     copied: list[tuple[int, int]] | None = None
-    clear = math.log(1 + (len(t.sentences) or 1) / CLEAR_SENTENCES) / 2
+    clear = math.log(1 + (t.sentence_count or 1) / CLEAR_SENTENCES) / 2
     denied: set[str] | None = None
     for k, word in enumerate(tokens.norms):
         side = SIDES.get(word)

@@ -68,7 +68,7 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
     if not wanted:
         return 1.0, []
     denied = {tokens.norms[k] for negated, _, members in items(tokens) if negated for k in members}
-    sentences = len(transcript.sentences) or 1
+    sentences = transcript.sentence_count or 1
     weights: dict[str, float] = {}
     by_sentence: dict[int, set[str]] = {}
     for word in wanted:

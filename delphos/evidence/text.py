@@ -146,22 +146,32 @@ def _after_code(text: str, end: int) -> bool:
     return k < end - 1 and k >= 0 and text[k].isalpha() and (k == 0 or not text[k - 1].isalpha())
 
 
-# Per distinct word: 0 = plain word, 1 = digits, 2 = number word. With its stem. The
-# loop below does one dict lookup per token; words repeat, so this memo stays small.
+# Per distinct word: PLAIN, DIGITS, NUMBER_WORD, or MARKED (a plain word that may stand
+# for a number: "point", an ordinal, a month). With its stem. Words repeat, so this memo
+# stays small, and the loop below visits only the tokens that are not PLAIN.
+PLAIN: Final = 0
+DIGITS: Final = 1
+NUMBER_WORD: Final = 2
+MARKED: Final = 3
 _KIND: dict[str, tuple[int, str]] = {}
 _MEMO_LIMIT: Final = 200_000
 
 
 def _word_kind(word: str) -> tuple[int, str]:
     if word[0].isdigit():
-        found = (1, "")
+        found = (DIGITS, "")
     elif word in _NUMBER_WORDS:
-        found = (2, "")
+        found = (NUMBER_WORD, "")
     else:
-        found = (0, "" if word in STOPWORDS else stem(word))
+        word_stem = "" if word in STOPWORDS else stem(word)
+        marked = word in _DECIMAL_POINT or word in ORDINALS or word in MONTHS
+        found = (MARKED if marked else PLAIN, word_stem)
     if len(_KIND) < _MEMO_LIMIT:
         _KIND[word] = found
     return found
+
+
+_MATCH: Final = re.Match
 
 
 def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> Tokens:
@@ -174,27 +184,32 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
     lowered = text.lower()
     if len(lowered) != len(text):  # a rare letter whose lowercase is longer ("İ")
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    spans = [m.span() for m in _TOKEN.finditer(lowered)]
-    norms = [lowered[a:b] for a, b in spans]
+    # Method descriptors mapped over the matches: no Python frame per token.
+    matches = list(_TOKEN.finditer(lowered))
+    norms = list(map(_MATCH.group, matches))
     if not lowered.isascii():
         norms = [w if w.isascii() else fold(w) for w in norms]
     out.norms = norms
     out.portuguese = _is_portuguese(norms, portuguese)
-    out.starts = [a for a, _ in spans]
-    out.ends = [b for _, b in spans]
-    starts, ends = out.starts, out.ends
-    stems = out.stems
-    values = out.values
+    out.starts = starts = list(map(_MATCH.start, matches))
+    out.ends = ends = list(map(_MATCH.end, matches))
     count = len(norms)
-    kinds = _KIND
-    i = 0
-    while i < count:
+    get = _KIND.get
+    kinds = [get(w) or _word_kind(w) for w in norms]
+    # Every token's stem as a plain word; the loop below blanks the words of numbers.
+    out.stems = stems = [s for _, s in kinds]
+    values = out.values
+    special = [k for k, (kind, _) in enumerate(kinds) if kind]
+    i = 0  # the first token not yet read as part of a number
+    for k in special:
+        if k < i:
+            continue  # inside a number read from an earlier token
+        i = k
         word = norms[i]
-        kind, word_stem = kinds.get(word) or _word_kind(word)
-        if kind == 2 and word in _PT_ARTICLES and not out.portuguese:
-            kind = 0  # English "um" is a filler, not Portuguese "one"
-        if kind == 0:
-            stems.append(word_stem)
+        kind = kinds[i][0]
+        if kind == NUMBER_WORD and word in _PT_ARTICLES and not out.portuguese:
+            continue  # English "um" is a filler, not Portuguese "one"
+        if kind == MARKED:
             if (
                 word in _DECIMAL_POINT
                 and i + 1 < count
@@ -203,8 +218,11 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
             ):
                 # "point five centimeters": 0.5; its digit words are no numbers of their own.
                 values[i] = [float("0." + fraction)]
-                stems.extend("" for _ in fraction)
-                i += 1 + len(fraction)
+                # Digits written as such ("point 25") are one token, however many digits.
+                used = 1 if norms[i + 1].isdigit() else len(fraction)
+                for m in range(i + 1, i + 1 + used):
+                    stems[m] = ""
+                i += 1 + used
                 continue
             if word in ORDINALS:
                 values[i] = [ORDINALS[word]]
@@ -212,7 +230,7 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
                 values[i] = [float(MONTHS[word])]
             i += 1
             continue
-        if kind == 1:
+        if kind == DIGITS:
             nxt = i + 1 < count
             if not _is_code(
                 text,
@@ -224,7 +242,6 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
                 value = _digits_value(word)
                 if value is not None:
                     values[i] = [value]
-            stems.append("")
             i += 1
             continue
         # The longest run of number words ("one hundred and twenty", "cento e vinte").
@@ -241,7 +258,8 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
         ):
             j += 1
         _number_run(norms, i, j, values)
-        stems.extend("" for _ in range(i, j))
+        for m in range(i, j):
+            stems[m] = ""
         # "ninety nine point seven", "seis vírgula sete": a decimal said in words.
         if j + 1 < count and norms[j] in _DECIMAL_POINT and norms[j + 1] in _NUMBER_WORDS:
             m = j + 1
@@ -250,7 +268,8 @@ def tokenize(text: str, *, months: bool = False, portuguese: bool = False) -> To
             fraction = "".join(str(int(v)) for w in norms[j + 1 : m] if (v := _digit(w)) >= 0)
             if i in values and len(fraction) == m - j - 1:
                 values[i].append(float(f"{number_key(values[i][0])}.{fraction}"))
-            stems.extend("" for _ in range(j, m))
+            for n in range(j, m):
+                stems[n] = ""
             j = m
         i = j
     spoken_forms(text, norms, (starts, ends), values, speech=months)

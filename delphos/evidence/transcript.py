@@ -47,11 +47,20 @@ _ASKING_AUXILIARIES: Final = frozenset(
 @dataclass(slots=True)
 class Transcript:
     tokens: Tokens
-    # Sentence of each token; sentence spans (chars) and whether each is a question.
+    # Sentence of each token, the first token of each sentence, and how many there are.
     sentence_of: list[int] = field(default_factory=list)
-    sentences: list[tuple[int, int]] = field(default_factory=list)
-    question: list[bool] = field(default_factory=list)
     first_token: list[int] = field(default_factory=list)
+    sentence_count: int = 0
+    # Each sentence's span (chars) and whether it is a question are worked out when a
+    # check first asks (`sentence_span`, `is_question`): a note's statements read a few
+    # dozen of a long transcript's thousands of sentences, and judging every question
+    # up front was a fifth of indexing 100,000 characters. From `_sentences`: the
+    # boundaries' ends and closing characters, and the boundary each sentence follows.
+    bounds: list[int] = field(default_factory=list)
+    closing: list[str] = field(default_factory=list)
+    bound_of: list[int] = field(default_factory=list)
+    # Per sentence: 0 not judged yet, 1 a statement, 2 a question.
+    questions: bytearray = field(default_factory=bytearray)
     stem_at: dict[str, list[int]] = field(default_factory=dict)
     number_at: dict[str, list[int]] = field(default_factory=dict)
     # Figures of several numbers ("120/80", "three out of six") by key (text.figures).
@@ -74,7 +83,38 @@ class Transcript:
     families: dict[str, list[str]] | None = None
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
-        return self.sentences[sid]
+        """Sentence `sid`'s characters: from its boundary (keeping a "[doctor]" tag,
+        without the space before) to its closing punctuation."""
+        text, bounds, starts = self.tokens.text, self.bounds, self.tokens.starts
+        b = self.bound_of[sid]
+        first = self.first_token[sid]
+        begin = bounds[b - 1] if b > 0 else 0
+        while begin < starts[first] and text[begin].isspace():
+            begin += 1
+        end = min(bounds[b], len(text)) if b < len(bounds) else self.tokens.ends[self._last(sid)]
+        return begin, end
+
+    def is_question(self, sid: int) -> bool:
+        """Is sentence `sid` a question: closed by "?" (not a tag: "…, okay ?"), or
+        asked without one (`asks`, `_listed`)?"""
+        known = self.questions[sid]
+        if known:
+            return known == 2
+        first, last, b = self.first_token[sid], self._last(sid), self.bound_of[sid]
+        tokens = self.tokens
+        asked = (
+            b < len(self.closing)
+            and self.closing[b] == "?"
+            and not _tagged(tokens.text, tokens, last)
+        )
+        found = asked or asks(tokens.norms, first, last) or _listed(tokens, first, last)
+        self.questions[sid] = 2 if found else 1
+        return found
+
+    def _last(self, sid: int) -> int:
+        return (
+            self.first_token[sid + 1] - 1 if sid + 1 < self.sentence_count else len(self.tokens) - 1
+        )
 
     def polarity(self, pos: int) -> Polarity:
         """Is the finding at token `pos` denied? By the negation scope of its sentence
@@ -182,34 +222,23 @@ def index(text: str, drugs: dict[str, str]) -> Transcript:
 
 
 def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
-    """Sentence id of every token, and each sentence's span (from its boundary, keeping
-    a "[doctor]" tag, to its closing punctuation) and whether it is a question."""
-    bounds: list[int] = []
-    closing: list[str] = []
+    """Sentence id of every token and the first token of each sentence; the rest of a
+    sentence is worked out on first use (`Transcript.sentence_span`, `is_question`)."""
     for m in _BOUNDARY.finditer(text):
         start, end = m.span()
-        bounds.append(end)
-        closing.append(text[start])
+        out.bounds.append(end)
+        out.closing.append(text[start])
     # For each token: how many boundaries end at or before it (vectorised: linear, fast).
-    raw = np.searchsorted(np.asarray(bounds, dtype=np.int64), tokens.starts, side="right")
+    raw = np.searchsorted(np.asarray(out.bounds, dtype=np.int64), tokens.starts, side="right")
     change = np.flatnonzero(raw[1:] != raw[:-1]) + 1
     firsts = [0, *change.tolist()]
     out.first_token = firsts
+    out.sentence_count = len(firsts)
+    out.bound_of = raw[firsts].tolist()
+    out.questions = bytearray(len(firsts))
     sid = np.zeros(len(raw), dtype=np.int64)
     sid[change] = 1
     out.sentence_of = np.cumsum(sid).tolist()
-    lasts = [f - 1 for f in firsts[1:]] + [len(raw) - 1]
-    starts, ends = tokens.starts, tokens.ends
-    for first, last, b in zip(firsts, lasts, raw[firsts].tolist(), strict=True):
-        begin = bounds[b - 1] if b > 0 else 0
-        while begin < starts[first] and text[begin].isspace():
-            begin += 1
-        end = min(bounds[b], len(text)) if b < len(bounds) else ends[last]
-        out.sentences.append((begin, end))
-        asked = b < len(closing) and closing[b] == "?" and not _tagged(text, tokens, last)
-        out.question.append(
-            asked or asks(tokens.norms, first, last) or _listed(tokens, first, last)
-        )
 
 
 # A clinician's turn naming a few findings and nothing else ("[doctor] okay coughing headache"):
