@@ -88,7 +88,7 @@ def asked(t: Transcript, pos: int) -> bool:
     joint pain fever weight loss")?"""
     if t.is_question(t.sentence_of[pos]):
         return True
-    if t.marks[pos] != AFFIRMED:
+    if t.mark(pos) != AFFIRMED:
         return False  # "if you have any questions": not asked, supposed
     norms, stems = t.tokens.norms, t.tokens.stems
     for k in range(pos - 1, max(-1, pos - 1 - ASK_LIST_REACH), -1):
@@ -133,7 +133,7 @@ def answered(t: Transcript, pos: int) -> Polarity:
     if found:
         k = bisect_left(found, start)
         if k < len(found) and found[k] < end:
-            mark = t.marks[found[k]]
+            mark = t.mark(found[k])
             if mark == NEGATED:
                 return "negated"
             if mark == AFFIRMED:
@@ -155,7 +155,7 @@ def answered(t: Transcript, pos: int) -> Polarity:
             # it denies is that finding's, not a no to every finding asked.
             named = (
                 j + 1 < end
-                and t.marks[j + 1] == NEGATED
+                and t.mark(j + 1) == NEGATED
                 and bool(t.tokens.stems[j + 1])
                 and t.tokens.text[t.tokens.ends[j] : t.tokens.starts[j + 1]] == " "
             )

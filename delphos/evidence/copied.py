@@ -121,7 +121,7 @@ def same_negation(
         for p in range(lo + 1, said_at[-1])
         if is_neg_cue(norms, p, portuguese)
     }
-    if 0 in in_transcript and 0 not in in_note and t.marks[said_at[0]] != NEGATED:
+    if 0 in in_transcript and 0 not in in_note and t.mark(said_at[0]) != NEGATED:
         # A cue before the copied stretch whose scope ends before it ("it's likely
         # nothing , but i do want …") is another clause's, not one the note dropped.
         in_transcript.discard(0)

@@ -213,8 +213,8 @@ def _denied_beside(t: Transcript, pos: int, stems: list[str]) -> bool:
     though "extremities", before the cue, is no part of the denial."""
     sid = t.sentence_of[pos]
     words = set(stems)
-    for k in range(max(0, pos - NEAR), min(len(t.marks), pos + NEAR + 1)):
-        if t.sentence_of[k] == sid and t.marks[k] == NEGATED and t.tokens.stems[k] in words:
+    for k in range(max(0, pos - NEAR), min(len(t.tokens), pos + NEAR + 1)):
+        if t.sentence_of[k] == sid and t.mark(k) == NEGATED and t.tokens.stems[k] in words:
             return True
     return False
 
@@ -228,9 +228,9 @@ def _heading(tokens: Tokens, last: int) -> bool:
 def _stated(t: Transcript, pos: int) -> Polarity:
     """The polarity said at `pos` in so many words: no answer to a question counts ("any
     questions ? no ." does not deny that "questions were answered")."""
-    if t.marks[pos] == NEGATED:
+    if t.mark(pos) == NEGATED:
         return "negated"
-    if t.marks[pos] == AFFIRMED and not t.is_question(t.sentence_of[pos]):
+    if t.mark(pos) == AFFIRMED and not t.is_question(t.sentence_of[pos]):
         return "affirmed"
     return "unknown"
 
@@ -268,16 +268,15 @@ def _spread(
     said: set[str] = set()
     # Said, not answered: "any questions ? no ." denies having questions, not that they
     # "were answered"; what a part is, is read from the words of one spoken clause.
-    marks = t.marks
     against_mark = AFFIRMED if negated else NEGATED
     for head in heads:
         for pos in t.stem_at[head]:
-            n = t.part_of[pos]
-            if n < 0 or marks[pos] != against_mark or t.is_question(t.sentence_of[pos]):
+            members = t.part(pos)
+            if members is None or t.mark(pos) != against_mark or t.is_question(t.sentence_of[pos]):
                 continue
             if not negated and t.narrowed(pos, finding):
                 continue  # a denial narrowed by words the note does not say
-            part = {t.tokens.stems[k] for k in t.parts[n]}
+            part = {t.tokens.stems[k] for k in members}
             if not part <= finding:
                 continue
             covered = _covered(t, pos, weights)
@@ -288,7 +287,7 @@ def _spread(
         return -1
     for word in said:
         for pos in t.stem_at[word]:
-            if marks[pos] != against_mark and t.polarity(pos) == mine:
+            if t.mark(pos) != against_mark and t.polarity(pos) == mine:
                 if _covered(t, pos, weights) >= best:
                     return -1
     return at

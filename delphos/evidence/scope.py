@@ -135,6 +135,8 @@ def items(
     marks: bytearray | None = None,
     parts: list[list[int]] | None = None,
     qualifiers: dict[int, list[int]] | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> list[Item]:
     """(negated, cue token or -1, content tokens) for each finding; `marks` (one byte per
     token) gets NEGATED or AFFIRMED on the tokens of each judged finding, and `parts` the
@@ -142,7 +144,11 @@ def items(
     tokens after "with" of a denied finding, by the finding's first token. A question
     copied into a note ("any fever or chills? no.") takes its polarity from the answer
     after it; a clause with a new subject after a denial is not judged (its polarity is
-    the speaker's, not the finding's)."""
+    the speaker's, not the finding's).
+
+    `start`/`stop`: only the tokens in that range, as a pass over them alone. Exact where
+    the range starts and ends at clause ends (a transcript's sentences, transcript.py),
+    for `marks`, `parts` and `qualifiers`: every state below is reset at a clause end."""
     found: list[Item] = []
     negated, cue, judged, clause_of_denial = False, -1, True, False
     hypothetical = False  # "if his symptoms persist, …": nothing asserted until the comma
@@ -173,7 +179,9 @@ def items(
 
     norms, text, starts, ends = tokens.norms, tokens.text, tokens.starts, tokens.ends
     stems, values = tokens.stems, tokens.values
-    for k, word in enumerate(norms):
+    last = len(norms) if stop is None else stop
+    for k in range(start, last):
+        word = norms[k]
         gap = text[ends[k - 1] : starts[k]] if k else ""
         if gap != " " and gap:  # most words follow one space: nothing to read there
             if "?" in gap:
@@ -337,7 +345,7 @@ def items(
         if stems[k] and k not in values and word not in SIDES:
             current.append(k)
     close()
-    if tokens.text.rstrip().endswith("?"):
+    if last == len(norms) and tokens.text.rstrip().endswith("?"):
         del found[clause_from:]  # a question with no answer asserts nothing
     return found
 

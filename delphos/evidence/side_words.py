@@ -108,7 +108,7 @@ def both_contradicted(note: Tokens, best: dict[str, float], clear: float, margin
 def denied_mention(t: Transcript, pos: int) -> bool:
     """Is the body part at transcript token `pos` denied in its clause: marked denied,
     or a negation cue shortly after it or before it in the same clause and sentence?"""
-    if t.marks[pos] == NEGATED:
+    if t.mark(pos) == NEGATED:
         return True
     norms, portuguese = t.tokens.norms, t.tokens.portuguese
     sid = t.sentence_of[pos]

@@ -71,11 +71,17 @@ class Transcript:
     # Stem → the number values every number said beside it shares (heads.py; numbers.py
     # builds it on first use).
     counts: dict[str, frozenset[str]] | None = None
-    # Per token: UNJUDGED, NEGATED or AFFIRMED (scope.py); the content tokens of each
-    # judged finding, and the finding each token belongs to (-1: none).
+    # The negation scope (scope.py), worked out a sentence at a time when a check first
+    # reads it (`mark`, `part`, `narrowed`): every sentence boundary ends a clause, so a
+    # sentence's scope is the same alone as in one pass over the whole transcript, and
+    # a note reads a small share of a long transcript's sentences (the scope pass was a
+    # quarter of indexing 100,000 characters). Per token: UNJUDGED, NEGATED or AFFIRMED;
+    # the content tokens of each judged finding, and the finding each token belongs to
+    # (-1: none); per sentence, whether its scope is done.
     marks: bytearray = field(default_factory=bytearray)
     parts: list[list[int]] = field(default_factory=list)
     part_of: list[int] = field(default_factory=list)
+    scoped: bytearray = field(default_factory=bytearray)
     # Denied findings narrowed by what follows "with" ("no pain with palpation of the
     # elbow"): the qualifier's content tokens, by the finding's first token.
     qualifiers: dict[int, list[int]] = field(default_factory=dict)
@@ -116,11 +122,36 @@ class Transcript:
             self.first_token[sid + 1] - 1 if sid + 1 < self.sentence_count else len(self.tokens) - 1
         )
 
+    def mark(self, pos: int) -> int:
+        """UNJUDGED, NEGATED or AFFIRMED: what the negation scope says of token `pos`."""
+        sid = self.sentence_of[pos]
+        if not self.scoped[sid]:
+            self._scope(sid)
+        return self.marks[pos]
+
+    def part(self, pos: int) -> list[int] | None:
+        """The content tokens of the judged finding token `pos` belongs to, if any."""
+        sid = self.sentence_of[pos]
+        if not self.scoped[sid]:
+            self._scope(sid)
+        n = self.part_of[pos]
+        return self.parts[n] if n >= 0 else None
+
+    def _scope(self, sid: int) -> None:
+        before = len(self.parts)
+        first, last = self.first_token[sid], self._last(sid)
+        items(self.tokens, self.marks, self.parts, self.qualifiers, first, last + 1)
+        part_of, parts = self.part_of, self.parts
+        for n in range(before, len(parts)):
+            for k in parts[n]:
+                part_of[k] = n
+        self.scoped[sid] = 1
+
     def polarity(self, pos: int) -> Polarity:
         """Is the finding at token `pos` denied? By the negation scope of its sentence
         (scope.py, as for the note); asked ("any chest pain?") and not denied there, by
         the answer that follows it (answers.py)."""
-        mark = self.marks[pos]
+        mark = self.mark(pos)
         if mark == NEGATED:
             return "negated"
         if not asked(self, pos):
@@ -130,8 +161,8 @@ class Transcript:
     def narrowed(self, pos: int, words: set[str]) -> bool:
         """Is the finding at `pos` denied only with a qualifier saying what `words` do
         not ("no pain with palpation of the elbow" against "elbow pain")?"""
-        part = self.part_of[pos]
-        qualifier = self.qualifiers.get(self.parts[part][0]) if part >= 0 else None
+        part = self.part(pos)
+        qualifier = self.qualifiers.get(part[0]) if part is not None else None
         # "pain with palpation" is contradicted by "no pain to palpation of the elbow":
         # the qualifier's head said, the note speaks of that narrowing, wherever.
         stems = self.tokens.stems
@@ -165,12 +196,7 @@ def not_a_side(norms: list[str], i: int) -> bool:
 
 def index(text: str, drugs: dict[str, str]) -> Transcript:
     tokens = tokenize(text, months=True)
-    out = Transcript(tokens=tokens, marks=bytearray(len(tokens)))
-    items(tokens, out.marks, out.parts, out.qualifiers)
-    out.part_of = [-1] * len(tokens)
-    for n, members in enumerate(out.parts):
-        for k in members:
-            out.part_of[k] = n
+    out = Transcript(tokens=tokens, marks=bytearray(len(tokens)), part_of=[-1] * len(tokens))
     if not tokens.norms:
         return out
     _sentences(text, tokens, out)
@@ -236,6 +262,7 @@ def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
     out.sentence_count = len(firsts)
     out.bound_of = raw[firsts].tolist()
     out.questions = bytearray(len(firsts))
+    out.scoped = bytearray(len(firsts))
     sid = np.zeros(len(raw), dtype=np.int64)
     sid[change] = 1
     out.sentence_of = np.cumsum(sid).tolist()
