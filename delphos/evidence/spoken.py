@@ -13,6 +13,7 @@ from delphos.evidence.lexicon import NUM_EN, NUM_PT, UNITS
 _NUMBER_WORDS: Final = NUM_EN | NUM_PT
 _SCALE_OF: Final = {"hundred": 100.0, "thousand": 1000.0, "hundreds": 100.0, "thousands": 1000.0}
 _RANGE_WORDS: Final = frozenset({"to", "or"})
+_HALF_OR_RANGE: Final = _RANGE_WORDS | {"half"}
 _DIGIT_WORDS: Final = {
     w: float(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())
 }
@@ -49,7 +50,10 @@ def spoken_halves_and_ranges(norms: list[str], values: dict[int, list[float]]) -
     and a half" (1.5, on "a"), "half a centimeter" (0.5), "three to four hundred" (its
     first end 300 too). One look at the few words around each "half" and range word."""
     count = len(norms)
-    for i, word in enumerate(norms):
+    # Only "half" and the range words between two numbers: one set lookup per other token.
+    at = [i for i, word in enumerate(norms) if word in _HALF_OR_RANGE]
+    for i in at:
+        word = norms[i]
         if word == "half":
             if i + 1 < count and norms[i + 1] in ("a", "an") and i not in values:
                 values[i] = [0.5]  # "half a centimeter"

@@ -22,7 +22,7 @@ from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
 # A sentence ends at . ! ? followed by space, or at a line break (a new turn).
-_BOUNDARY: Final = re.compile(r"[.!?]+(?=\s)|[.!?]+$|\n+")
+_BOUNDARY: Final = re.compile(r"[.!?]+(?:(?=\s)|$)|\n+")
 
 # "all right", "that's right", "right now": speech uses "right" far more often than as a side.
 _NOT_SIDE_BEFORE: Final = frozenset("all s re that thats okay ok is yeah alright just go".split())
