@@ -1540,3 +1540,15 @@ def test_a_side_the_doctor_compares_with_is_not_the_parts_side() -> None:
     )
     assert _side_kinds(dialogue, "Right knee swelling.") == []
     assert _side_kinds(dialogue, "Left knee swelling.") == ["laterality"]
+
+
+def test_unable_to_is_a_denial_like_cannot() -> None:
+    # "Unable to walk" says what "I can't walk" says: not flagged against it, flagged
+    # against "I walk fine" (it was the other way round).
+    cannot = "[doctor] can you walk on it ?\n[patient] no , i ca n't walk on it . it hurts ."
+    can = "[doctor] can you walk on it ?\n[patient] yes , i walk fine ."
+    note = {"subjective": "Unable to walk."}
+    assert verify(cannot, note).statements[0].issues == []
+    assert [i.kind for i in verify(can, note).statements[0].issues] == ["negation"]
+    pt = "[médico] consegue andar ?\n[paciente] não , não consigo andar , dói muito ."
+    assert verify(pt, {"subjective": "Incapaz de andar."}).statements[0].issues == []
