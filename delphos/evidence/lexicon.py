@@ -30,8 +30,8 @@ STOPWORDS: Final = frozenset(
 # Negation cues that scope forward (NegEx "pre" triggers).
 NEG_PRE: Final = frozenset(
     """no not denies denied deny denying without negative never none nor nobody nothing
-    neither absence absent free cannot unable incapaz nao nem nega negou negando sem nenhum nenhuma nunca
-    ausencia nega-se""".split()
+    neither absence absent free cannot unable incapaz nao nem nega negou negando sem nenhum
+    nenhuma nunca ausencia nega-se""".split()
 )
 # "didn't", "don't" … arrive as two tokens, "didn" + "t"; ASR also writes "didnt".
 NEG_CONTRACTION_HEADS: Final = frozenset(

@@ -51,8 +51,8 @@ def spoken_halves_and_ranges(norms: list[str], values: dict[int, list[float]]) -
     first end 300 too). One look at the few words around each "half" and range word."""
     count = len(norms)
     # Only "half" and the range words between two numbers: one set lookup per other token.
-    at = [i for i, word in enumerate(norms) if word in _HALF_OR_RANGE]
-    for i in at:
+    found = [i for i, word in enumerate(norms) if word in _HALF_OR_RANGE]
+    for i in found:
         word = norms[i]
         if word == "half":
             if i + 1 < count and norms[i + 1] in ("a", "an") and i not in values:
