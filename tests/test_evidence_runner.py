@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import httpx
+import pytest
 
 from delphos.evidence import EvidenceRunner, verify
 from tests.support.sse import STREAM, parse_sse
@@ -67,8 +68,11 @@ async def test_with_no_evidence_processes_the_check_runs_here() -> None:
     await runner.aclose()
 
 
-async def test_a_server_checking_in_threads_still_flags_the_note(make_server: Any) -> None:
-    async with make_server(engine="local", evidence_processes=0) as srv:
+@pytest.mark.parametrize("processes", [1, 0], ids=["in-a-process", "in-threads"])
+async def test_a_server_flags_the_note_with_evidence_processes_or_without(
+    make_server: Any, processes: int
+) -> None:
+    async with make_server(engine="local", evidence_processes=processes) as srv:
         body = {"consultation_id": "ev-threads", "accumulated_text": DIALOGUE}
         async with httpx.AsyncClient(base_url=srv.url, headers=srv.headers, timeout=30) as c:
             answer = await c.post(STREAM, json=body)
