@@ -377,8 +377,9 @@ def delphos_server(
 
 
 def _tree(pid: int) -> list[int]:
-    """The worker and every process under it: the evidence checker's fork server and
-    processes (delphos/evidence/runner.py) are part of what the worker costs."""
+    """The worker and every process under it: the evidence checker's processes and
+    multiprocessing's resource tracker (delphos/evidence/runner.py) are part of what the
+    worker costs."""
     found, todo = [], [pid]
     while todo:
         current = todo.pop()

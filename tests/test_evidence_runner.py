@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from typing import Any
 
 import httpx
+import pytest
 
 from delphos.evidence import EvidenceRunner, verify
 from tests.support.sse import STREAM, parse_sse
@@ -65,8 +68,11 @@ async def test_with_no_evidence_processes_the_check_runs_here() -> None:
     await runner.aclose()
 
 
-async def test_a_server_checking_in_threads_still_flags_the_note(make_server: Any) -> None:
-    async with make_server(engine="local", evidence_processes=0) as srv:
+@pytest.mark.parametrize("processes", [1, 0], ids=["in-a-process", "in-threads"])
+async def test_a_server_flags_the_note_with_evidence_processes_or_without(
+    make_server: Any, processes: int
+) -> None:
+    async with make_server(engine="local", evidence_processes=processes) as srv:
         body = {"consultation_id": "ev-threads", "accumulated_text": DIALOGUE}
         async with httpx.AsyncClient(base_url=srv.url, headers=srv.headers, timeout=30) as c:
             answer = await c.post(STREAM, json=body)
@@ -78,3 +84,18 @@ async def test_a_server_checking_in_threads_still_flags_the_note(make_server: An
     kinds = {st["text"]: [i["kind"] for i in st["issues"]] for st in wrong.json()["statements"]}
     assert kinds["Swelling of the left knee."] == ["laterality"]
     assert kinds["Continue lisinopril 40 mg daily."] == ["dose"]
+
+
+def test_loading_the_drug_dictionary_does_not_build_the_packages_name_index() -> None:
+    # Importing drug_named_entity_recognition builds an n-gram index of every name at
+    # import (~700 MB in each evidence process); only its data file is read.
+    script = (
+        "import sys\n"
+        "from delphos.evidence.drugs import lexicon\n"
+        "assert lexicon()['lisinopril'] == 'lisinopril'\n"
+        "print(sorted(m for m in sys.modules if m.startswith('drug_named_entity')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -1,7 +1,10 @@
 """Drug names: the dictionary of the `drug-named-entity-recognition` package (MeSH, NHS,
 Wikipedia and DrugBank names and brand names → generic name), read straight from its
-data file. Importing that package's finder would build an n-gram index of 100,000 names
-(≈2.5 s) and read a cache from the home directory; we need only the lookup table."""
+data file. Importing that package - even to ask ``importlib.resources.files`` where its
+data is - runs its finder, which builds an n-gram index of 100,000 names at import
+(seconds, ~330 MB of Python objects, ~700 MB RSS) and reads a cache from the home
+directory; we need only the lookup table (~10 MB), so the file is found by the package's
+import spec, which does not import it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ import bz2
 import pickle
 import re
 from functools import lru_cache
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 from typing import Final
 
 from delphos.evidence.lexicon import STOPWORDS
@@ -31,8 +35,7 @@ _CLASS: Final = re.compile(
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, str]:
     """Lowercase name (one or two words) → generic name."""
-    source = files("drug_named_entity_recognition").joinpath("drug_ner_dictionary.pkl.bz2")
-    with source.open("rb") as raw, bz2.open(raw, "rb") as data:
+    with bz2.open(_data_file(), "rb") as data:
         # The package's own data file, shipped in its wheel (pinned in requirements.lock).
         table = pickle.load(data)
     names: dict[str, str] = {}
@@ -43,6 +46,14 @@ def lexicon() -> dict[str, str]:
             continue
         names[variant] = str(canonicals[0])
     return names
+
+
+def _data_file() -> Path:
+    """The package's dictionary file, without importing the package (see above)."""
+    spec = find_spec("drug_named_entity_recognition")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("drug_named_entity_recognition is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "drug_ner_dictionary.pkl.bz2"
 
 
 def lookup(word: str, table: dict[str, str]) -> str | None:

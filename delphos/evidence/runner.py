@@ -7,13 +7,22 @@ samples, and every network read, parser feed and `partial` of every other stream
 behind them for the interpreter's switch interval (bench/streams.py: section completions
 p99 ~1.0-3.9 s; in a process, 44-152 ms). In a process of its own the loop keeps its core.
 
-The processes are forked from a fork server that imported the checker and loaded its
-drug dictionary once (``set_forkserver_preload``): a new pool's process starts in
-milliseconds, not seconds, and never inherits the event loop's threads (fork from a
-threaded process is unsafe). A process that dies (killed, out of memory) breaks its pool:
-that check runs in a thread instead and the next one gets a new pool, so a note never
-loses its evidence to it. ``processes=0`` keeps everything in threads (one process in
-all: tools, small machines).
+The processes are started with "spawn": a fresh interpreter that imports the checker and
+loads its drug dictionary itself (``warm_up``, the pool's initializer), in the app's
+lifespan (:meth:`EvidenceRunner.start`). It was a fork server that preloaded them, its
+children sharing its pages copy-on-write; but CPython 3.11 writes every object it
+touches (reference counts, the collector's links), so under load the child copied the
+pages it shared, and the fork server still held the originals: one copy too many. With
+"spawn" the process owns its memory from the start and there is no fork server
+(bench/streams.py, alternating runs, the PSS of the worker's process tree before ->
+peak: 2,000 streams +95/+102 MB with the fork server, +58/+70 MB spawned; 500 streams
++70/+70, +57/+52; baseline ~185 MB both; the evidence process itself +9 MB at 500
+streams with its fork server +9 more, 0 spawned). The price: a new process takes about
+a second, not milliseconds, to start, which only a dead one's replacement pays. A
+process that dies (killed, out of memory) breaks its pool: that check runs in a thread
+instead and the next one gets a new pool, so a note never loses its evidence to it.
+``processes=0`` keeps everything in threads (one process in all: tools, small
+machines).
 """
 
 from __future__ import annotations
@@ -30,10 +39,6 @@ from delphos.evidence.verify import verify, warm_up
 
 log = logging.getLogger("delphos.evidence")
 
-# The fork server imports this module before it forks anything: the checker with its
-# drug dictionary, loaded once, shared copy-on-write by every process forked from it.
-_PRELOAD = "delphos.evidence.preload"
-
 
 class EvidenceRunner:
     """Runs :func:`~delphos.evidence.verify.verify` off the event loop; created in the
@@ -47,11 +52,12 @@ class EvidenceRunner:
         if self._processes <= 0:
             return None
         if self._pool is None:
-            # Set when a pool is first needed, not on import: it only matters before the
-            # process's fork server starts, and importing the checker must not change it.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([_PRELOAD])
-            self._pool = ProcessPoolExecutor(self._processes, mp_context=context)
+            # A fresh interpreter that loads the drug dictionary itself (see above): never a
+            # fork of this threaded process, nor of a fork server whose pages it would copy.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(
+                self._processes, mp_context=context, initializer=warm_up
+            )
         return self._pool
 
     async def start(self) -> None:
