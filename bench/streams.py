@@ -390,6 +390,19 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
+def pin(worker: int, others: list[int]) -> None:
+    """The worker's threads on CPU 0; its evidence processes, the fake, and these clients
+    on CPU 1: what the worker does with a core of its own (on a 2-core machine the fake
+    and the clients otherwise take turns with it on both)."""
+    for task in Path(f"/proc/{worker}/task").iterdir():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task.name), {0})
+    for p in [*_tree(worker)[1:], *others, os.getpid()]:
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{p}/task").iterdir():
+                os.sched_setaffinity(int(task.name), {1})
+
+
 def cpu_seconds(pid: int, thread: int | None = None) -> float:
     """CPU time of the worker's process tree, or of one of the worker's threads (the
     event loop's is the pid's)."""
@@ -659,6 +672,11 @@ def main() -> int:
     parser.add_argument(
         "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
     )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="the worker on CPU 0, everything else on CPU 1 (needs 2 cores)",
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.streams.split(",")]
     os.environ.setdefault("PYTHONPATH", str(ROOT))
@@ -673,6 +691,8 @@ def main() -> int:
             if args.engine == "local":
                 with delphos_server(tmp, "local", None, args.app_root) as (port, pid):
                     asyncio.run(run_clients(port, 2, 0.0, ["warm-up text"]))
+                    if args.pin:
+                        pin(pid, [])
                     results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
             else:
                 with (
@@ -681,6 +701,8 @@ def main() -> int:
                 ):
                     # Warm-up: one stream (imports, first connection), not counted.
                     asyncio.run(run_clients(port, 1, 0.0, ["warm-up"]))
+                    if args.pin:
+                        pin(pid, [fake_pid])
                     log.write_text("")
                     results.append(
                         batch(port, pid, count, args.ramp, log, base, args.spy, fake_pid)
@@ -691,7 +713,9 @@ def main() -> int:
     print(
         f"\nstreams benchmark: engine {args.engine}, one uvicorn worker"
         + (f", {args.rate:g} deltas/s per stream of 1-12 chars" if args.engine == "openai" else "")
-        + f", streams started over {args.ramp:g} s\n"
+        + f", streams started over {args.ramp:g} s"
+        + (", worker on CPU 0 and the rest on CPU 1" if args.pin else "")
+        + "\n"
     )
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
