@@ -1,8 +1,8 @@
 """Where a note's evidence is computed: a separate process by default, else a thread.
 
-The check is pure Python and CPU-bound (about 25 ms for a real note, ~60 ms against
-100,000 characters on a 2-core machine). In a thread it holds the GIL the event loop
-needs: at 500 streams the checks of the notes finishing took ~45 % of the worker's
+The check is pure Python and CPU-bound (a 2 KB note against 100,000 characters: ~38 ms
+on a quiet 2-core machine, bench/faithfulness.py). In a thread it holds the GIL the event
+loop needs: at 500 streams the checks of the notes finishing took ~45 % of the worker's
 samples, and every network read, parser feed and `partial` of every other stream waited
 behind them for the interpreter's switch interval (bench/streams.py: section completions
 p99 ~1.0-3.9 s; in a process, 44-152 ms). In a process of its own the loop keeps its core.
