@@ -35,7 +35,7 @@ import httpx2
 from anthropic.types import Message, TextBlock
 
 from delphos.engines.anthropic_cache import user_content
-from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
+from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete, release_request_body
 from delphos.engines.base import EngineError, EngineRejected, EngineUnavailable
 from delphos.engines.prompt import SYSTEM_PROMPT
 from delphos.engines.sse_read import sse_batches
@@ -155,6 +155,7 @@ class AnthropicEngine:
                         # Refused with structured output, accepted without: stop asking.
                         self._rung = rung
                         log.warning("anthropic: structured output refused; prompt alone from now")
+                    release_request_body(stream.response)
                     # The SDK's stream is not iterated (see ``_deltas``); it still owns the
                     # response, which leaving the block closes.
                     async for delta in _deltas(stream.response):

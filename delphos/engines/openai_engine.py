@@ -31,7 +31,7 @@ import openai
 from openai.types import CompletionUsage
 from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam
 
-from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete
+from delphos.engines.api_common import STATUS_LABELS, ApiErrors, complete, release_request_body
 from delphos.engines.base import EngineError
 from delphos.engines.openai_chunks import ChunkText
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
@@ -247,16 +247,13 @@ class _Chunks:
 
 
 def _forget_request_body(stream: openai.AsyncStream[ChatCompletionChunk]) -> None:
-    """The request is sent: let its body go while the answer streams. The prompt (the
-    whole transcript) is otherwise held twice per open stream for as long as it lasts:
-    in the SDK's request options (read only by the SDK's own chunk iterator, which we do
-    not use) and as the JSON bytes of ``httpx``'s request (~18 KB for a real
-    consultation: at 2,000 streams, ~650 open upstream at once, ~12 MB; bench/streams.py
-    with tracemalloc). The request object itself stays: errors name it."""
+    """The request is sent: let its prompt (the whole transcript) go while the answer
+    streams. It is otherwise held twice per open stream for as long as it lasts: as the
+    JSON bytes of ``httpx``'s request (:func:`release_request_body`) and in the SDK's
+    request options, which only the SDK's own chunk iterator reads (we do not use it;
+    it takes None as "no options")."""
     stream._options = None
-    request = stream.response.request
-    request.stream = httpx2.ByteStream(b"")
-    request._content = b""
+    release_request_body(stream.response)
 
 
 def _from_status(exc: openai.APIStatusError) -> EngineError:

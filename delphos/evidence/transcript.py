@@ -49,10 +49,9 @@ _ASKING_AUXILIARIES: Final = frozenset(
 @dataclass(slots=True)
 class Transcript:
     tokens: Tokens
-    # Sentence of each token, the first token of each sentence, and how many there are.
+    # Sentence of each token and the first token of each sentence.
     sentence_of: list[int] = field(default_factory=list)
     first_token: list[int] = field(default_factory=list)
-    sentence_count: int = 0
     # Each sentence's span (chars) and whether it is a question are worked out when a
     # check first asks (`sentence_span`, `is_question`): a note reads a small share of a
     # long transcript's sentences (a 2 KB note, 246 of the 2,138 of 100,000 characters of
@@ -79,7 +78,9 @@ class Transcript:
     # a note reads a small share of a long transcript's sentences (the scope pass was
     # ~11 of ~45 ms of indexing 100,000 characters). Per token: UNJUDGED, NEGATED or AFFIRMED;
     # the content tokens of each judged finding, and the finding each token belongs to
-    # (-1: none); per sentence, whether its scope is done.
+    # (-1: none); per sentence, whether its scope is done. With evidence in threads
+    # (DELPHOS_EVIDENCE_PROCESSES=0) two checks may share a cached transcript: a sentence
+    # scoped by both at once gets the same marks twice, and `scoped` is set last.
     marks: bytearray = field(default_factory=bytearray)
     parts: list[list[int]] = field(default_factory=list)
     part_of: list[int] = field(default_factory=list)
@@ -89,6 +90,10 @@ class Transcript:
     qualifiers: dict[int, list[int]] = field(default_factory=dict)
     # Stems by their first letters, built on first use (side_words.py).
     families: dict[str, list[str]] | None = None
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.first_token)
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         """Sentence `sid`'s characters: from its boundary (keeping a "[doctor]" tag,
@@ -126,20 +131,19 @@ class Transcript:
 
     def mark(self, pos: int) -> int:
         """UNJUDGED, NEGATED or AFFIRMED: what the negation scope says of token `pos`."""
-        sid = self.sentence_of[pos]
-        if not self.scoped[sid]:
-            self._scope(sid)
+        self._scope(self.sentence_of[pos])
         return self.marks[pos]
 
     def part(self, pos: int) -> list[int] | None:
         """The content tokens of the judged finding token `pos` belongs to, if any."""
-        sid = self.sentence_of[pos]
-        if not self.scoped[sid]:
-            self._scope(sid)
+        self._scope(self.sentence_of[pos])
         n = self.part_of[pos]
         return self.parts[n] if n >= 0 else None
 
     def _scope(self, sid: int) -> None:
+        """Work out sentence `sid`'s negation scope, once."""
+        if self.scoped[sid]:
+            return
         before = len(self.parts)
         first, last = self.first_token[sid], self._last(sid)
         items(self.tokens, self.marks, self.parts, self.qualifiers, first, last + 1)
@@ -261,7 +265,6 @@ def _sentences(text: str, tokens: Tokens, out: Transcript) -> None:
     change = np.flatnonzero(raw[1:] != raw[:-1]) + 1
     firsts = [0, *change.tolist()]
     out.first_token = firsts
-    out.sentence_count = len(firsts)
     out.bound_of = raw[firsts].tolist()
     out.questions = bytearray(len(firsts))
     out.scoped = bytearray(len(firsts))
