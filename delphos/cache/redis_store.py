@@ -7,10 +7,10 @@ Layout, under a configurable prefix (tests use their own):
   note was made from (UTF-8), then the payload as one-line UTF-8 JSON, ready to be written
   out as a hit's `soap` event. The tenant is percent-encoded (readable, and no ``:``
   inside can make two keys collide); the consultation id is hashed because it is an
-  arbitrary string of up to 255 characters. Every lookup is ONE plain GET (the cheapest
-  read redis-py does: an MGET of two keys costs more than a SHA-256); the request's text
-  is compared with the stored one as bytes, so a hit never hashes it, and note and text
-  are always read as the pair they were written as.
+  arbitrary string of up to 255 characters. Every lookup is ONE plain GET (an MGET of two
+  keys costs more than a SHA-256), sent by :mod:`delphos.cache.redis_get`, not redis-py;
+  the request's text is compared with the stored one as bytes, so a hit never hashes it,
+  and note and text are always read as the pair they were written as.
 
 The coordinator's locks and event streams live beside, under the same prefix (see
 :mod:`delphos.coordination.redis_store`).
@@ -22,10 +22,12 @@ Redis failure means for a request.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from redis.exceptions import RedisError
 
+from delphos.cache.redis_get import RedisGet, supports
 from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide, encode_payload
 from delphos.redis_guard import connect, safe_redis_location
 
@@ -67,6 +69,11 @@ class RedisCache:
         self._ttl_ms = max(1, round(ttl_seconds * 1000))
         self._location = safe_redis_location(url)
         self._redis = connect(url, timeout)
+        # The hit path's one GET, on a lean client where the URL allows (redis_get.py).
+        self._getter = RedisGet(url, timeout) if supports(url) else None
+        self._get: Callable[[str], Awaitable[bytes | None]] = (
+            self._getter.get if self._getter is not None else self._redis.get  # type: ignore[assignment]  # a bytes client
+        )
         self._key_memo: dict[tuple[str, str], str] = {}
 
     @property
@@ -93,7 +100,7 @@ class RedisCache:
         text: str,
         max_delta: int,
     ) -> CacheHit | None:
-        raw: bytes | None = await self._redis.get(self.entry_key(tenant_id, consultation_id))  # type: ignore[assignment]  # a bytes client
+        raw = await self._get(self.entry_key(tenant_id, consultation_id))
         entry = _split_entry(raw)
         if entry is None:
             return None
@@ -142,4 +149,8 @@ class RedisCache:
         return CacheHealth(kind=self.kind, ok=True, detail=self._location)
 
     async def aclose(self) -> None:
-        await self._redis.aclose()
+        try:
+            if self._getter is not None:
+                await self._getter.aclose()
+        finally:
+            await self._redis.aclose()
