@@ -1,11 +1,20 @@
 """What every repository module shares: the dialect's INSERT … ON CONFLICT, and the
-consultation a write belongs to (created on first use)."""
+consultation a write belongs to (created on first use).
+
+The statements written on every note (the consultation's upsert, the version's insert)
+are built once per dialect, with bound parameters, and executed with each note's values:
+building them per note (SQLAlchemy's ``values()``, ``excluded``, ``case``) cost the event
+loop ~1.7 ms of a ~2.9 ms save, for the same SQL each time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import ColumnElement, Table, bindparam, case
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -26,9 +35,41 @@ def check_external_id(external_id: str) -> None:
 
 def insert(db: Database, model: type[Base]) -> PgInsert | SqliteInsert:
     # INSERT … ON CONFLICT is spelled the same on both backends but built per dialect.
-    if db.backend == "postgresql":
-        return pg_insert(model)
-    return sqlite_insert(model)
+    return _insert_for(db.backend)(model)
+
+
+def _insert_for(backend: str) -> Callable[[Any], PgInsert | SqliteInsert]:
+    return pg_insert if backend == "postgresql" else sqlite_insert
+
+
+def bound_insert(backend: str, table: Table, *, omit: tuple[str, ...] = ()) -> Any:
+    """INSERT into ``table`` (a Core table: no ORM bulk machinery per execution) with a
+    bound parameter per column but ``omit`` (a generated id), named as the column: it is
+    executed with a dict of every one of them."""
+    return _insert_for(backend)(table).values(
+        {c.name: bindparam(c.name) for c in table.columns if c.name not in omit}
+    )
+
+
+@cache
+def _upsert_consultation(backend: str) -> Any:
+    table = Consultation.__table__
+    assert isinstance(table, Table)
+    stmt = _insert_for(backend)(table).values(
+        tenant_id=bindparam("tenant_id"),
+        external_id=bindparam("external_id"),
+        created_at=bindparam("created_at"),
+        updated_at=bindparam("updated_at"),
+    )
+    newer: ColumnElement[datetime] = case(
+        (stmt.excluded.updated_at > table.c.updated_at, stmt.excluded.updated_at),
+        else_=table.c.updated_at,
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[table.c.tenant_id, table.c.external_id],
+        # A replayed old note must not move updated_at backwards.
+        set_={"updated_at": newer},
+    ).returning(table.c.id)
 
 
 async def upsert_consultation(
@@ -36,19 +77,10 @@ async def upsert_consultation(
 ) -> int:
     """Create the consultation or move its ``updated_at`` forward to ``at``; return its id."""
     check_external_id(external_id)
-    stmt = insert(db, Consultation).values(
-        tenant_id=tenant_id, external_id=external_id, created_at=at, updated_at=at
+    result = await session.execute(
+        _upsert_consultation(db.backend),
+        {"tenant_id": tenant_id, "external_id": external_id, "created_at": at, "updated_at": at},
     )
-    newer: ColumnElement[datetime] = case(
-        (stmt.excluded.updated_at > Consultation.updated_at, stmt.excluded.updated_at),
-        else_=Consultation.updated_at,
-    )
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[Consultation.tenant_id, Consultation.external_id],
-        # A replayed old note must not move updated_at backwards.
-        set_={"updated_at": newer},
-    ).returning(Consultation.id)
-    result = await session.execute(upsert)
     return int(result.scalar_one())
 
 

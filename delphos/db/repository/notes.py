@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, inspect, select, update
+from sqlalchemy import Select, Table, inspect, select, update
 from sqlalchemy.orm import defer
 
 from delphos.db.database import Database
 from delphos.db.models import Consultation, NoteVersion, Tenant, utcnow
-from delphos.db.repository._sql import consultation_is, insert, upsert_consultation
+from delphos.db.repository._sql import (
+    bound_insert,
+    consultation_is,
+    upsert_consultation,
+)
 from delphos.records import NoteRecord, SoapNote, Usage
 
 
@@ -69,6 +74,29 @@ def versions(tenant_id: str, external_id: str, *, with_source: bool = False) -> 
     return stmt
 
 
+@cache
+def _insert_version(backend: str) -> Any:
+    """A note version's INSERT, built once per dialect (see _sql.py); a version already
+    stored (same consultation, hashes and time) is left as it is."""
+    table = NoteVersion.__table__
+    assert isinstance(table, Table)
+    return bound_insert(backend, table, omit=("id",)).on_conflict_do_nothing(
+        index_elements=[
+            table.c.consultation_id,
+            table.c.soap_hash,
+            table.c.text_hash,
+            table.c.created_at,
+        ]
+    )
+
+
+@cache
+def _insert_tenant(backend: str) -> Any:
+    table = Tenant.__table__
+    assert isinstance(table, Table)
+    return bound_insert(backend, table).on_conflict_do_nothing()
+
+
 async def save_note(db: Database, record: NoteRecord) -> None:
     """Store one note version and touch its consultation.
 
@@ -80,38 +108,29 @@ async def save_note(db: Database, record: NoteRecord) -> None:
     async with db.session() as session:
         if record.tenant_name:
             await session.execute(
-                insert(db, Tenant)
-                .values(id=record.tenant_id, name=record.tenant_name, created_at=utcnow())
-                .on_conflict_do_nothing()
+                _insert_tenant(db.backend),
+                {"id": record.tenant_id, "name": record.tenant_name, "created_at": utcnow()},
             )
         consultation_pk = await upsert_consultation(
             db, session, record.tenant_id, record.consultation_id, record.created_at
         )
         await session.execute(
-            insert(db, NoteVersion)
-            .values(
-                consultation_id=consultation_pk,
+            _insert_version(db.backend),
+            {
+                "consultation_id": consultation_pk,
                 **record.note.sections(),
-                soap_hash=record.soap_hash,
-                text_hash=record.text_hash,
-                source_text=record.source_text,
-                word_count=record.word_count,
-                engine=record.engine,
-                model=record.model,
-                is_degraded=record.is_degraded,
-                latency_ms=record.latency_ms,
-                created_at=record.created_at,
+                "soap_hash": record.soap_hash,
+                "text_hash": record.text_hash,
+                "source_text": record.source_text,
+                "word_count": record.word_count,
+                "engine": record.engine,
+                "model": record.model,
+                "is_degraded": record.is_degraded,
+                "latency_ms": record.latency_ms,
+                "created_at": record.created_at,
                 **_usage_columns(record.usage),
-                evidence=record.evidence,
-            )
-            .on_conflict_do_nothing(
-                index_elements=[
-                    NoteVersion.consultation_id,
-                    NoteVersion.soap_hash,
-                    NoteVersion.text_hash,
-                    NoteVersion.created_at,
-                ]
-            )
+                "evidence": record.evidence,
+            },
         )
 
 
