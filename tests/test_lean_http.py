@@ -150,6 +150,55 @@ async def test_a_provider_silent_past_the_read_timeout_is_a_read_timeout(upstrea
             await http.post(up.url, content=b"{}", timeout=httpx2.Timeout(5, read=0.2))
 
 
+async def test_a_body_that_keeps_coming_outlives_its_read_timeout(upstream: Start) -> None:
+    # The read timeout bounds each wait, not the whole body: chunks 0.1 s apart over
+    # 0.8 s against a 0.25 s read timeout (the deadline timer fires and re-arms meanwhile).
+    async def steady(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(CHUNKED)
+        for n in range(8):
+            await asyncio.sleep(0.1)
+            writer.write(chunk(b"data: %d\n\n" % n))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    up = await upstream(steady)
+    async with client() as http:
+        response = await http.post(up.url, content=b"{}", timeout=httpx2.Timeout(5, read=0.25))
+    assert response.content == b"".join(b"data: %d\n\n" % n for n in range(8))
+
+
+async def test_a_provider_that_falls_silent_mid_body_is_a_read_timeout(upstream: Start) -> None:
+    async def stalls(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(CHUNKED)
+        for n in range(4):
+            writer.write(chunk(b"data: %d\n\n" % n))
+            await writer.drain()
+            await asyncio.sleep(0.1)
+        await reader.read()
+
+    up = await upstream(stalls)
+    got: list[bytes] = []
+    loop = asyncio.get_running_loop()
+    async with client() as http:
+        req = http.build_request("POST", up.url, content=b"{}")
+        req.extensions["timeout"] = httpx2.Timeout(5, read=0.25).as_dict()
+        response = await http.send(req, stream=True)
+        started = loop.time()
+
+        async def read_all() -> None:
+            async for part in response.aiter_raw():
+                got.append(part)
+
+        with pytest.raises(httpx2.ReadTimeout):
+            await read_all()
+        waited = loop.time() - started
+        await response.aclose()
+    assert b"".join(got) == b"".join(b"data: %d\n\n" % n for n in range(4))
+    # Four chunks 0.1 s apart, then the 0.25 s of silence: not cut short, not held long.
+    assert 0.5 < waited < 2.0
+
+
 async def test_a_refused_connection_is_a_connect_error_and_the_sdks_connection_error() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     async with client() as http:
