@@ -100,6 +100,31 @@ async def test_each_chunk_arrives_while_the_server_is_still_sending(upstream: St
     assert pieces == [b"data: one\n\n", b"data: two\n\n"]
 
 
+async def test_what_piled_up_while_the_reader_was_busy_is_read_as_one_piece(
+    upstream: Start,
+) -> None:
+    # A busy event loop reads a stream's socket late: the events that came meanwhile are
+    # one piece (one delta downstream), not one wake-up and parser step each.
+    sent = asyncio.Event()
+
+    async def burst(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(CHUNKED)
+        for n in range(3):
+            writer.write(chunk(b"data: %d\n\n" % n))
+            await writer.drain()
+        sent.set()
+        await asyncio.sleep(0.3)
+        writer.write(chunk(b"data: last\n\n") + b"0\r\n\r\n")
+        await writer.drain()
+
+    up = await upstream(burst)
+    async with client() as http, http.stream("POST", up.url, content=b"{}") as response:
+        await sent.wait()
+        await asyncio.sleep(0.1)  # the reader is busy elsewhere
+        pieces = [piece async for piece in response.aiter_raw()]
+    assert pieces == [b"data: 0\n\ndata: 1\n\ndata: 2\n\n", b"data: last\n\n"]
+
+
 async def test_closing_a_response_early_closes_its_connection(upstream: Start) -> None:
     async def stall(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(CHUNKED + chunk(b"data: one\n\n"))

@@ -126,7 +126,9 @@ async def test_stream_reassembles_the_models_text(llm: Harness, consultation: Co
     deltas = await collect(llm.engine.stream(consultation.transcript))
 
     assert "".join(deltas) == consultation.note_json
-    assert len(deltas) == -(-len(consultation.note_json) // 7)  # one delta per SSE event
+    # At most one delta per SSE event: events that were waiting together when read (the
+    # fake writes faster than a test reads) come joined, never split.
+    assert len(deltas) <= -(-len(consultation.note_json) // 7)
     assert llm.fake.completed == 1
     assert llm.fake.disconnects == 0
 
@@ -300,8 +302,15 @@ async def test_closing_a_stalled_stream_closes_the_upstream_request(
     deltas = llm.retrying().stream(consultation.transcript)
     assert isinstance(deltas, AsyncGenerator)
 
-    assert await anext(deltas) == consultation.note_json[:4]
-    assert await anext(deltas) == consultation.note_json[4:8]
+    # The two events sent before the stall, as one delta or two (joined if both were
+    # waiting when read).
+    first = await anext(deltas)
+    assert isinstance(first, str)
+    if len(first) < 8:
+        second = await anext(deltas)
+        assert isinstance(second, str)
+        first += second
+    assert first == consultation.note_json[:8]
     # The pipeline's deadline gives up on the stalled model...
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(anext(deltas), timeout=0.2)
@@ -322,7 +331,9 @@ async def test_closing_the_stream_between_deltas_closes_the_upstream_request(
     deltas = llm.retrying().stream(consultation.transcript)
     assert isinstance(deltas, AsyncGenerator)
 
-    assert await anext(deltas) == consultation.note_json[:4]
+    delta = await anext(deltas)
+    assert isinstance(delta, str)
+    assert consultation.note_json.startswith(delta)
     await deltas.aclose()
 
     assert await llm.fake.wait_disconnect(timeout=5.0)

@@ -233,6 +233,10 @@ async def _deltas(response: httpx2.Response) -> AsyncIterator[str | Usage]:
                 continue
             data = json.loads(event.data)
             if event.event == "error":
+                if texts:
+                    # The text that came before it in the same read is shown first: the
+                    # clinician keeps every word the provider sent (a degraded error).
+                    yield "".join(texts)
                 # Worded as the SDK words it (the body, which may quote the prompt):
                 # ``_ERRORS.translate`` writes our message, never copying this one.
                 raise anthropic.APIStatusError(f"{data}", response=response, body=data)

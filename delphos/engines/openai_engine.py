@@ -116,8 +116,12 @@ class OpenAIEngine:
                 async for raw in body(stream.response):
                     for item in chunks.feed(raw):
                         yield item
+                    if chunks.failed is not None:
+                        raise chunks.failed
                 for item in chunks.end():
                     yield item
+                if chunks.failed is not None:
+                    raise chunks.failed
         except _ERRORS.sdk_errors as exc:
             # ``from None``: the SDK's exception text embeds the response body.
             raise _ERRORS.translate(exc) from None
@@ -200,6 +204,9 @@ class _Chunks:
         self._events = SseSplitter()
         self._plain = ChunkText()
         self._done = False
+        # An ``{"error": ...}`` event, raised by the engine once the text that came before
+        # it in the same read has been passed on (the clinician keeps every word sent).
+        self.failed: openai.APIError | None = None
 
     def feed(self, raw: bytes) -> list[str | Usage]:
         return self._read(self._events.feed(raw))
@@ -227,11 +234,13 @@ class _Chunks:
                 continue
             if error := chunk.get("error"):
                 message = error.get("message") if isinstance(error, dict) else None
-                raise openai.APIError(
+                self.failed = openai.APIError(
                     message if isinstance(message, str) else "An error occurred during streaming",
                     request=self._response.request,
                     body=error,
                 )
+                self._done = True
+                break
             # Some servers end with a usage-only chunk that has no choices.
             choices = chunk.get("choices")
             if choices and (text := (choices[0].get("delta") or {}).get("content")):
