@@ -202,7 +202,7 @@ def run_speed(cases: list[Case], repeat: int) -> list[tuple[int, float, float, f
     return rows
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--show", type=int, default=0, help="print N examples of each kind")
     parser.add_argument("--repeat", type=int, default=15, help="timing repetitions")
@@ -291,7 +291,8 @@ def main() -> None:
         )
         ok &= last < SPEED_TARGET_MS
     print("\nALL TARGETS MET" if ok else "\nSOME TARGETS MISSED")
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

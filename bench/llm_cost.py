@@ -336,7 +336,8 @@ async def main() -> int:
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
-    return 0 if all(r["same_notes"] for r in results) else 1
+    same = all(r["same_notes"] for r in results)
+    return 0 if same and headline["ratio"] <= TARGET else 1
 
 
 if __name__ == "__main__":
