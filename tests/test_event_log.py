@@ -1,0 +1,54 @@
+"""The events of one run as its listeners read them (delphos/soap/replay.py): each live
+listener is woken for every new event, and one that leaves disturbs nobody else."""
+
+from __future__ import annotations
+
+import asyncio
+
+from delphos.errors import ProcessingError
+from delphos.soap.events import GENERATING, NoteEvent, error_event
+from delphos.soap.replay import EventLog
+
+
+async def read_all(log: EventLog, into: list[NoteEvent]) -> None:
+    async for event in log.replay():
+        into.append(event)
+
+
+async def test_a_listener_that_leaves_while_waiting_does_not_stall_the_others() -> None:
+    log = EventLog(GENERATING)
+    staying: list[NoteEvent] = []
+    leaving: list[NoteEvent] = []
+    stays = asyncio.create_task(read_all(log, staying))
+    leaves = asyncio.create_task(read_all(log, leaving))
+    await asyncio.sleep(0)  # both have read the status and wait for the next event
+
+    leaves.cancel()
+    await asyncio.sleep(0)
+    log.append_partial(("S", "", "", ""), (False, False, False, False))
+    log.append_partial(("S more", "O", "", ""), (True, False, False, False))
+    await asyncio.sleep(0)
+    final = error_event(ProcessingError(), degraded=True)
+    log.append(final)
+    log.close()
+    await asyncio.wait_for(stays, timeout=5)
+
+    assert leaves.cancelled()
+    assert leaving == [GENERATING]
+    assert [event.name for event in staying] == ["status", "partial", "partial", "error"]
+    assert staying[-1] is final
+
+
+async def test_every_listener_waiting_is_woken_by_each_event() -> None:
+    log = EventLog(GENERATING)
+    seen: list[list[NoteEvent]] = [[] for _ in range(3)]
+    tasks = [asyncio.create_task(read_all(log, into)) for into in seen]
+    await asyncio.sleep(0)
+    for n in range(3):
+        log.append_partial(("x" * (n + 1), "", "", ""), (False, False, False, False))
+        await asyncio.sleep(0)
+    log.close()
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=5)
+
+    for events in seen:
+        assert [event.name for event in events] == ["status", "partial", "partial", "partial"]
