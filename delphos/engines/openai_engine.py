@@ -133,22 +133,30 @@ class OpenAIEngine:
         server refuses a spelling (see :mod:`delphos.engines.structured`)."""
         rung = self._rung
         while True:
-            extra: dict[str, Any] = {}
+            request: dict[str, Any] = {
+                "model": self.model,
+                "messages": messages,
+                "max_tokens": self._max_tokens,
+                "temperature": self._temperature,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
             spelling = self._ladder[rung]
             if (fmt := response_format(spelling)) is not None:
-                extra["response_format"] = fmt
+                request["response_format"] = fmt
             try:
-                # Annotated: with ``**extra`` the SDK's overloads cannot pick the stream type.
-                stream: openai.AsyncStream[ChatCompletionChunk]
-                stream = await self._client.chat.completions.create(
-                    model=self.model,
-                    messages=messages,
-                    max_tokens=self._max_tokens,
-                    temperature=self._temperature,
+                # The SDK's own POST (auth, headers, status errors, the stream object), as
+                # ``chat.completions.create`` ends in, without the walk it first makes of
+                # the parameters against their TypedDicts: for plain JSON like ours that
+                # walk changes nothing, and it cost ~0.5 ms of the event loop per note
+                # (~7 % of the worker's loop while 500 streams open, py-spy).
+                stream = await self._client.post(
+                    "/chat/completions",
+                    body=request,
+                    cast_to=ChatCompletion,
+                    options={"timeout": self._stream_timeout},
                     stream=True,
-                    timeout=self._stream_timeout,
-                    stream_options={"include_usage": True},
-                    **extra,
+                    stream_cls=openai.AsyncStream[ChatCompletionChunk],
                 )
             except openai.APIStatusError as exc:
                 if rung + 1 >= len(self._ladder) or not refuses_structured_output(exc.body):
