@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from delphos.db import repository
 from delphos.db.database import Database
@@ -232,3 +233,67 @@ def test_a_spool_written_before_usage_was_recorded_still_replays(
     line = json.loads(record_to_json(record))
     del line["usage"]  # what an older Delphos spooled
     assert record_from_json(json.dumps(line)) == record
+
+
+async def _hold_write_lock(
+    database_url: str, backend: str, held: asyncio.Event, seconds: float
+) -> None:
+    """Another client holding the notes' tables for ``seconds`` (a long migration, a
+    backup, a stuck transaction): writes wait for it."""
+    other = Database(database_url)
+    try:
+        async with other.engine.begin() as conn:
+            if backend == "postgresql":
+                await conn.execute(text("LOCK TABLE consultations IN ACCESS EXCLUSIVE MODE"))
+            else:
+                await conn.execute(text("UPDATE tenants SET name = name"))  # SQLite's write lock
+            held.set()
+            await asyncio.sleep(seconds)
+    finally:
+        await other.aclose()
+
+
+async def test_writes_past_their_deadline_finish_with_no_error_and_nothing_left_running(
+    database_url: str,
+    make_record: RecordFactory,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Cutting a write off at its deadline (cancelling the driver mid-statement) made the
+    # pool log tracebacks at ERROR for notes that were safe in the spool, and on SQLite it
+    # left a task on the loop that never ended: the server could not shut down.
+    caplog.set_level(logging.DEBUG)
+    tasks_before = asyncio.all_tasks()
+    db = Database(database_url)
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "notes.jsonl", **{**FAST, "write_timeout": 0.3})
+    await recorder.start()
+    held = asyncio.Event()
+    lock = asyncio.create_task(_hold_write_lock(database_url, db.backend, held, 1.5))
+    records = [make_record(tenant.id, f"visit-late-{i}", i) for i in range(3)]
+    try:
+        await held.wait()
+        await asyncio.gather(*map(recorder.record, records))
+        assert recorder.backlog_size == 3  # past the deadline: safe in the spool meanwhile
+        await lock
+        await wait_drained(recorder)
+        for rec in records:
+            notes = await repository.list_notes(
+                db, tenant.id, rec.consultation_id, limit=10, before_id=None
+            )
+            assert [n.soap_hash for n in notes] == [rec.soap_hash]  # once, written twice
+    finally:
+        await lock
+        await recorder.aclose()
+        await db.aclose()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert_no_patient_text(caplog.text, records)
+    # Nothing of the writes may be left on the loop: a task that never ends keeps the
+    # server's loop from closing at shutdown.
+    await asyncio.sleep(0.2)
+    stuck = [
+        task.get_coro().__qualname__
+        for task in asyncio.all_tasks()
+        if task not in tasks_before and task is not asyncio.current_task()
+    ]
+    assert stuck == []

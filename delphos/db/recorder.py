@@ -6,7 +6,8 @@ task retries with backoff until the database answers, writes the backlog in orde
 empties the spool. A spool left by a previous process is replayed by ``start()``.
 
 Writes are idempotent (see ``repository.save_note``), so a write that timed out but did
-commit is harmlessly repeated.
+commit is harmlessly repeated. A write past its deadline is left to finish, not cancelled
+(see ``_try_write``); the backlog's retries wait for such writes before adding their own.
 
 ``await recorder.record(record)`` returns once the note is durable (in the database, or
 fsync'd to the spool); it never raises. The write runs in a task the recorder owns, so it
@@ -44,6 +45,11 @@ from delphos.metrics import NOTE_BACKLOG
 from delphos.records import NoteRecord
 
 logger = logging.getLogger(__name__)
+
+# A write left to finish past its deadline is cancelled after this long. The drivers bound
+# every statement well within it (Postgres: connect 3 s, pool 6 s, command 30 s; SQLite:
+# busy 5 s); this only frees a write stuck below them (a hung disk).
+LATE_WRITE_LIMIT = 60.0
 
 # Failures that retrying cannot fix: the record itself is unacceptable to the schema.
 PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -89,6 +95,8 @@ class NoteRecorder:
         self._spool_lock = asyncio.Lock()
         self._drain_task: asyncio.Task[None] | None = None
         self._detached: set[asyncio.Task[None]] = set()
+        # Writes that outlived their deadline and are left to finish (see ``_try_write``).
+        self._late: set[asyncio.Task[None]] = set()
         # Spool lines waiting for the next append (see ``_spool``).
         self._open_batch: _Batch | None = None
         self._lock_fd: int | None = None
@@ -211,17 +219,36 @@ class NoteRecorder:
     async def _try_write(self, rec: NoteRecord) -> BaseException | None:
         """Write within the deadline; the failure, or None on success.
 
-        The write runs in its own task: on timeout it is cancelled but not awaited, so a
-        stuck connection cannot hold up the caller beyond the deadline.
+        The write runs in its own task, so the caller's wait ends at the deadline whatever
+        the database does. Past it the write is left to finish rather than cancelled: a
+        driver cancelled mid-statement leaves a connection SQLAlchemy's pool must discard,
+        and it logs that at ERROR with a traceback ("Exception closing connection …
+        CancelledError"; asyncio adds "Future exception was never retrieved") though
+        nothing was lost, which would alarm whoever reads the log. A late write that
+        commits is repeated harmlessly by the backlog; one that fails is forgotten.
         """
-        task = asyncio.get_running_loop().create_task(save_note(self._db, rec))
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(save_note(self._db, rec))
         done, _ = await asyncio.wait({task}, timeout=self._write_timeout)
-        if not done:
-            task.cancel()
-            task.add_done_callback(_consume_result)
-            return TimeoutError()
-        exc = task.exception()
-        return exc
+        if done:
+            return task.exception()
+        self._late.add(task)
+        limit = loop.call_later(LATE_WRITE_LIMIT, task.cancel)
+        task.add_done_callback(lambda finished: self._late_done(finished, limit))
+        return TimeoutError()
+
+    def _late_done(self, task: asyncio.Task[None], limit: asyncio.TimerHandle) -> None:
+        limit.cancel()
+        self._late.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: asyncio would log it with its message
+
+    async def _late_settled(self, timeout: float) -> bool:  # noqa: ASYNC109 - a deadline of ours
+        """Whether the writes left to finish have (waiting up to ``timeout`` for them): a
+        database still busy with them gains nothing from one more."""
+        if self._late:
+            await asyncio.wait(set(self._late), timeout=timeout)
+        return not self._late
 
     async def _reject(self, rec: NoteRecord | str, exc: BaseException) -> None:
         logger.error(
@@ -260,7 +287,10 @@ class NoteRecorder:
         except ValueError as exc:  # never expected: the line was written by record_to_json
             outcome = exc
         else:
-            outcome = await self._try_write(rec)
+            if await self._late_settled(self._write_timeout):
+                outcome = await self._try_write(rec)
+            else:
+                outcome = TimeoutError()
         if outcome is not None and not isinstance(outcome, PERMANENT_ERRORS):
             logger.info(
                 "database still unavailable (%s); backlog=%d",
@@ -306,6 +336,11 @@ class NoteRecorder:
             except Exception as exc:
                 logger.error("final note flush failed (%s)", type(exc).__name__)
                 break
+        # Writes still running past their deadline are given up now (their notes are in
+        # the spool): the database is about to be closed under them.
+        for task in set(self._late):
+            task.cancel()
+        await asyncio.gather(*self._late, return_exceptions=True)
         if self._backlog:
             logger.warning("note recorder closed with %d note(s) in the spool", len(self._backlog))
         else:
@@ -315,9 +350,3 @@ class NoteRecorder:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # releases the flock
             self._lock_fd = None
-
-
-def _consume_result(task: asyncio.Task[None]) -> None:
-    # Retrieve the abandoned write's outcome so asyncio does not log it with its message.
-    if not task.cancelled():
-        task.exception()
