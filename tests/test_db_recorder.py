@@ -292,7 +292,7 @@ async def test_writes_past_their_deadline_finish_with_no_error_and_nothing_left_
     # server's loop from closing at shutdown.
     await asyncio.sleep(0.2)
     stuck = [
-        task.get_coro().__qualname__
+        getattr(task.get_coro(), "__qualname__", repr(task))
         for task in asyncio.all_tasks()
         if task not in tasks_before and task is not asyncio.current_task()
     ]
