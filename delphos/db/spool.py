@@ -21,9 +21,18 @@ MAX_SPOOL_SLOTS = 64
 _SPOOLED = TypeAdapter(NoteRecord)
 
 
+_VERSION = b'{"v":%d,' % SPOOL_FORMAT
+
+
 def record_to_json(rec: NoteRecord) -> str:
-    fields = _SPOOLED.dump_python(rec, mode="json", exclude={"id"})
-    return json.dumps({"v": SPOOL_FORMAT, **fields}, ensure_ascii=False, separators=(",", ":"))
+    """The record as one spool line: compact JSON, the format version first.
+
+    Written by pydantic's serialiser in one pass: dumping to Python values and then
+    through ``json.dumps`` cost ~1 ms of the event loop per note (evidence is tens of
+    KB), for every note spooled while a database falls behind. JSON never holds a raw
+    newline, so the line is one line."""
+    body = _SPOOLED.dump_json(rec, exclude={"id"})
+    return (_VERSION + body[1:]).decode()
 
 
 def record_from_json(line: str) -> NoteRecord:
