@@ -100,6 +100,8 @@ async def test_same_text_is_a_cache_hit_with_no_engine_call_and_no_version(
     assert again[0][1] == {"type": "cache_hit"}
     assert soap_of(again)["cached"] is True
     assert soap_of(again)["soap_hash"] == soap_of(first)["soap_hash"]
+    # The hit is the note as it was sent, evidence and all; only "cached" differs.
+    assert {**soap_of(again), "cached": False} == soap_of(first)
     assert json_again.status_code == 200
     assert json_again.json()["cached"] is True
     assert json_again.json()["soap_hash"] == soap_of(first)["soap_hash"]

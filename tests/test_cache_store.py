@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
+from delphos.cache.store import encode_payload
 from delphos.redis_guard import safe_redis_location
 from delphos.settings import Settings
 from tests.support.fixtures.cache import CacheFactory, delete_prefix, make_entry
@@ -79,7 +80,7 @@ async def test_cached_flag_is_not_stored_and_hits_are_independent_copies(
     await note_cache.store(
         TENANT,
         CONSULTATION,
-        dataclasses.replace(entry, payload={**entry.payload, "cached": False}),
+        dataclasses.replace(entry, payload_json=encode_payload({**entry.payload, "cached": False})),
     )
 
     first = await lookup(note_cache, visit[0])

@@ -18,7 +18,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide, encode_payload
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide
 from delphos.records import text_hash
 
 __all__ = ["MemoryCache"]
@@ -112,7 +112,7 @@ class MemoryCache:
             text_hash=text_hash(entry.text),
             packed_text=zlib.compress(entry.text.encode("utf-8"), _LEVEL),
             soap_hash=entry.soap_hash,
-            packed_payload=zlib.compress(encode_payload(entry.payload), _LEVEL),
+            packed_payload=zlib.compress(entry.payload_json, _LEVEL),
         )
         self._drop(key)
         if stored.size > self._max_bytes:

@@ -28,7 +28,7 @@ from urllib.parse import quote
 from redis.exceptions import RedisError
 
 from delphos.cache.redis_get import RedisGet, supports
-from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide, encode_payload
+from delphos.cache.store import CacheEntry, CacheHealth, CacheHit, decide
 from delphos.redis_guard import connect, safe_redis_location
 
 __all__ = ["RedisCache"]
@@ -128,7 +128,7 @@ class RedisCache:
                 (entry.text_hash + entry.soap_hash).encode(),
                 b"%010d" % len(text),
                 text,
-                encode_payload(entry.payload),
+                entry.payload_json,
             )
         )
         # One key, one SET: readers never see a note without its text, and the time to

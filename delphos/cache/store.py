@@ -31,9 +31,16 @@ class CacheEntry:
     text_hash: str  # sha256 of the accumulated_text the note was made from
     text: str  # that text: the next request's delta is measured against it
     soap_hash: str
-    # The final `soap` event body (sections, completeness, soap_hash, is_degraded, engine,
-    # model...), without "cached": whether it came from the cache is decided per request.
-    payload: dict[str, Any]
+    # The final `soap` event's data (sections, completeness, soap_hash, is_degraded,
+    # engine, model...) as stored: one-line UTF-8 JSON of one object, without "cached"
+    # (whether it came from the cache is decided per request). Bytes, written once by the
+    # event itself (``SoapEvent.stored_json``) and kept as they are.
+    payload_json: bytes
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The payload decoded (tests, diagnostics: storing never needs it)."""
+        return decode_payload(self.payload_json)
 
 
 # Slots, not frozen: one is made per cache hit, and a frozen dataclass's __init__ sets
@@ -87,9 +94,9 @@ class NoteCache(Protocol):
 
 
 def encode_payload(payload: dict[str, Any]) -> bytes:
-    """The payload as stored: UTF-8 JSON, one line, ready to be an SSE `data:` line as it
-    is (the hit path only appends the "cached" flag). "cached" is per-response and never
-    stored."""
+    """A payload given as JSON values in its stored form (``CacheEntry.payload_json``):
+    UTF-8 JSON, one line, ready to be an SSE `data:` line as it is (the hit path only
+    appends the "cached" flag). "cached" is per-response and never stored."""
     return json_line({key: value for key, value in payload.items() if key != "cached"})
 
 

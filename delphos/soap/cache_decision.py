@@ -18,7 +18,6 @@ from delphos.evidence import Evidence, EvidenceRunner, check_evidence
 from delphos.records import NoteRecord, TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.events import NoteSource, soap_event
-from delphos.soap.persistence import cache_payload
 from delphos.soap.schemas import SoapRequest
 
 log = logging.getLogger("delphos.service")
@@ -91,7 +90,7 @@ class CacheDecision:
                 text_hash=stored.text_hash,
                 text=source_text,
                 soap_hash=stored.soap_hash,
-                payload=cache_payload(event),
+                payload_json=event.stored_json,
             ),
         )
         return event.data_json

@@ -8,7 +8,6 @@ nothing.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from delphos.cache.store import CacheEntry, NoteCache
 from delphos.db.recorder import NoteRecorder
@@ -16,12 +15,6 @@ from delphos.heap import freeze_warm
 from delphos.records import NoteRecord, SoapNote, TenantRef
 from delphos.soap.generation import GenerationResult
 from delphos.soap.schemas import SoapEvent
-
-
-def cache_payload(event: SoapEvent) -> dict[str, Any]:
-    """The `soap` event as the cache keeps it: JSON values, without "cached" (decided per
-    request). The cache's stored form is plain JSON (it knows no note models)."""
-    return event.model_dump(mode="json", exclude={"cached"})
 
 
 class NotePersistence:
@@ -39,8 +32,8 @@ class NotePersistence:
         result: GenerationResult,
     ) -> None:
         note: SoapNote = result.note
-        # The event as plain JSON, once: the cache entry, and the record's evidence column.
-        payload = cache_payload(event)
+        # The record's evidence column is JSON values; the cache keeps the event's bytes.
+        evidence = event.evidence.model_dump(mode="json") if event.evidence is not None else None
         record = NoteRecord(
             tenant_id=tenant.id,
             consultation_id=consultation_id,
@@ -56,7 +49,7 @@ class NotePersistence:
             created_at=result.finished_at,
             tenant_name=tenant.name,
             usage=result.usage,
-            evidence=payload["evidence"],
+            evidence=evidence,
         )
         if result.is_degraded:
             # A degraded note (LLM failed, local rules completed it) is stored but not
@@ -66,7 +59,9 @@ class NotePersistence:
         # Both before the `soap` event goes out, side by side: the answer waits for the
         # slower of the two round trips, not their sum. The cache never raises (a Redis
         # outage is a dropped store), nor does the recorder (an outage is a spooled note).
-        entry = CacheEntry(text_hash=digest, text=text, soap_hash=note.soap_hash, payload=payload)
+        entry = CacheEntry(
+            text_hash=digest, text=text, soap_hash=note.soap_hash, payload_json=event.stored_json
+        )
         await asyncio.gather(
             self._recorder.record(record), self._cache.store(tenant.id, consultation_id, entry)
         )

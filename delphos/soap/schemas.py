@@ -158,6 +158,12 @@ class SoapEvent(_Sections):
         description="Every statement traced to accumulated_text (null if it could not be checked)",
     )
 
+    @cached_property
+    def stored_json(self) -> bytes:
+        """The event's data as the note cache keeps it: without "cached", which is decided
+        per response (a hit adds it back, see ``delphos.cache.store.hit_json``)."""
+        return json_bytes(self, exclude={"cached"})
+
 
 class ErrorEvent(_Event):
     name = "error"
