@@ -29,7 +29,8 @@ a shared machine) and memory (the PSS of the worker and the processes under it, 
 they share count once; before the batch -> peak), how many LLM streams were open at once
 (the SDKs' default pool holds 1,000 connections, so beyond that streams queue for one) and
 the CPU the fake and the clients used (they share the machine with the worker).
-``--py-spy PREFIX`` records the worker's profile per batch; ``--app-root DIR`` runs
+``--py-spy PREFIX`` records the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy
+options, e.g. ``--native --threads``); ``--app-root DIR`` runs
 another checkout's worker (a reference measured in the same run).
 """
 
@@ -568,6 +569,7 @@ def batch(
                 str(pid),
                 "-r",
                 "200",
+                *os.environ.get("PYSPY_EXTRA", "").split(),
                 "-f",
                 "raw",
                 "-o",
