@@ -162,7 +162,10 @@ class NoteRecorder:
 
     async def _record(self, rec: NoteRecord) -> None:
         try:
-            if not self._backlog and not self._closed:
+            # Straight to the spool while the database is behind (notes wait in the
+            # backlog, or a write is still running past its deadline): another write
+            # would only queue behind those, and its caller wait out the deadline.
+            if not self._backlog and not self._late and not self._closed:
                 outcome = await self._try_write(rec)
                 if outcome is None:
                     return
