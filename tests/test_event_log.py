@@ -52,3 +52,23 @@ async def test_every_listener_waiting_is_woken_by_each_event() -> None:
 
     for events in seen:
         assert [event.name for event in events] == ["status", "partial", "partial", "partial"]
+
+
+def test_a_note_with_every_section_complete_stays_settled_through_a_retry() -> None:
+    # Settled decides whether the note is finished when every client has left: it must
+    # not depend on what a listener happened to read, nor be undone by a restarted run.
+    log = EventLog(GENERATING)
+    log.append_partial(("S", "O", "A", ""), (True, True, True, False))
+    assert not log.settled
+    log.append_partial(("S", "O", "A", "P"), (True, True, True, True))
+    assert log.settled
+    log.append_partial(("S2", "", "", ""), (False, False, False, False))  # a retry restarts
+    assert log.settled
+
+
+def test_a_final_event_settles_the_note() -> None:
+    log = EventLog(GENERATING)
+    log.append_partial(("S", "", "", ""), (False, False, False, False))
+    assert not log.settled
+    log.append(error_event(ProcessingError(), degraded=True))
+    assert log.settled

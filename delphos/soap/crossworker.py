@@ -44,35 +44,28 @@ class CrossWorker:
     async def try_lock(self, name: str) -> str | None:
         return await self._coordinator.try_lock(name, LOCK_SECONDS)
 
-    async def keep(self, run: Run) -> None:
-        """Subscribed for the whole run, so the note is finished once its sections are
-        complete even with no client left; with Redis it also publishes every event for
-        the workers waiting on the lock, and keeps the lock alive meanwhile."""
-        heartbeat: asyncio.Task[None] | None = None
-        if run.lock is not None:
-            heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(*run.lock))
+    async def keep(self, run: Run, lock: str, token: str) -> None:
+        """For a run holding the cross-worker lock ``lock`` (our ``token``): publishes
+        every event for the workers waiting on it, keeps the lock alive meanwhile, and
+        lets it go at the end. (A run without the lock has no keeper: nobody else waits
+        for it, and a subscriber of its own would cost a wake-up per partial.)"""
+        heartbeat = asyncio.get_running_loop().create_task(self._heartbeat(lock, token))
         finished = False
         try:
             async with aclosing(run.generation.subscribe()) as events:
                 async for event in events:
-                    run.progress(event)
-                    if run.lock is None:
-                        continue
                     if event.name == "error" and self.closing:
                         break  # shutting down: the waiting workers generate themselves
                     # The event's JSON, written once for every reader of it (SSE, relay).
                     await self._coordinator.publish_event(
-                        run.lock[1], event.name, event.data_json, self._stream_ttl
+                        token, event.name, event.data_json, self._stream_ttl
                     )
                     finished = finished or event.final
         finally:
-            if heartbeat is not None:
-                heartbeat.cancel()
-            if run.lock is not None:
-                lock, token = run.lock
-                if not finished:
-                    await self._coordinator.publish_event(token, ABANDONED, b"{}", self._stream_ttl)
-                await self._coordinator.unlock(lock, token)
+            heartbeat.cancel()
+            if not finished:
+                await self._coordinator.publish_event(token, ABANDONED, b"{}", self._stream_ttl)
+            await self._coordinator.unlock(lock, token)
 
     async def _heartbeat(self, name: str, token: str) -> None:
         while True:

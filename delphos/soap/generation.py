@@ -110,6 +110,12 @@ class Generation:
         """A new caller may still subscribe (not finished, not being abandoned)."""
         return not self.done.is_set() and not self._abandoned
 
+    @property
+    def settled(self) -> bool:
+        """Every section was complete in a partial, or the final event is out (see
+        :attr:`EventLog.settled`)."""
+        return self._log.settled
+
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="delphos-generation")
         self._task.add_done_callback(self._settle)

@@ -50,6 +50,14 @@ class EventLog:
         self._waiters: list[asyncio.Future[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._settled = False
+
+    @property
+    def settled(self) -> bool:
+        """A partial had every section complete, or a final event is in: the note is to be
+        finished even if every listener leaves. Latched: a retry that restarts the
+        sections does not undo it."""
+        return self._settled
 
     @property
     def ended(self) -> bool:
@@ -61,6 +69,8 @@ class EventLog:
         return _final(self._items[-1])
 
     def append(self, event: NoteEvent) -> None:
+        if event.final:
+            self._settled = True
         self._add(event)
 
     def append_partial(
@@ -74,6 +84,8 @@ class EventLog:
                 self._snapshot(item) if isinstance(item, _Partial) else item for item in self._items
             ]
         self._texts = texts
+        if all(done):
+            self._settled = True
         s, o, a, p = texts
         self._add(_Partial((len(s), len(o), len(a), len(p)), done))
 

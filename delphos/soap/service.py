@@ -211,9 +211,10 @@ class NoteService:
             GENERATIONS_STARTED.inc()
         generation.start()
         self._runs.add(run)
-        run.keeper = asyncio.get_running_loop().create_task(
-            self._workers.keep(run), name="delphos-generation-keeper"
-        )
+        if lock is not None:
+            run.keeper = asyncio.get_running_loop().create_task(
+                self._workers.keep(run, *lock), name="delphos-generation-keeper"
+            )
         return run
 
     async def aclose(self) -> None:

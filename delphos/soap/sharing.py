@@ -3,9 +3,10 @@
 Requests for the same tenant, consultation and text join the same `Run` while it is
 joinable. This is the ONE place that counts a run's listeners and decides abandonment:
 when the last listener leaves before the note is complete, the run is abandoned — its
-keeper stops and the generation cancels its engine at once (no tokens burnt for nobody);
-a new request starts afresh. Once every section is complete the note is always finished
-(cached, persisted), even if every client leaves before the closing brace.
+keeper (if it holds a cross-worker lock) stops and the generation cancels its engine at
+once (no tokens burnt for nobody); a new request starts afresh. Once every section is
+complete the note is always finished (cached, persisted), even if every client leaves
+before the closing brace.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from dataclasses import dataclass
 
 from delphos.soap.events import NoteEvent
 from delphos.soap.generation import Generation
-from delphos.soap.schemas import PartialEvent
 
 RunKey = tuple[str, str, str]  # (tenant id, consultation id, text hash)
 
@@ -30,20 +30,22 @@ class Run:
     generation: Generation
     lock: tuple[str, str] | None  # (name, token) while other workers may be waiting
     listeners: int = 0
-    # Every section was complete in the last partial (or the final event is out): the note
-    # is finished (cached, persisted) even if every client leaves before the closing brace.
-    settled: bool = False
     abandoned: bool = False
-    # Subscribed for the whole run (see `CrossWorker.keep`); not counted as a listener.
+    # With a cross-worker lock: publishes the run's events for the other workers (see
+    # `CrossWorker.keep`); not counted as a listener.
     keeper: asyncio.Task[None] | None = None
 
     @property
     def joinable(self) -> bool:
         return not self.abandoned and self.generation.joinable
 
-    def progress(self, event: NoteEvent) -> None:
-        if event.final or (isinstance(event, PartialEvent) and event.completeness.all):
-            self.settled = True
+    @property
+    def settled(self) -> bool:
+        """Every section was complete in a partial (or the final event is out): the note
+        is finished (cached, persisted) even if every client leaves before the closing
+        brace. Read off the generation's own log, so it is exact at the moment the last
+        client leaves, whatever that client had read."""
+        return self.generation.settled
 
 
 class Runs:
@@ -85,7 +87,6 @@ class Runs:
             # garbage collector gets to it.
             async with aclosing(run.generation.subscribe()) as events:
                 async for event in events:
-                    run.progress(event)
                     yield event
         finally:
             run.listeners -= 1
