@@ -38,7 +38,7 @@ class NotePersistence:
             tenant_id=tenant.id,
             consultation_id=consultation_id,
             note=note,
-            soap_hash=note.soap_hash,
+            soap_hash=event.soap_hash,  # the note's, hashed once (by soap_event)
             text_hash=digest,
             source_text=text,
             word_count=len(text.split()),
@@ -60,7 +60,7 @@ class NotePersistence:
         # slower of the two round trips, not their sum. The cache never raises (a Redis
         # outage is a dropped store), nor does the recorder (an outage is a spooled note).
         entry = CacheEntry(
-            text_hash=digest, text=text, soap_hash=note.soap_hash, payload_json=event.stored_json
+            text_hash=digest, text=text, soap_hash=event.soap_hash, payload_json=event.stored_json
         )
         await asyncio.gather(
             self._recorder.record(record), self._cache.store(tenant.id, consultation_id, entry)
