@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx2
 import pytest
+from openai.types import CompletionUsage
 
 from delphos.engines.openai_chunks import ChunkText
+from delphos.engines.openai_engine import _Chunks, usage_of
+from delphos.records import Usage
 
 HEAD = (
     '{"id":"chatcmpl-1","object":"chat.completion.chunk","created":1700000000,'
@@ -88,3 +92,74 @@ def test_a_malformed_chunk_is_left_to_the_full_decode_which_refuses_it(data: str
     assert reader.text(data) is None
     with pytest.raises(json.JSONDecodeError):
         json.loads(data)
+
+
+def _event(data: str) -> bytes:
+    return b"data: " + data.encode() + b"\n\n"
+
+
+def _stream_events() -> list[bytes]:
+    """A stream as a server sends it: plain chunks, texts that need the full decode, a
+    chunk whose frame changes mid-stream (another id), an invalid byte, the usage, [DONE]."""
+    texts = ["{", '"subjective": "', "Pat", "ient é", 'a "q"', "back\\slash", "", "\u2028", "🙂"]
+    events = [_event(plain(text)) for text in texts]
+    events.append(_event(plain("other id").replace("chatcmpl-1", "chatcmpl-2")))
+    events += [_event(plain(text).replace("chatcmpl-1", "chatcmpl-2")) for text in texts]
+    events.append(b"data: " + plain("bad").encode().replace(b"bad", b"b\xffd") + b"\n\n")
+    events.append(_event(plain("after")))
+    events.append(
+        _event(
+            '{"id":"x","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}'
+        )
+    )
+    events.append(b"data: [DONE]\n\n")
+    return events
+
+
+def _reference(events: list[bytes]) -> list[str | Usage]:
+    """What a full decode of each event gives, one delta per event with text."""
+    out: list[str | Usage] = []
+    for raw in events:
+        data = raw[6:-2].decode(errors="replace")
+        if data == "[DONE]":
+            break
+        chunk = json.loads(data)
+        if chunk.get("usage"):
+            out.append(usage_of(CompletionUsage.model_validate(chunk["usage"])))
+        elif text := decoded_text(data):
+            out.append(text)
+    return out
+
+
+def _chunks() -> _Chunks:
+    return _Chunks(httpx2.Response(200, request=httpx2.Request("POST", "http://x/")))
+
+
+def test_reads_of_one_event_each_give_what_a_full_decode_gives() -> None:
+    events = _stream_events()
+    chunks = _chunks()
+    got = [item for raw in events for item in chunks.feed(raw)] + chunks.end()
+    assert got == _reference(events)
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1000])
+def test_reads_cut_anywhere_give_the_same_text(size: int) -> None:
+    events = _stream_events()
+    body = b"".join(events)
+    chunks = _chunks()
+    got: list[str | Usage] = []
+    for start in range(0, len(body), size):
+        got += chunks.feed(body[start : start + size])
+    got += chunks.end()
+    expected = _reference(events)
+    assert "".join(x for x in got if isinstance(x, str)) == "".join(
+        x for x in expected if isinstance(x, str)
+    )
+    assert [x for x in got if isinstance(x, Usage)] == [x for x in expected if isinstance(x, Usage)]
+
+
+def test_a_raw_control_character_after_plain_chunks_is_refused_as_the_full_decode_does() -> None:
+    chunks = _chunks()
+    assert chunks.feed(_event(plain("warm"))) == ["warm"]
+    with pytest.raises(json.JSONDecodeError):
+        chunks.feed(_event(plain("a\tb").replace("\\t", "\t")))

@@ -35,9 +35,15 @@ class ChunkText:
     """One stream's chunks: :meth:`text` of each, or None when it needs a full decode."""
 
     def __init__(self) -> None:
-        # What surrounded the text in the last plain chunk.
+        # What surrounded the text in the last plain chunk ("" before one).
         self._head = ""
         self._tail = ""
+
+    @property
+    def frame(self) -> tuple[str, str]:
+        """What surrounded the text in the last plain chunk: single-line JSON without a
+        raw control character (the pattern admits none), or ("", "") before one."""
+        return self._head, self._tail
 
     def text(self, data: str) -> str | None:
         """The chunk's ``choices[0].delta.content`` when the chunk is of the plain shape

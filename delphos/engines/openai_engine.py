@@ -211,13 +211,41 @@ class _Chunks:
         self._response = response
         self._events = SseSplitter()
         self._plain = ChunkText()
+        # The last plain chunk's event as bytes around its text: ``data: `` and the JSON
+        # up to the text, and the JSON after it with the event's blank line (see feed).
+        self._frame: tuple[bytes, bytes] | None = None
+        self._frame_of = self._plain.frame
         self._done = False
         # An ``{"error": ...}`` event, raised by the engine once the text that came before
         # it in the same read has been passed on (the clinician keeps every word sent).
         self.failed: openai.APIError | None = None
 
     def feed(self, raw: bytes) -> list[str | Usage]:
-        return self._read(self._events.feed(raw))
+        frame = self._frame
+        if frame is not None and not self._done and not self._events.pending:
+            # Nearly every read: one whole event, the last plain chunk with another text.
+            # Read off the bytes here, that is exactly what splitting the event and
+            # matching its data (ChunkText.text) give, without the event's decode, its
+            # tuple and the comparisons on str (0.5 us a delta instead of 1.6, in isolation).
+            head, tail = frame
+            if len(raw) >= len(head) + len(tail) and raw.startswith(head) and raw.endswith(tail):
+                try:
+                    text = raw[len(head) : len(raw) - len(tail)].decode()
+                except UnicodeDecodeError:
+                    pass  # the general path replaces what is not UTF-8
+                else:
+                    if '"' not in text and "\\" not in text and text.isprintable():
+                        return [text] if text else []
+        out = self._read(self._events.feed(raw))
+        if self._plain.frame != self._frame_of:
+            self._frame_of = head_tail = self._plain.frame
+            head_text, tail_text = head_tail
+            self._frame = (
+                (b"data: " + head_text.encode(), tail_text.encode() + b"\n\n")
+                if head_text
+                else None
+            )
+        return out
 
     def end(self) -> list[str | Usage]:
         return self._read(self._events.end())

@@ -69,6 +69,11 @@ class SseSplitter:
     def __init__(self) -> None:
         self._pending = b""
 
+    @property
+    def pending(self) -> bool:
+        """Part of an event is held, waiting for the rest."""
+        return bool(self._pending)
+
     def feed(self, raw: bytes) -> list[SseEvent]:
         """The events this read completed."""
         pending = self._pending
