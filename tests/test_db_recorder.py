@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from delphos.db import repository
 from delphos.db.database import Database
@@ -297,3 +297,72 @@ async def test_writes_past_their_deadline_finish_with_no_error_and_nothing_left_
         if task not in tasks_before and task is not asyncio.current_task()
     ]
     assert stuck == []
+
+
+async def test_a_burst_of_notes_is_written_in_a_transaction_or_two_not_one_each(
+    database_url: str, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    # One commit per note made SQLite fall behind when hundreds of notes finished within
+    # seconds: notes waited out their deadline, were spooled, and were written twice.
+    db = Database(database_url)
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(db.engine.sync_engine, "commit", count)
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "notes.jsonl", **FAST)
+    await recorder.start()
+    held = asyncio.Event()
+    lock = asyncio.create_task(_hold_write_lock(database_url, db.backend, held, 0.5))
+    records = [make_record(tenant.id, f"visit-burst-{i}", i % 5) for i in range(12)]
+    try:
+        await held.wait()
+        commits = 0
+        await asyncio.gather(*map(recorder.record, records))
+        await lock
+        assert recorder.backlog_size == 0, "written within the deadline, none spooled"
+        assert spool_lines(tmp_path / "notes.jsonl") == []
+        # The first note's transaction waits for the lock; the others gather into one.
+        assert commits <= 2
+        for rec in records:
+            notes = await repository.list_notes(
+                db, tenant.id, rec.consultation_id, limit=10, before_id=None
+            )
+            assert [n.soap_hash for n in notes] == [rec.soap_hash]
+    finally:
+        await lock
+        await recorder.aclose()
+        await db.aclose()
+
+
+async def test_a_refused_note_in_a_shared_transaction_does_not_take_the_others_with_it(
+    database_url: str, make_record: RecordFactory, tmp_path: Path
+) -> None:
+    db = Database(database_url)
+    tenant = await repository.ensure_tenant(db, "clinic")
+    recorder = NoteRecorder(db, tmp_path / "notes.jsonl", **FAST)
+    await recorder.start()
+    held = asyncio.Event()
+    lock = asyncio.create_task(_hold_write_lock(database_url, db.backend, held, 0.5))
+    orphan = make_record("no-such-tenant", "visit-mixed", 0)  # violates the foreign key
+    good = [make_record(tenant.id, f"visit-mixed-{i}", i) for i in range(1, 4)]
+    try:
+        await held.wait()
+        # The first note takes the transaction that waits for the lock; these gather.
+        first = asyncio.create_task(recorder.record(make_record(tenant.id, "visit-first", 4)))
+        await asyncio.sleep(0.05)
+        await asyncio.gather(*map(recorder.record, [good[0], orphan, *good[1:]]))
+        await first
+    finally:
+        await lock
+        await recorder.aclose()
+    try:
+        assert [record_from_json(line) for line in spool_lines(recorder.rejected_path)] == [orphan]
+        for rec in good:
+            stored = await repository.find_source(db, tenant.id, rec.consultation_id, rec.soap_hash)
+            assert stored is not None
+    finally:
+        await db.aclose()

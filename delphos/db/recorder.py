@@ -5,9 +5,11 @@ to an in-memory backlog *and* is appended (fsync'd) to a JSONL spool file; a bac
 task retries with backoff until the database answers, writes the backlog in order and
 empties the spool. A spool left by a previous process is replayed by ``start()``.
 
-Writes are idempotent (see ``repository.save_note``), so a write that timed out but did
-commit is harmlessly repeated. A write past its deadline is left to finish, not cancelled
-(see ``_try_write``); the backlog's retries wait for such writes before adding their own.
+Notes that finish while a write is in flight share the next transaction (group commit,
+see ``_write``). Writes are idempotent (see ``repository.save_note``), so a write that
+timed out but did commit is harmlessly repeated. A write past its deadline is left to
+finish, not cancelled (see ``_try_write``); the backlog's retries wait for such writes
+before adding their own.
 
 ``await recorder.record(record)`` returns once the note is durable (in the database, or
 fsync'd to the spool); it never raises. The write runs in a task the recorder owns, so it
@@ -39,7 +41,7 @@ from pathlib import Path
 from sqlalchemy.exc import DataError, IntegrityError
 
 from delphos.db.database import Database
-from delphos.db.repository import check_external_id, save_note
+from delphos.db.repository import check_external_id, save_note, save_notes
 from delphos.db.spool import append_lines, claim, record_from_json, record_to_json, truncate
 from delphos.metrics import NOTE_BACKLOG
 from delphos.records import NoteRecord
@@ -58,6 +60,15 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     TypeError,
 )
+
+
+@dataclass(slots=True)
+class _Writes:
+    """Notes written to the database in one transaction, and the task writing them (its
+    result: each note's failure, or None, in order)."""
+
+    records: list[NoteRecord]
+    task: asyncio.Task[list[BaseException | None]] | None = None
 
 
 @dataclass(slots=True)
@@ -96,7 +107,10 @@ class NoteRecorder:
         self._drain_task: asyncio.Task[None] | None = None
         self._detached: set[asyncio.Task[None]] = set()
         # Writes that outlived their deadline and are left to finish (see ``_try_write``).
-        self._late: set[asyncio.Task[None]] = set()
+        self._late: set[asyncio.Task[list[BaseException | None]]] = set()
+        # The database transactions: the one gathering notes, and the last one started.
+        self._gathering: _Writes | None = None
+        self._writing: asyncio.Task[list[BaseException | None]] | None = None
         # Spool lines waiting for the next append (see ``_spool``).
         self._open_batch: _Batch | None = None
         self._lock_fd: int | None = None
@@ -222,25 +236,75 @@ class NoteRecorder:
     async def _try_write(self, rec: NoteRecord) -> BaseException | None:
         """Write within the deadline; the failure, or None on success.
 
-        The write runs in its own task, so the caller's wait ends at the deadline whatever
-        the database does. Past it the write is left to finish rather than cancelled: a
-        driver cancelled mid-statement leaves a connection SQLAlchemy's pool must discard,
-        and it logs that at ERROR with a traceback ("Exception closing connection …
-        CancelledError"; asyncio adds "Future exception was never retrieved") though
-        nothing was lost, which would alarm whoever reads the log. A late write that
-        commits is repeated harmlessly by the backlog; one that fails is forgotten.
+        The write runs in a task of its own (see ``_write``), so the caller's wait ends at
+        the deadline whatever the database does. Past it the write is left to finish
+        rather than cancelled: a driver cancelled mid-statement leaves a connection
+        SQLAlchemy's pool must discard, and it logs that at ERROR with a traceback
+        ("Exception closing connection … CancelledError"; asyncio adds "Future exception
+        was never retrieved") though nothing was lost, and on SQLite it left tasks that
+        never end (the server could not shut down). A late write that commits is repeated
+        harmlessly by the backlog; one that fails is forgotten.
         """
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(save_note(self._db, rec))
+        task, index = self._write(rec)
         done, _ = await asyncio.wait({task}, timeout=self._write_timeout)
-        if done:
-            return task.exception()
-        self._late.add(task)
-        limit = loop.call_later(LATE_WRITE_LIMIT, task.cancel)
-        task.add_done_callback(lambda finished: self._late_done(finished, limit))
-        return TimeoutError()
+        if not done:
+            if task not in self._late:
+                self._late.add(task)
+                limit = asyncio.get_running_loop().call_later(LATE_WRITE_LIMIT, task.cancel)
+                task.add_done_callback(lambda finished: self._late_done(finished, limit))
+            return TimeoutError()
+        if task.cancelled():
+            return TimeoutError()  # given up (aclose, or past LATE_WRITE_LIMIT)
+        return task.result()[index]
 
-    def _late_done(self, task: asyncio.Task[None], limit: asyncio.TimerHandle) -> None:
+    def _write(self, rec: NoteRecord) -> tuple[asyncio.Task[list[BaseException | None]], int]:
+        """``rec`` joins the next transaction; its task, and the note's place in it.
+
+        Group commit, as the spool does its fsyncs: one transaction at a time, and every
+        note that arrives while one is in flight goes into the next. Written one
+        transaction each, a burst of notes (500 finishing within seconds) made SQLite
+        fall a commit behind per note: notes waited out their deadline, were spooled,
+        and were written again by the backlog."""
+        writes = self._gathering
+        if writes is None:
+            writes = self._gathering = _Writes([])
+            writes.task = asyncio.get_running_loop().create_task(
+                self._write_notes(writes, self._writing)
+            )
+            self._writing = writes.task
+        assert writes.task is not None
+        writes.records.append(rec)
+        return writes.task, len(writes.records) - 1
+
+    async def _write_notes(
+        self,
+        writes: _Writes,
+        previous: asyncio.Task[list[BaseException | None]] | None,
+    ) -> list[BaseException | None]:
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})  # meanwhile the notes that come gather here
+        if self._gathering is writes:
+            self._gathering = None  # from here on notes go into the next transaction
+        records = writes.records
+        try:
+            await save_notes(self._db, records)
+            return [None] * len(records)
+        except Exception as exc:
+            if len(records) == 1 or not isinstance(exc, PERMANENT_ERRORS):
+                return [exc] * len(records)
+        # One note the database refuses must not take the others with it.
+        outcomes: list[BaseException | None] = []
+        for rec in records:
+            try:
+                await save_note(self._db, rec)
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _late_done(
+        self, task: asyncio.Task[list[BaseException | None]], limit: asyncio.TimerHandle
+    ) -> None:
         limit.cancel()
         self._late.discard(task)
         if not task.cancelled():

@@ -20,7 +20,13 @@ from delphos.db.repository.live import (
     list_turns,
     save_audio,
 )
-from delphos.db.repository.notes import find_source, list_notes, save_note, store_evidence
+from delphos.db.repository.notes import (
+    find_source,
+    list_notes,
+    save_note,
+    save_notes,
+    store_evidence,
+)
 from delphos.db.repository.tenants import ensure_tenant, tenant_id_for
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "list_turns",
     "save_audio",
     "save_note",
+    "save_notes",
     "store_evidence",
     "tenant_id_for",
 ]
