@@ -104,6 +104,7 @@ async def test_same_text_is_a_cache_hit_with_no_engine_call_and_no_version(
     assert {**soap_of(again), "cached": False} == soap_of(first)
     assert json_again.status_code == 200
     assert json_again.json()["cached"] is True
+    assert json_again.text.count('"cached":') == 1, "the stored note carries no flag of its own"
     assert json_again.json()["soap_hash"] == soap_of(first)["soap_hash"]
     assert calls == 1, "hits never reach the engine"
     assert len(stored) == 1, "hits add no version"

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 
 import pytest
 from redis.asyncio import Redis
 
 from delphos.cache import CacheHit, MemoryCache, NoteCache, RedisCache, ResilientCache, build_cache
-from delphos.cache.store import encode_payload
 from delphos.redis_guard import safe_redis_location
 from delphos.settings import Settings
 from tests.support.fixtures.cache import CacheFactory, delete_prefix, make_entry
@@ -73,15 +71,11 @@ async def test_same_text_is_an_exact_hit(note_cache: NoteCache, visit: tuple[str
     assert hit.soap_hash == entry.soap_hash
 
 
-async def test_cached_flag_is_not_stored_and_hits_are_independent_copies(
+async def test_hits_are_independent_copies_of_what_was_stored(
     note_cache: NoteCache, visit: tuple[str, str]
 ) -> None:
     entry = make_entry(*visit)
-    await note_cache.store(
-        TENANT,
-        CONSULTATION,
-        dataclasses.replace(entry, payload_json=encode_payload({**entry.payload, "cached": False})),
-    )
+    await note_cache.store(TENANT, CONSULTATION, entry)
 
     first = await lookup(note_cache, visit[0])
     assert first is not None

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from delphos.cache.delta import normalise_words, word_delta
-from delphos.sse import json_line
 
 __all__ = [
     "CacheEntry",
@@ -21,7 +20,6 @@ __all__ = [
     "NoteCache",
     "decide",
     "decode_payload",
-    "encode_payload",
     "hit_json",
 ]
 
@@ -93,13 +91,6 @@ class NoteCache(Protocol):
     async def aclose(self) -> None: ...
 
 
-def encode_payload(payload: dict[str, Any]) -> bytes:
-    """A payload given as JSON values in its stored form (``CacheEntry.payload_json``):
-    UTF-8 JSON, one line, ready to be an SSE `data:` line as it is (the hit path only
-    appends the "cached" flag). "cached" is per-response and never stored."""
-    return json_line({key: value for key, value in payload.items() if key != "cached"})
-
-
 def decode_payload(raw: str | bytes) -> dict[str, Any]:
     value = json.loads(raw)
     if not isinstance(value, dict):
@@ -110,8 +101,8 @@ def decode_payload(raw: str | bytes) -> dict[str, Any]:
 def hit_json(payload_json: bytes) -> bytes:
     """The stored payload's JSON with ``"cached": true`` added, without decoding it.
 
-    ``encode_payload`` always writes one JSON object with no trailing whitespace, so the
-    flag goes in before its closing brace.
+    The stored form (``SoapEvent.stored_json``) is one JSON object with no trailing
+    whitespace, so the flag goes in before its closing brace.
     """
     if not payload_json.endswith(b"}"):
         raise ValueError("stored note payload is not a JSON object")

@@ -237,9 +237,10 @@ class _Chunks:
                     if '"' not in text and "\\" not in text and text.isprintable():
                         return [text] if text else []
         out = self._read(self._events.feed(raw))
-        if self._plain.frame != self._frame_of:
-            self._frame_of = head_tail = self._plain.frame
-            head_text, tail_text = head_tail
+        frame_of = self._plain.frame
+        if frame_of != self._frame_of:
+            self._frame_of = frame_of
+            head_text, tail_text = frame_of
             self._frame = (
                 (b"data: " + head_text.encode(), tail_text.encode() + b"\n\n")
                 if head_text
