@@ -50,11 +50,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "aci-bench"
@@ -65,6 +65,7 @@ SECTIONS = ("s", "o", "a", "p")
 KEYS = {"s": "subjective", "o": "objective", "a": "assessment", "p": "plan"}
 TARGET_MS = 10.0
 TARGET_RSS_MB = 100.0
+T = TypeVar("T")
 
 
 def now_ns() -> int:
@@ -446,57 +447,124 @@ class Seen:
     final: str | None = None  # "soap" | "error" | None (cut)
 
 
+class _Client(asyncio.Protocol):
+    """One stream read by an asyncio Protocol: a read is stamped in ``data_received``, as
+    the loop hands it over, not when a reader task gets its turn. The clients' own event
+    loop is busy with 500-2,000 streams, and a task's turn waited behind the others':
+    measured that way the delay included the clients' queue, which no server adds."""
+
+    def __init__(self, request: bytes, seen: Seen, done: asyncio.Future[None]) -> None:
+        self._request = request
+        self._seen = seen
+        self._done = done
+        self._head = b""
+        self._chunked: bool | None = None  # None until the head is read
+        self._raw = b""  # body bytes not yet de-chunked
+        self._events = b""  # SSE text not yet split into events
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.WriteTransport subclasses.
+        cast(asyncio.WriteTransport, transport).write(self._request)
+
+    def data_received(self, data: bytes) -> None:
+        arrived = now_ns()
+        seen = self._seen
+        if self._chunked is None:
+            self._head += data
+            end = self._head.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head, data = self._head[:end], self._head[end + 4 :]
+            seen.status = int(head.split(b" ", 2)[1])
+            self._chunked = b"transfer-encoding: chunked" in head.lower()
+        ended = False
+        if self._chunked:
+            raw = self._raw + data
+            while True:
+                line = raw.find(b"\r\n")
+                if line < 0:
+                    break
+                size = int(raw[:line], 16)
+                if size == 0:
+                    ended = True  # the events before it are read first
+                    break
+                if len(raw) < line + 2 + size + 2:
+                    break
+                self._events += raw[line + 2 : line + 2 + size]
+                raw = raw[line + 2 + size + 2 :]
+            self._raw = raw
+        else:
+            self._events += data
+        while b"\n\n" in self._events and seen.final is None:
+            block, self._events = self._events.split(b"\n\n", 1)
+            name, payload = b"", b""
+            for text in block.split(b"\n"):
+                if text.startswith(b"event:"):
+                    name = text[6:].strip()
+                elif text.startswith(b"data:"):
+                    payload = text[5:].strip()
+            if name in (b"partial", b"soap"):
+                # Decoded only as far as needed: every stream's reads are stamped one
+                # after another, and a read decoded whole (~5 KB of JSON) would hold up
+                # the next stream's stamp.
+                if seen.first is None:
+                    event = json.loads(payload)
+                    if any(event[KEYS[k]] for k in SECTIONS):
+                        seen.first = arrived
+                start = payload.rfind(b'"completeness":')
+                end = payload.find(b"}", start)
+                completeness = json.loads(payload[start + 15 : end + 1])
+                for short, done in completeness.items():
+                    if done and short not in seen.sections:
+                        seen.sections[short] = arrived
+                        if name == b"soap":
+                            seen.via_soap.add(short)
+            if name in (b"soap", b"error"):
+                seen.final = name.decode()
+        if seen.final is not None or ended:
+            self._finish()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._finish()
+
+    def _finish(self) -> None:
+        if not self._done.done():
+            self._done.set_result(None)
+
+
 async def one_stream(port: int, stream: int, text: str, seen: Seen) -> None:
     body = json.dumps(
         {"consultation_id": f"bench-{stream}", "accumulated_text": f"bench-stream-{stream}\n{text}"}
     ).encode()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    request = (
+        f"POST {STREAM} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
+        f"x-api-key: {API_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
     try:
-        writer.write(
-            f"POST {STREAM} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\n"
-            f"x-api-key: {API_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
-            + body
+        transport, _ = await loop.create_connection(
+            lambda: _Client(request, seen, done), "127.0.0.1", port
         )
-        head = await reader.readuntil(b"\r\n\r\n")
-        seen.status = int(head.split(b" ", 2)[1])
-        chunked = b"transfer-encoding: chunked" in head.lower()
-        buffer = b""
-        while seen.final is None:
-            if chunked:
-                size = int((await reader.readuntil(b"\r\n")).strip(), 16)
-                if size == 0:
-                    break
-                data = await reader.readexactly(size + 2)
-                data = data[:-2]
-            else:
-                data = await reader.read(65536)
-                if not data:
-                    break
-            arrived = now_ns()
-            buffer += data
-            while b"\n\n" in buffer:
-                raw, buffer = buffer.split(b"\n\n", 1)
-                name, payload = "", ""
-                for line in raw.decode().split("\n"):
-                    if line.startswith("event:"):
-                        name = line[6:].strip()
-                    elif line.startswith("data:"):
-                        payload = line[5:].strip()
-                if name in ("partial", "soap"):
-                    event = json.loads(payload)
-                    if seen.first is None and any(event[KEYS[k]] for k in SECTIONS):
-                        seen.first = arrived
-                    for short, done in event["completeness"].items():
-                        if done and short not in seen.sections:
-                            seen.sections[short] = arrived
-                            if name == "soap":
-                                seen.via_soap.add(short)
-                if name in ("soap", "error"):
-                    seen.final = name
-    except (ConnectionError, asyncio.IncompleteReadError, ValueError):
-        pass
+    except OSError:
+        return
+    try:
+        await done  # a read it could not parse closes the connection: an error
     finally:
-        writer.close()
+        transport.close()
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """Run the clients on uvloop when it is there (uvicorn's loop, installed with it): the
+    clients share the machine with the worker, and the lighter they are the less of the
+    worker's CPU they take."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 async def run_clients(port: int, count: int, ramp: float, texts: list[str]) -> list[Seen]:
@@ -599,7 +667,7 @@ def batch(
     sampler = threading.Thread(target=sample, name="memory-sampler")
     sampler.start()
     try:
-        seen = asyncio.run(run_clients(port, count, ramp, texts))
+        seen = run_loop(run_clients(port, count, ramp, texts))
     finally:
         finished.set()
         sampler.join()
@@ -702,7 +770,7 @@ def main() -> int:
         for count in counts:
             if args.engine == "local":
                 with delphos_server(tmp, "local", None, args.app_root) as (port, pid):
-                    asyncio.run(run_clients(port, 2, 0.0, ["warm-up text"]))
+                    run_loop(run_clients(port, 2, 0.0, ["warm-up text"]))
                     if args.pin:
                         pin(pid, [])
                     results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
@@ -712,7 +780,7 @@ def main() -> int:
                     delphos_server(tmp, "openai", url, args.app_root) as (port, pid),
                 ):
                     # Warm-up: one stream (imports, first connection), not counted.
-                    asyncio.run(run_clients(port, 1, 0.0, ["warm-up"]))
+                    run_loop(run_clients(port, 1, 0.0, ["warm-up"]))
                     if args.pin:
                         pin(pid, [fake_pid])
                     log.write_text("")
