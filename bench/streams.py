@@ -422,6 +422,16 @@ def _cpu(stat: str) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def run_queue(pid: int) -> tuple[int, int]:
+    """Nanoseconds the worker's event-loop thread has run on a CPU, and waited in the run
+    queue for one (``/proc/PID/schedstat``; zeros where the kernel keeps no such figures)."""
+    try:
+        ran, waited, _slices = Path(f"/proc/{pid}/schedstat").read_text().split()
+    except (OSError, ValueError):
+        return 0, 0
+    return int(ran), int(waited)
+
+
 def rss_mb(pid: int) -> float:
     """Memory of the worker's process tree: the sum of each process's proportional set
     size (PSS), so pages the evidence processes share copy-on-write count once."""
@@ -600,6 +610,9 @@ class Batch:
     cpu_cores: float
     cpu_us_per_delta: float  # the worker's CPU over the batch per delta the fake sent
     loop_us_per_delta: float  # of which the event loop's thread (the rest: evidence, SQLite)
+    # Of the time the event loop's thread was ready to run, the share it waited for a CPU
+    # (the scheduler's run queue): what the processes sharing the machine cost it.
+    loop_waited: float
     upstream: int  # most LLM streams the fake served at once
     rss_before: float
     rss_peak: float
@@ -651,6 +664,7 @@ def batch(
     cpu_before = cpu_seconds(pid)
     helpers_before = _helpers_cpu(fake_pid)
     loop_before = cpu_seconds(pid, pid)
+    ran_before, waited_before = run_queue(pid)
     started = time.monotonic()
 
     # The memory is sampled from a thread of its own: reading a process's smaps_rollup
@@ -678,6 +692,10 @@ def batch(
     cpu_used = cpu_seconds(pid) - cpu_before
     helpers_used = _helpers_cpu(fake_pid) - helpers_before
     loop_used = cpu_seconds(pid, pid) - loop_before
+    ran, waited = (
+        after - before
+        for after, before in zip(run_queue(pid), (ran_before, waited_before), strict=True)
+    )
     cpu = cpu_used / seconds
     peak = max(peak, rss_mb(pid))
     errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
@@ -725,6 +743,7 @@ def batch(
         cpu_cores=cpu,
         cpu_us_per_delta=1e6 * cpu_used / deltas if deltas else float("nan"),
         loop_us_per_delta=1e6 * loop_used / deltas if deltas else float("nan"),
+        loop_waited=waited / (ran + waited) if ran + waited else float("nan"),
         upstream=upstream,
         rss_before=rss_before,
         rss_peak=peak,
@@ -799,7 +818,8 @@ def main() -> int:
     )
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
-        f"{'plan (soap) ms':>15} {'CPU':>5} {'us/delta':>12} {'PSS MB before->peak':>22} "
+        f"{'plan (soap) ms':>15} {'CPU':>5} {'us/delta':>12} {'loop waited':>11} "
+        f"{'PSS MB before->peak':>22} "
         f"{'load':>5} {'upstream':>8} {'fake+client CPU':>15}"
     )
     print(
@@ -817,6 +837,7 @@ def main() -> int:
             f"{r.streams:>5} {r.errors:>6} {cell(r.first_ms):>15} {cell(r.section_ms):>16} "
             f"{cell(r.plan_ms):>15} {r.cpu_cores:>5.2f} "
             f"{f'{r.cpu_us_per_delta:.0f} / {r.loop_us_per_delta:.0f}':>12} "
+            f"{f'{100 * r.loop_waited:.1f} %':>11} "
             f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
             f"{r.upstream or '-':>8} {r.helpers_cores:>15.2f}"
         )
@@ -830,8 +851,10 @@ def main() -> int:
     print(
         "\nCPU: the cores of the worker and its evidence processes over the batch; us/delta: "
         "their CPU per delta the fake sent, all / the event loop's thread alone (less noisy "
-        "than delays on a shared machine); PSS: the memory of the worker and the processes "
-        "under it, shared pages counted once; upstream: most LLM streams served at once "
+        "than delays on a shared machine); loop waited: of the time the event loop was ready "
+        "to run, the share it waited for a CPU (taken by the fake, the clients, the evidence "
+        "processes); PSS: the memory of the worker and the processes under it, shared pages "
+        "counted once; upstream: most LLM streams served at once "
         "(the SDK's connection pool caps it at 1,000 per worker)"
     )
     print(
