@@ -16,17 +16,21 @@ Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on L
   character and each delta that closes a section's string, as it hands it to the socket.
 - **delphos**: the real app under uvicorn, one worker, engine ``openai`` pointed at the
   fake through the official SDK, SQLite in a temporary directory, in-process cache.
-- **clients** (this process): N streams of distinct texts (no coalescing, no cache hits),
-  started over ``--ramp`` seconds, each stamping the arrival of the first `partial` with
-  text and of the first event (`partial` or `soap`) in which each section is complete.
+- **clients** (this process, on uvloop): N streams of distinct texts (no coalescing, no
+  cache hits), started over ``--ramp`` seconds, each stamping the arrival of the first
+  `partial` with text and of the first event (`partial` or `soap`) in which each section
+  is complete, in the connection's ``data_received`` (not when a reader task's turn
+  comes: the clients' own queue is no delay of the server's).
 
 Reported per N: the delay fake-delta -> client event, p50/p99, for the first text and for
 section completions; the plan's completion, which usually arrives with the closing brace
 and hence as the `soap` event (after evidence and the durable write), is shown apart.
 Plus errors, the worker's CPU (cores, and microseconds per delta the fake sent: all threads
 and the evidence processes under it / the event loop's thread; steadier than the delays on
-a shared machine) and memory (the PSS of the worker and the processes under it, so pages
-they share count once; before the batch -> peak), how many LLM streams were open at once
+a shared machine), the share of its ready time the event loop waited for a CPU (the
+scheduler's run queue: the machine's part of the delays) and memory (the PSS of the
+worker and the processes under it, so pages they share count once; before the batch ->
+peak), how many LLM streams were open at once
 (the SDKs' default pool holds 1,000 connections, so beyond that streams queue for one) and
 the CPU the fake and the clients used (they share the machine with the worker).
 ``--py-spy PREFIX`` records the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy
