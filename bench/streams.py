@@ -490,6 +490,9 @@ class _Client(asyncio.Protocol):
                 return
             head, data = self._head[:end], self._head[end + 4 :]
             seen.status = int(head.split(b" ", 2)[1])
+            if seen.status != 200:
+                self._finish()  # an error, counted as one (its connection may stay open)
+                return
             self._chunked = b"transfer-encoding: chunked" in head.lower()
         ended = False
         if self._chunked:
