@@ -30,9 +30,9 @@ and the evidence processes under it / the event loop's thread; steadier than the
 a shared machine), the share of its ready time the event loop waited for a CPU (the
 scheduler's run queue: the machine's part of the delays) and memory (the PSS of the
 worker and the processes under it, so pages they share count once; before the batch ->
-peak), how many LLM streams were open at once
-(the SDKs' default pool holds 1,000 connections, so beyond that streams queue for one) and
-the CPU the fake and the clients used (they share the machine with the worker).
+peak), how many LLM streams were open at once (the SDKs' default pool holds 1,000
+connections, so beyond that streams queue for one) and the CPU the fake and the clients
+used (they share the machine with the worker).
 ``--py-spy PREFIX`` records the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy
 options, e.g. ``--native --threads``); ``--app-root DIR`` runs
 another checkout's worker (a reference measured in the same run).
@@ -699,10 +699,8 @@ def batch(
     cpu_used = cpu_seconds(pid) - cpu_before
     helpers_used = _helpers_cpu(fake_pid) - helpers_before
     loop_used = cpu_seconds(pid, pid) - loop_before
-    ran, waited = (
-        after - before
-        for after, before in zip(run_queue(pid), (ran_before, waited_before), strict=True)
-    )
+    ran_after, waited_after = run_queue(pid)
+    ran, waited = ran_after - ran_before, waited_after - waited_before
     cpu = cpu_used / seconds
     peak = max(peak, rss_mb(pid))
     errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
