@@ -278,6 +278,13 @@ class Generation:
                     except SoapOutputError:
                         return False
                     if parser.finished:
+                        # The note is whole, but its `soap` event waits for the evidence
+                        # check and the durable write: tens of milliseconds, seconds when
+                        # many notes end at once. A note already showing shows its end
+                        # now (left to the throttle's timer, it came up to a partial
+                        # interval late; bench/streams.py).
+                        if self._partial_sent:
+                            send()
                         # Stop reading: trailing prose costs tokens and time for nothing.
                         break
                     if not changed:
@@ -301,7 +308,7 @@ class Generation:
                 trailing.cancel()
             # Failed, timed out or about to retry: the clinician keeps everything that
             # arrived before it (the best-effort content a degraded error refers to). A
-            # finished object needs no partial: the `soap` event follows.
+            # finished object was shown as it finished (or comes whole as `soap`).
             if unsent and not parser.finished:
                 send()
         return parser.finished
