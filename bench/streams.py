@@ -13,18 +13,20 @@ Three processes on this host, one clock (``CLOCK_MONOTONIC`` is system-wide on L
   are written from ONE timer loop (a heap of due times, what falls due within a
   millisecond written together) straight to the sockets, so the fake holds thousands of
   streams on a fraction of a core. It stamps the delta that carries the note's first
-  character and each delta that closes a section's string, as it hands it to the socket.
+  character, each delta that closes a section's string and the one that closes the object,
+  as it hands it to the socket.
 - **delphos**: the real app under uvicorn, one worker, engine ``openai`` pointed at the
   fake through the official SDK, SQLite in a temporary directory, in-process cache.
 - **clients** (this process, on uvloop): N streams of distinct texts (no coalescing, no
   cache hits), started over ``--ramp`` seconds, each stamping the arrival of the first
-  `partial` with text and of the first event (`partial` or `soap`) in which each section
-  is complete, in the connection's ``data_received`` (not when a reader task's turn
-  comes: the clients' own queue is no delay of the server's).
+  `partial` with text, of the first event (`partial` or `soap`) in which each section
+  is complete and of the `soap` event, in the connection's ``data_received`` (not when a
+  reader task's turn comes: the clients' own queue is no delay of the server's).
 
 Reported per N: the delay fake-delta -> client event, p50/p99, for the first text and for
-section completions; the plan's completion, which usually arrives with the closing brace
-and hence as the `soap` event (after evidence and the durable write), is shown apart.
+section completions (to whichever event first shows the section complete); and from the
+object's closing brace to the `soap` event, which waits for the evidence check and the
+durable write.
 Plus errors, the worker's CPU (cores, and microseconds per delta the fake sent: all threads
 and the evidence processes under it / the event loop's thread; steadier than the delays on
 a shared machine), the share of its ready time the event loop waited for a CPU (the
@@ -33,9 +35,12 @@ worker and the processes under it, so pages they share count once; before the ba
 peak), how many LLM streams were open at once (the SDKs' default pool holds 1,000
 connections, so beyond that streams queue for one) and the CPU the fake and the clients
 used (they share the machine with the worker).
-``--py-spy PREFIX`` records the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy
-options, e.g. ``--native --threads``); ``--app-root DIR`` runs
-another checkout's worker (a reference measured in the same run).
+``--samples PREFIX`` writes every delay to PREFIX-N.tsv (when the fake sent the delta, in
+``CLOCK_MONOTONIC`` ns, the delay in ms, which stamp, which stream): whether a tail is a
+few moments that delayed every stream, or one kind of event. ``--py-spy PREFIX`` records
+the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy options, e.g. ``--native
+--threads``); ``--app-root DIR`` runs another checkout's worker (a reference measured in
+the same run).
 """
 
 from __future__ import annotations
@@ -117,7 +122,7 @@ class Output:
 
     text: str
     first: int  # offset of the note's first character
-    closes: dict[str, int]  # section -> offset of its value's closing quote
+    closes: dict[str, int]  # section -> offset of its value's closing quote, "close" -> "}"
 
 
 def model_output(note: dict[str, str]) -> Output:
@@ -135,6 +140,7 @@ def model_output(note: dict[str, str]) -> Output:
             first = start + 1
         closes[short] = start + len(value) - 1
         size = start + len(value)
+    closes["close"] = size
     parts.append("}")
     return Output("".join(parts), first, closes)
 
@@ -457,7 +463,7 @@ class Seen:
     status: int = 0
     first: int | None = None  # first partial with text
     sections: dict[str, int] = field(default_factory=dict)  # first event showing it complete
-    via_soap: set[str] = field(default_factory=set)
+    soap: int | None = None  # the `soap` event
     final: str | None = None  # "soap" | "error" | None (cut)
 
 
@@ -534,8 +540,8 @@ class _Client(asyncio.Protocol):
                 for short, done in completeness.items():
                     if done and short not in seen.sections:
                         seen.sections[short] = arrived
-                        if name == b"soap":
-                            seen.via_soap.add(short)
+                if name == b"soap":
+                    seen.soap = arrived
             if name in (b"soap", b"error"):
                 seen.final = name.decode()
         if seen.final is not None or ended:
@@ -612,8 +618,7 @@ class Batch:
     errors: int
     first_ms: list[float]
     section_ms: list[float]
-    plan_ms: list[float]
-    plan_via_soap: int
+    soap_ms: list[float]  # the object's closing brace -> the `soap` event
     cpu_cores: float
     cpu_us_per_delta: float  # the worker's CPU over the batch per delta the fake sent
     loop_us_per_delta: float  # of which the event loop's thread (the rest: evidence, SQLite)
@@ -644,6 +649,7 @@ def batch(
     base: int,
     spy: str | None,
     fake_pid: int | None = None,
+    samples_to: str | None = None,
 ) -> Batch:
     texts = dialogues()
     profiler = None
@@ -706,8 +712,8 @@ def batch(
     errors = sum(1 for s in seen if s.status != 200 or s.final != "soap")
     first_ms: list[float] = []
     section_ms: list[float] = []
-    plan_ms: list[float] = []
-    plan_via_soap = 0
+    soap_ms: list[float] = []
+    samples: list[tuple[int, float, str, int]] = []
     upstream = 0
     deltas = 0
     if log is not None:
@@ -727,24 +733,23 @@ def batch(
             sent = stamps.get(base + index)
             if sent is None or s.final != "soap":
                 continue
-            if s.first is not None and "first" in sent:
-                first_ms.append((s.first - sent["first"]) / 1e6)
-            for short in SECTIONS:
-                if short not in s.sections or short not in sent:
-                    continue
-                delay = (s.sections[short] - sent[short]) / 1e6
-                if short in s.via_soap:
-                    plan_ms.append(delay)
-                    plan_via_soap += 1
-                else:
-                    section_ms.append(delay)
+            got: dict[str, int | None] = {**s.sections, "first": s.first}
+            for kind, into in (("first", first_ms), *((k, section_ms) for k in SECTIONS)):
+                if got.get(kind) is not None and kind in sent:
+                    into.append((got[kind] - sent[kind]) / 1e6)
+                    samples.append((sent[kind], into[-1], kind, base + index))
+            if s.soap is not None and "close" in sent:
+                soap_ms.append((s.soap - sent["close"]) / 1e6)
+                samples.append((sent["close"], soap_ms[-1], "soap", base + index))
+    if samples_to is not None:
+        with open(f"{samples_to}-{count}.tsv", "w", encoding="utf-8") as out:
+            out.writelines(f"{t}\t{ms:.3f}\t{kind}\t{n}\n" for t, ms, kind, n in sorted(samples))
     return Batch(
         streams=count,
         errors=errors,
         first_ms=first_ms,
         section_ms=section_ms,
-        plan_ms=plan_ms,
-        plan_via_soap=plan_via_soap,
+        soap_ms=soap_ms,
         cpu_cores=cpu,
         cpu_us_per_delta=1e6 * cpu_used / deltas if deltas else float("nan"),
         loop_us_per_delta=1e6 * loop_used / deltas if deltas else float("nan"),
@@ -773,6 +778,7 @@ def main() -> int:
         default=ROOT,
         help="the checkout whose delphos the worker runs (default: this one)",
     )
+    parser.add_argument("--samples", help="write every delay to PREFIX-N.tsv")
     parser.add_argument(
         "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
     )
@@ -809,7 +815,9 @@ def main() -> int:
                         pin(pid, [fake_pid])
                     log.write_text("")
                     results.append(
-                        batch(port, pid, count, args.ramp, log, base, args.spy, fake_pid)
+                        batch(
+                            port, pid, count, args.ramp, log, base, args.spy, fake_pid, args.samples
+                        )
                     )
             r = results[-1]
             print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
@@ -823,7 +831,7 @@ def main() -> int:
     )
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
-        f"{'plan (soap) ms':>15} {'CPU':>5} {'us/delta':>12} {'loop waited':>11} "
+        f"{'} -> soap ms':>15} {'CPU':>5} {'us/delta':>12} {'loop waited':>11} "
         f"{'PSS MB before->peak':>22} "
         f"{'load':>5} {'upstream':>8} {'fake+client CPU':>15}"
     )
@@ -840,7 +848,7 @@ def main() -> int:
 
         print(
             f"{r.streams:>5} {r.errors:>6} {cell(r.first_ms):>15} {cell(r.section_ms):>16} "
-            f"{cell(r.plan_ms):>15} {r.cpu_cores:>5.2f} "
+            f"{cell(r.soap_ms):>15} {r.cpu_cores:>5.2f} "
             f"{f'{r.cpu_us_per_delta:.0f} / {r.loop_us_per_delta:.0f}':>12} "
             f"{f'{100 * r.loop_waited:.1f} %':>11} "
             f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
@@ -854,7 +862,11 @@ def main() -> int:
         ):
             ok = False
     print(
-        "\nCPU: the cores of the worker and its evidence processes over the batch; us/delta: "
+        "\n} -> soap: from the delta that closed the note's object to the `soap` event (after "
+        "the evidence check and the durable write)"
+    )
+    print(
+        "CPU: the cores of the worker and its evidence processes over the batch; us/delta: "
         "their CPU per delta the fake sent, all / the event loop's thread alone (less noisy "
         "than delays on a shared machine); loop waited: of the time the event loop was ready "
         "to run, the share it waited for a CPU (taken by the fake, the clients, the evidence "
