@@ -3,15 +3,21 @@
 A stream's `partial`s are written several times a second for each of hundreds of open
 streams, so what each event costs on the event loop counts (bench/streams.py). Everything
 that watches the stream is set up once per stream: a task reading the ASGI ``receive``
-for the client's departure, one waiting for the server's shutdown, and a ping timer. Each
-event is then one ``send``: no task, no ``asyncio.wait`` and no cancel scope per event (as
-a generator driven by ``sse-starlette`` under a per-event shutdown watch cost).
+for the client's departure and a ping timer. Each event is then one ``send``: no task, no
+``asyncio.wait`` and no cancel scope per event (as a generator driven by ``sse-starlette``
+under a per-event shutdown watch cost).
 
 When the client leaves, the source is closed at once (its ``aclose`` runs: the note's run
 learns of the departure). When the server shuts down, the source is closed likewise and
 the stream ends with the event ``farewell()`` gives (an error the client knows to retry),
 not a cut connection. The server's shutdown is seen as ``sse-starlette`` sees it (uvicorn's
-exit flag), through its watcher, one per event loop.
+exit flag), by one :class:`ServerExit` per app for all its streams.
+
+What a stream holds while open counts too: at 2,000 streams on one worker it is most of
+the worker's memory. A task per stream waiting for the shutdown (with the event
+``sse-starlette`` makes for each waiter) held ~3 KB, and one sleeping between pings
+~2 KB: the shutdown is one future for every stream, and a ping a timer that starts a task
+only to send.
 """
 
 from __future__ import annotations
@@ -47,9 +53,30 @@ def _server_exit() -> Coroutine[Any, Any, None]:
     return coroutine
 
 
+class ServerExit:
+    """The server's shutdown as one future, done when uvicorn starts to shut down, for
+    every stream of the app. Created in the app's lifespan (on its event loop) and closed
+    on shutdown."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[None] = loop.create_future()
+        self._watcher = loop.create_task(self._watch(), name="delphos-server-exit")
+
+    async def _watch(self) -> None:
+        await _server_exit()
+        if not self.future.done():
+            self.future.set_result(None)
+
+    async def aclose(self) -> None:
+        self._watcher.cancel()
+        await asyncio.gather(self._watcher, return_exceptions=True)
+
+
 class EventStreamResponse(Response):
     """``source``'s SSE bytes, each sent as it comes; ``farewell`` makes the last event of
-    a stream the server's shutdown ends (given whether ``source`` had sent anything)."""
+    a stream the server's shutdown (``exiting`` done) ends, given whether ``source`` had
+    sent anything."""
 
     def __init__(
         self,
@@ -57,6 +84,7 @@ class EventStreamResponse(Response):
         *,
         ping_seconds: float,
         farewell: Callable[[], bytes],
+        exiting: asyncio.Future[None],
     ) -> None:
         self.status_code = 200
         self.background = None
@@ -64,6 +92,7 @@ class EventStreamResponse(Response):
         self._source = source
         self._ping_seconds = ping_seconds
         self._farewell = farewell
+        self._exiting = exiting
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
@@ -71,18 +100,18 @@ class EventStreamResponse(Response):
         lock = asyncio.Lock()  # the pump's sends and the pings never interleave
         pump = loop.create_task(self._pump(send, lock))
         left = loop.create_task(_departure(receive))
-        exiting = loop.create_task(_server_exit())
-        ping = loop.create_task(_pings(send, lock, self._ping_seconds))
-        watched = (pump, left, exiting)
+        pings = _Pings(loop, send, lock, self._ping_seconds)
         try:
-            await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+            # The shared future is waited for, never cancelled: it is every stream's.
+            await asyncio.wait((pump, left, self._exiting), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (*watched, ping):
-                task.cancel()
+            pump.cancel()
+            left.cancel()
             # The pump's cancellation closes the source (the run learns of it now).
             with contextlib.suppress(asyncio.CancelledError):
                 await pump
-            await asyncio.gather(left, exiting, ping, return_exceptions=True)
+            await asyncio.gather(left, return_exceptions=True)
+            await pings.stop()
         if left.done() and not left.cancelled():
             return  # the client is gone: nobody reads what would follow
         if not _completed(pump):
@@ -119,9 +148,36 @@ async def _departure(receive: Receive) -> None:
         pass
 
 
-async def _pings(send: Send, lock: asyncio.Lock, every: float) -> None:
-    """A comment line now and then: proxies close idle streams; clients ignore it."""
-    while True:
-        await asyncio.sleep(every)
-        async with lock:
-            await send(_body(PING, more=True))
+class _Pings:
+    """A comment line every ``every`` seconds: proxies close idle streams; clients ignore
+    it. A timer between pings; a task only while one is being sent (under the lock)."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, send: Send, lock: asyncio.Lock, every: float
+    ) -> None:
+        self._loop = loop
+        self._send = send
+        self._lock = lock
+        self._every = every
+        self._sending: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = loop.call_later(every, self._due)
+
+    def _due(self) -> None:
+        self._timer = None
+        self._sending = self._loop.create_task(self._ping())
+
+    async def _ping(self) -> None:
+        async with self._lock:
+            await self._send(_body(PING, more=True))
+        self._timer = self._loop.call_later(self._every, self._due)
+
+    async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._sending is not None:
+            self._sending.cancel()
+            # A ping that failed (the client gone) is of no interest now.
+            await asyncio.gather(self._sending, return_exceptions=True)
+        if self._timer is not None:  # re-armed by a ping that ended meanwhile
+            self._timer.cancel()

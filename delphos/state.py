@@ -20,6 +20,7 @@ from delphos.live.state import LiveState
 from delphos.records import TenantRef
 from delphos.settings import Settings
 from delphos.soap.service import NoteService
+from delphos.sse_response import ServerExit
 
 log = logging.getLogger("delphos.state")
 
@@ -37,6 +38,8 @@ class AppState:
     bootstrap_tenant: TenantRef
     live: LiveState
     evidence: EvidenceRunner
+    # uvicorn's shutdown, watched once for every open stream.
+    server_exit: ServerExit
 
     @classmethod
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
@@ -89,6 +92,7 @@ class AppState:
             bootstrap_tenant=tenant,
             live=LiveState(settings, coordinator),
             evidence=evidence,
+            server_exit=ServerExit(),
         )
 
     async def aclose(self) -> None:
@@ -101,3 +105,4 @@ class AppState:
         await self.cache.aclose()
         await self.coordinator.aclose()
         await self.db.aclose()
+        await self.server_exit.aclose()

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,10 @@ import pytest
 
 from delphos.soap.schemas import SoapRequest
 from tests.support.fakes.llm_server import FakeLLMServer, Scenario
+from tests.support.fixtures.server import API_KEY
+from tests.support.notes_api import headers
+from tests.support.ports import free_port
+from tests.support.serve_process import server_process, wait_up
 from tests.support.sse import STREAM, check_order, parse_sse
 
 TEXT = "Patient reports cough for five days. Denies fever. SpO2 97%. Lungs clear."
@@ -92,6 +98,49 @@ async def test_a_client_joining_a_run_the_other_client_leaves_gets_its_note(
     assert events[-1].name == "soap", events[-1]
     assert events[-1].plan == NOTE["plan"]
     assert len(anthropic_env.requests) == 1
+
+
+async def test_a_server_told_to_stop_ends_open_streams_with_a_retryable_error(
+    tmp_path: Path, anthropic_env: FakeLLMServer
+) -> None:
+    # SIGTERM, as a service manager or a container runtime stops the server, while a note
+    # is streaming: the stream ends the contract's way, an error saying to retry (not a
+    # cut connection, nor one held open until the note is done), and the server exits.
+    anthropic_env.default = Scenario(text=json.dumps(NOTE), chunk=8, stall_after=40)
+    port = free_port()
+    data_dir = tmp_path / "data"
+    raw = ""
+    with server_process(
+        data_dir,
+        f"sqlite+aiosqlite:///{data_dir / 'delphos.db'}",
+        port,
+        "--migrate",
+        DELPHOS_ENGINE="anthropic",
+        DELPHOS_ANTHROPIC_BASE_URL=anthropic_env.base_url,
+    ) as proc:
+        url = f"http://127.0.0.1:{port}"
+        await wait_up(url)
+        body = {"consultation_id": "sigterm", "accumulated_text": TEXT}
+        async with (
+            httpx.AsyncClient(base_url=url, timeout=30) as client,
+            client.stream("POST", STREAM, json=body, headers=headers(API_KEY)) as resp,
+        ):
+            stopping = False
+            async for chunk in resp.aiter_text():
+                raw += chunk
+                if "event: partial" in raw and not stopping:
+                    proc.send_signal(signal.SIGTERM)
+                    stopping = True
+        exited = await asyncio.to_thread(proc.wait, 30)
+    events = parse_sse(raw)
+    check_order(events)
+    assert events[-1][0] == "error"
+    assert events[-1][1]["code"] == "PROCESSING_ERROR"
+    assert "restarting" in events[-1][1]["message"]
+    assert events[-1][1]["degraded"] is True
+    # Exited by itself, after its graceful shutdown (uvicorn then re-raises the signal it
+    # handled, so the status says SIGTERM).
+    assert exited in (0, -signal.SIGTERM)
 
 
 async def test_a_server_shutdown_ends_open_streams_with_an_error(

@@ -33,11 +33,12 @@ from delphos.soap.events import CACHE_HIT, error_event
 from delphos.soap.schemas import SSE_EVENTS, SoapEvent, SoapRequest
 from delphos.soap.service import NoteService
 from delphos.sse import event_bytes
-from delphos.sse_response import EventStreamResponse
+from delphos.sse_response import EventStreamResponse, ServerExit
 
 
 class NoteServices(Services, Protocol):
     notes: NoteService
+    server_exit: ServerExit
 
 
 # A hit's answer is this, the `soap` event's one-line JSON as the cache holds it, and the
@@ -107,7 +108,10 @@ async def soap_stream(request: Request) -> Response:
         return event_bytes(event.name, event.data_json)
 
     return EventStreamResponse(
-        events(), ping_seconds=state.settings.sse_ping_seconds, farewell=farewell
+        events(),
+        ping_seconds=state.settings.sse_ping_seconds,
+        farewell=farewell,
+        exiting=state.server_exit.future,
     )
 
 
