@@ -177,7 +177,6 @@ class _Pings:
             self._timer = None
         if self._sending is not None:
             self._sending.cancel()
-            # A ping that failed (the client gone) is of no interest now.
+            # A ping that failed (the client gone) is of no interest now. Cancelled
+            # while sending, it never re-arms the timer.
             await asyncio.gather(self._sending, return_exceptions=True)
-        if self._timer is not None:  # re-armed by a ping that ended meanwhile
-            self._timer.cancel()

@@ -355,6 +355,23 @@ async def test_first_words_are_sent_at_once_then_partials_are_throttled(
     assert len(partials) < deltas / 2, "partials are throttled, not one per delta"
 
 
+async def test_a_note_whose_last_delta_only_closes_it_does_not_repeat_its_last_partial(
+    openai: Upstream, serve: Serve
+) -> None:
+    # The plan ends one delta before `}`: its completion is shown then, and the delta that
+    # closes the object adds nothing a client would see, so no partial repeats it.
+    chunk = 5
+    assert len(SHORT_JSON) % chunk == 1, "the last delta is the closing brace alone"
+    openai.fake.push(Scenario(text=SHORT_JSON, chunk=chunk, delay=0.01))
+    async with serve(openai, **FAST) as srv:
+        stream = await read_stream(srv, body("brace-alone", SHORT_NOTE.subjective))
+
+    assert_note(stream.soap(), SHORT_NOTE)
+    assert stream.partials[-1]["completeness"] == dict.fromkeys("soap", True)
+    for before, after in itertools.pairwise(stream.partials):
+        assert before != after, "a partial repeated the one before it"
+
+
 # --- 3. retries before the first token ---------------------------------------------------------
 
 

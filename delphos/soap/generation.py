@@ -282,8 +282,9 @@ class Generation:
                         # check and the durable write: tens of milliseconds, seconds when
                         # many notes end at once. A note already showing shows its end
                         # now (left to the throttle's timer, it came up to a partial
-                        # interval late; bench/streams.py).
-                        if self._partial_sent:
+                        # interval late; bench/streams.py). Unless this delta only closed
+                        # the object: the last partial already shows all of it.
+                        if self._partial_sent and (unsent or parser.completeness() != last_done):
                             send()
                         # Stop reading: trailing prose costs tokens and time for nothing.
                         break
