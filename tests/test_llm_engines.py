@@ -8,12 +8,14 @@ code: the SDK's request building, SSE decoding and error classes, and httpx2.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import traceback
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx2
 import pytest
 
 from delphos.engines.anthropic_cache import user_content
@@ -290,6 +292,34 @@ async def test_connection_dropped_mid_stream_propagates_without_retry(
     assert "".join(received) == consultation.note_json[:12]
     assert isinstance(error, EngineUnavailable)
     assert len(llm.fake.requests) == 1
+
+
+# --- what an open stream holds ------------------------------------------------------------
+
+
+async def test_an_answered_request_keeps_neither_the_transcript_nor_the_api_key(
+    llm: Harness, consultation: Consultation
+) -> None:
+    # An open stream lasts as long as the note is written, and a worker holds hundreds:
+    # the request that started it is of no use once answered, and its body is the whole
+    # transcript, its headers the provider's key.
+    llm.fake.push(Scenario(text=consultation.note_json, chunk=4, stall_after=8))
+    deltas = llm.engine.stream(consultation.transcript)
+    assert isinstance(deltas, AsyncGenerator)
+    assert isinstance(await anext(deltas), str)
+
+    sent = [
+        obj
+        for obj in gc.get_objects()
+        if isinstance(obj, httpx2.Request) and str(obj.url).startswith(llm.fake.base_url)
+    ]
+    assert sent, "the open stream's request was not found"
+    for request in sent:
+        assert consultation.transcript[:200].encode() not in request.content
+        assert all(API_KEY not in value for _, value in request.headers.items())
+    # Still named, for errors.
+    assert all(request.method == "POST" for request in sent)
+    await deltas.aclose()
 
 
 # --- the client goes away: the upstream request is closed at once ------------------------------

@@ -108,10 +108,14 @@ async def complete(call: Awaitable[T], answer: Callable[[T], str], errors: ApiEr
 
 def release_request_body(response: httpx2.Response) -> None:
     """The request is sent and answered: let its JSON body (the whole transcript, ~18 KB
-    for a real consultation) go while the answer streams, rather than hold it for as
-    long as the stream lasts (at 2,000 streams, ~650 open upstream at once: ~12 MB;
-    bench/streams.py with tracemalloc). The request object itself stays: errors name
-    it. The SDKs build a retry from their own options, never from this request."""
+    for a real consultation) and its headers go while the answer streams, rather than
+    hold them for as long as the stream lasts (at 2,000 streams, ~650 open upstream at
+    once: ~12 MB for the bodies; bench/streams.py with tracemalloc). The SDKs send some
+    30 headers, ~3 KB per request as ``httpx`` keeps them, the API key among them: a key
+    held in every open stream's memory serves nothing once the request is answered. The
+    request object itself stays (method and URL): errors name it. The SDKs build a
+    retry from their own options, never from this request."""
     request = response.request
     request.stream = httpx2.ByteStream(b"")
     request._content = b""
+    request.headers = httpx2.Headers()
