@@ -23,7 +23,6 @@ only to send.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import Any
 
@@ -97,45 +96,71 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         loop = asyncio.get_running_loop()
-        lock = asyncio.Lock()  # the pump's sends and the pings never interleave
-        pump = loop.create_task(self._pump(send, lock))
+        lock = asyncio.Lock()  # the events' sends and the pings never interleave
+        task = asyncio.current_task()
+        assert task is not None
+        # The source is read here, in the request's own task: the client's departure and
+        # the server's shutdown interrupt it by cancelling this task (a task of its own
+        # for the source, and an ``asyncio.wait`` over it, cost ~2 KB per open stream).
+        stop = _Stop(task)
         left = loop.create_task(_departure(receive))
+        left.add_done_callback(stop)
+        exiting = self._exiting
+        # The shared future's callback is removed below, never the future cancelled.
+        exiting.add_done_callback(stop)
         pings = _Pings(loop, send, lock, self._ping_seconds)
+        source = self._source
+        completed = False
         try:
-            # The shared future is waited for, never cancelled: it is every stream's.
-            await asyncio.wait((pump, left, self._exiting), return_when=asyncio.FIRST_COMPLETED)
+            try:
+                async for chunk in source:
+                    async with lock:
+                        await send(_body(chunk, more=True))
+                completed = True
+            finally:
+                # From here on nothing interrupts: closing the source (the run learns of
+                # the departure now) and the stream's end are awaited in full.
+                stop.disarm()
+                exiting.remove_done_callback(stop)
+                await source.aclose()
+        except asyncio.CancelledError:
+            # Ours (departure or shutdown) is taken back; any other cancellation goes on.
+            if not stop.fired or task.uncancel() > 0:
+                raise
         finally:
-            pump.cancel()
+            left.remove_done_callback(stop)
+            # Gone also if the departure came while the source was being closed.
+            gone = left.done() and not left.cancelled()
             left.cancel()
-            # The pump's cancellation closes the source (the run learns of it now).
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
             await asyncio.gather(left, return_exceptions=True)
             await pings.stop()
-        if left.done() and not left.cancelled():
+        if gone:
             return  # the client is gone: nobody reads what would follow
-        if not _completed(pump):
+        if not completed:
             async with lock:
                 await send(_body(self._farewell(), more=True))
         async with lock:
             await send(_body(b"", more=False))
 
-    async def _pump(self, send: Send, lock: asyncio.Lock) -> None:
-        source = self._source
-        try:
-            async for chunk in source:
-                async with lock:
-                    await send(_body(chunk, more=True))
-        finally:
-            await source.aclose()
 
+class _Stop:
+    """Interrupts a stream's reading when the client leaves or the server shuts down: the
+    first of the two cancels the stream's task, once, and none does after ``disarm``
+    (the source is being closed)."""
 
-def _completed(task: asyncio.Task[None]) -> bool:
-    """The pump sent its source to the end (an exception in it propagates from here)."""
-    if task.cancelled():
-        return False
-    task.result()
-    return True
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self._task = task
+        self._armed = True
+        self.fired = False
+
+    def __call__(self, _done: asyncio.Future[Any]) -> None:
+        if self._armed:
+            self._armed = False
+            self.fired = True
+            self._task.cancel()
+
+    def disarm(self) -> None:
+        self._armed = False
 
 
 def _body(chunk: bytes, *, more: bool) -> Message:
