@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -99,3 +101,50 @@ def test_loading_the_drug_dictionary_does_not_build_the_packages_name_index() ->
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def _gone(pid: int) -> bool:
+    """Exited (a zombie included: its parent, init here, may not have reaped it yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+# A worker's lifespan in miniature: the runner started, then the process killed.
+_WORKER = """
+import asyncio
+from delphos.evidence import EvidenceRunner
+
+async def main() -> None:
+    runner = EvidenceRunner(1)
+    await runner.start()
+    print(runner.pids()[0], flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_the_evidence_process_exits_when_its_worker_is_killed() -> None:
+    worker = subprocess.Popen(
+        [sys.executable, "-c", _WORKER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
+    evidence_pid = 0
+    try:
+        assert worker.stdout is not None
+        evidence_pid = int(worker.stdout.readline())
+        assert not _gone(evidence_pid)
+        # No shutdown, no closing of the pool: the out-of-memory killer's way.
+        worker.kill()
+        worker.wait()
+        deadline = time.monotonic() + 15
+        while not _gone(evidence_pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gone(evidence_pid), "the evidence process outlived its worker"
+    finally:
+        worker.kill()
+        worker.wait()
+        if evidence_pid and not _gone(evidence_pid):
+            os.kill(evidence_pid, signal.SIGKILL)
