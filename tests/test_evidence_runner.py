@@ -43,6 +43,18 @@ async def test_the_evidence_process_gives_the_same_answer_as_this_one() -> None:
     assert evidence.summary.needs_review is True
 
 
+async def test_the_evidence_process_gives_way_to_the_event_loop() -> None:
+    # A finished note's check can wait a few milliseconds; the deltas of the streams the
+    # event loop serves meanwhile cannot (bench/streams.py).
+    runner = EvidenceRunner(1)
+    try:
+        await runner.start()
+        [pid] = runner.pids()
+        assert os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+    finally:
+        await runner.aclose()
+
+
 async def test_a_killed_evidence_process_costs_no_note_its_evidence_and_is_replaced() -> None:
     runner = EvidenceRunner(1)
     try:
