@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from delphos.errors import ProcessingError
-from delphos.soap.events import GENERATING, NoteEvent, error_event
+from delphos.soap.events import GENERATING, NoteEvent, completeness, error_event
 from delphos.soap.replay import EventLog
+from delphos.soap.schemas import PartialEvent
 
 
 async def read_all(log: EventLog, into: list[NoteEvent]) -> None:
@@ -72,3 +73,35 @@ def test_a_final_event_settles_the_note() -> None:
     assert not log.settled
     log.append(error_event(ProcessingError(), degraded=True))
     assert log.settled
+
+
+async def test_a_listener_that_joins_late_reads_every_partial_as_it_was_sent() -> None:
+    # Partials are kept as cuts of the latest texts: each must come back with its own
+    # lengths and its own completeness, section by section, however long the sections.
+    log = EventLog(GENERATING)
+    live: list[NoteEvent] = []
+    listening = asyncio.create_task(read_all(log, live))
+    await asyncio.sleep(0)
+    sent = [
+        (("S" * 300, "", "", ""), (False, False, False, False)),
+        (("S" * 70_000, "O" * 5, "", ""), (True, False, False, False)),
+        (("S" * 70_000, "O" * 9_999, "A", ""), (True, True, False, False)),
+        (("S" * 70_000, "O" * 9_999, "A" * 257, "P" * 3), (True, True, True, False)),
+        (("S" * 70_000, "O" * 9_999, "A" * 257, "P" * 1_000_000), (True, True, True, True)),
+    ]
+    for texts, done in sent:
+        log.append_partial(texts, done)
+        await asyncio.sleep(0)
+    log.close()
+    await asyncio.wait_for(listening, timeout=5)
+    late: list[NoteEvent] = []
+    await read_all(log, late)
+
+    expected = [
+        PartialEvent(
+            subjective=s, objective=o, assessment=a, plan=p, completeness=completeness(done)
+        )
+        for (s, o, a, p), done in sent
+    ]
+    assert late[1:] == expected
+    assert live[1:] == expected

@@ -14,25 +14,45 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import NamedTuple
 
 from delphos.soap.events import NoteEvent, completeness
 from delphos.soap.schemas import PartialEvent
 
+# A `partial` as kept for replay: one int holding each section's length in a field of its
+# own and which sections were done in the bits above them. One is kept per partial of
+# every stream (four a second, for as long as the note streams); as a tuple of two tuples
+# it cost ~270 bytes and three objects the cyclic collector walks, as an int of this size
+# ~50 bytes and none (bench/streams.py, tracemalloc). 32 bits hold any section length a
+# request can produce (the body is capped at megabytes).
+_FIELD = 32
+_MASK = (1 << _FIELD) - 1
+_DONE = 4 * _FIELD
 
-class _Partial(NamedTuple):
-    """A `partial` as kept for replay: how long each section was, and which were done.
-    (A tuple: one is made per partial of every stream, several times a second.)"""
 
-    lengths: tuple[int, int, int, int]
-    done: tuple[bool, bool, bool, bool]
+def _pack(lengths: tuple[int, int, int, int], done: tuple[bool, bool, bool, bool]) -> int:
+    s, o, a, p = lengths
+    ds, do, da, dp = done
+    bits = ds | do << 1 | da << 2 | dp << 3
+    return s | o << _FIELD | a << 2 * _FIELD | p << 3 * _FIELD | bits << _DONE
 
 
-_Stored = NoteEvent | _Partial
+def _unpack(packed: int) -> tuple[tuple[int, int, int, int], tuple[bool, bool, bool, bool]]:
+    bits = packed >> _DONE
+    lengths = (
+        packed & _MASK,
+        packed >> _FIELD & _MASK,
+        packed >> 2 * _FIELD & _MASK,
+        packed >> 3 * _FIELD & _MASK,
+    )
+    return lengths, (bool(bits & 1), bool(bits & 2), bool(bits & 4), bool(bits & 8))
+
+
+# An event, or a partial packed as above.
+_Stored = NoteEvent | int
 
 
 def _final(item: _Stored) -> bool:
-    return not isinstance(item, _Partial) and item.final
+    return not isinstance(item, int) and item.final
 
 
 class EventLog:
@@ -40,8 +60,8 @@ class EventLog:
         self._items: list[_Stored] = [first]
         # The sections as of the latest partial: every stored partial is a prefix of these.
         self._texts: tuple[str, str, str, str] = ("", "", "", "")
-        # The latest partial and its event, once a listener has asked for it.
-        self._latest: tuple[_Partial, PartialEvent] | None = None
+        # The latest partial's event (by its place in the log), once a listener asked for it.
+        self._latest: tuple[int, PartialEvent] | None = None
         # Listeners waiting for the next event: each awaits a future of its own (a shared
         # one would be cancelled for all by one listener's cancellation), made on the
         # loop looked up once. asyncio.Event looks the running loop up on every wait, and
@@ -81,13 +101,15 @@ class EventLog:
             # A section restarted (a retry, a repeated key): the partials kept so far are
             # not cuts of the new texts. Rare; they become plain events.
             self._items = [
-                self._snapshot(item) if isinstance(item, _Partial) else item for item in self._items
+                self._snapshot(item, at) if isinstance(item, int) else item
+                for at, item in enumerate(self._items)
             ]
+            self._latest = None
         self._texts = texts
         if all(done):
             self._settled = True
         s, o, a, p = texts
-        self._add(_Partial((len(s), len(o), len(a), len(p)), done))
+        self._add(_pack((len(s), len(o), len(a), len(p)), done))
 
     def close(self) -> None:
         """No more events: every listener ends once it has read what is there."""
@@ -101,7 +123,7 @@ class EventLog:
             while index < len(self._items):
                 item = self._items[index]
                 index += 1
-                yield self._snapshot(item) if isinstance(item, _Partial) else item
+                yield self._snapshot(item, index - 1) if isinstance(item, int) else item
             if self._closed:
                 return
             loop = self._loop
@@ -121,19 +143,20 @@ class EventLog:
             if not waiter.done():  # a listener cancelled meanwhile
                 waiter.set_result(None)
 
-    def _snapshot(self, partial: _Partial) -> PartialEvent:
-        """The `partial` event (a full-length cut is the text itself, not a copy)."""
+    def _snapshot(self, partial: int, at: int) -> PartialEvent:
+        """The `partial` event of the packed partial at ``at`` in the log (a full-length
+        cut is the text itself, not a copy)."""
         latest = self._latest
-        if latest is not None and latest[0] is partial:
+        if latest is not None and latest[0] == at:
             return latest[1]
-        (s, o, a, p), (ns, no, na, np) = self._texts, partial.lengths
+        (s, o, a, p), ((ns, no, na, np), done) = self._texts, _unpack(partial)
         event = PartialEvent(
             subjective=s[:ns],
             objective=o[:no],
             assessment=a[:na],
             plan=p[:np],
-            completeness=completeness(partial.done),
+            completeness=completeness(done),
         )
-        if partial is self._items[-1]:
-            self._latest = (partial, event)
+        if at == len(self._items) - 1:
+            self._latest = (at, event)
         return event
