@@ -22,7 +22,7 @@ from typing import Any
 
 from delphos.records import SECTION_KEYS, SHORT
 from delphos.soap.events import GENERATING, NoteEvent
-from delphos.soap.replay import EventLog
+from delphos.soap.replay import EventLog, _unpack
 from delphos.sse import event_bytes, one_line
 
 ACI_BENCH = Path(__file__).resolve().parents[2] / "shared" / "eval" / "aci-bench"
@@ -88,13 +88,13 @@ def typed(partials: list[tuple[Texts, Done]], listeners: int) -> int:
 class _DictLog(EventLog):
     """The log as it was: a listener's read made a dict snapshot of the partial."""
 
-    def _snapshot(self, partial: Any) -> Any:
+    def _snapshot(self, partial: int, at: int) -> Any:
         short = tuple(SHORT[k] for k in SECTION_KEYS)
+        lengths, done = _unpack(partial)
         cut: dict[str, Any] = {
-            key: text[:n]
-            for key, text, n in zip(SECTION_KEYS, self._texts, partial.lengths, strict=True)
+            key: text[:n] for key, text, n in zip(SECTION_KEYS, self._texts, lengths, strict=True)
         }
-        return {**cut, "completeness": dict(zip(short, partial.done, strict=True))}
+        return {**cut, "completeness": dict(zip(short, done, strict=True))}
 
 
 def dicts(partials: list[tuple[Texts, Done]], listeners: int) -> int:
