@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
@@ -66,7 +65,9 @@ class _Connection(asyncio.Protocol):
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.headers_done = False
-        self.chunks: deque[bytes] = deque()
+        # A list, not a deque: it holds one or two reads at a time, and an empty deque
+        # is ~600 bytes per open stream against a list's ~60.
+        self.chunks: list[bytes] = []
         self.held = 0
         self.complete = False
         self.keep_alive = False
@@ -187,11 +188,8 @@ class _Connection(asyncio.Protocol):
         step, one pass through the note's pipeline instead of one per event. The loop's
         cost per event thus falls as its load rises, instead of queueing up."""
         chunks = self.chunks
-        if len(chunks) == 1:
-            data = chunks.popleft()
-        else:
-            data = b"".join(chunks)
-            chunks.clear()
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
         self.held -= len(data)
         if self.paused and self.held <= _HIGH_WATER // 2 and self.transport is not None:
             self.paused = False

@@ -114,7 +114,11 @@ class OpenAIEngine:
             async with stream:
                 chunks = _Chunks(stream.response)
                 async for raw in body(stream.response):
-                    for item in chunks.feed(raw):
+                    items = chunks.feed(raw)
+                    # The read is not held while its text goes downstream and the next
+                    # one is awaited (under load, several events: kilobytes per stream).
+                    del raw
+                    for item in items:
                         yield item
                     if chunks.failed is not None:
                         raise chunks.failed

@@ -54,7 +54,9 @@ async def sse_batches(response: httpx2.Response) -> AsyncIterator[list[SseEvent]
     nothing). The response is closed by its owner (the SDK stream's ``async with``)."""
     splitter = SseSplitter()
     async for raw in body(response):
-        if batch := splitter.feed(raw):
+        batch = splitter.feed(raw)
+        del raw  # not held while the batch goes downstream and the next read is awaited
+        if batch:
             yield batch
     if batch := splitter.end():
         yield batch
