@@ -94,7 +94,7 @@ class Runs:
                 self._abandon_if_unfinished(run)
 
     def _abandon_if_unfinished(self, run: Run) -> None:
-        if run.generation.done.is_set() or run.settled or run.abandoned:
+        if run.generation.done or run.settled or run.abandoned:
             return
         run.abandoned = True
         self._forget(run)
