@@ -40,7 +40,11 @@ used (they share the machine with the worker).
 few moments that delayed every stream, or one kind of event. ``--py-spy PREFIX`` records
 the worker's profile per batch (``PYSPY_EXTRA`` adds py-spy options, e.g. ``--native
 --threads``); ``--app-root DIR`` runs another checkout's worker (a reference measured in
-the same run).
+the same run). ``--census PREFIX`` runs the worker of ``bench/census.py``, which writes
+what the batch's memory and pauses were made of to PREFIX-N.*: the notes in each phase of
+the pipeline and the worker's PSS every 0.25 s, every garbage collection's pause, and the
+objects (``--tracemalloc``: and the bytes, by allocation site) each note in flight adds
+(a diagnostic: its latency figures are not a plain run's).
 """
 
 from __future__ import annotations
@@ -341,10 +345,15 @@ def fake_llm(tmp: Path, rate: float) -> Iterator[tuple[str, Path, int]]:
 
 @contextmanager
 def delphos_server(
-    tmp: Path, engine: str, fake_url: str | None, app_root: Path = ROOT
+    tmp: Path,
+    engine: str,
+    fake_url: str | None,
+    app_root: Path = ROOT,
+    census: tuple[str, int, bool] | None = None,
 ) -> Iterator[tuple[int, int]]:
     """(port, pid) of a uvicorn worker serving the real app (the checkout at ``app_root``:
-    another one to compare against in the same run)."""
+    another one to compare against in the same run); with ``census`` (files' prefix,
+    notes in flight to count objects at, tracemalloc on), the worker of bench/census.py."""
     sys.path.insert(0, str(ROOT))
     from bench.cache_hit import wait_listening
     from delphos.db.migrate import upgrade_sync
@@ -371,11 +380,17 @@ def delphos_server(
     if fake_url:
         env["DELPHOS_OPENAI_BASE_URL"] = fake_url
         env["DELPHOS_OPENAI_MODEL"] = "bench"
-    command = [
-        sys.executable, "-m", "uvicorn", "--factory", "delphos.app:create_app",
+    uvicorn = [
+        "--factory", "delphos.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
     ]  # fmt: skip
+    if census is None:
+        command = [sys.executable, "-m", "uvicorn", *uvicorn]
+    else:
+        out, at, trace = census
+        probe = str(ROOT / "bench" / "census.py")
+        command = [sys.executable, probe, out, str(at), "1" if trace else "0", *uvicorn]
     proc = subprocess.Popen(command, cwd=app_root, env=env)
     try:
         wait_listening(port, proc, "delphos")
@@ -783,6 +798,21 @@ def main() -> int:
         "--py-spy", dest="spy", help="record the worker with py-spy to PREFIX-N.txt"
     )
     parser.add_argument(
+        "--census",
+        help="run the worker of bench/census.py (phases, memory, GC pauses) to PREFIX-N.*",
+    )
+    parser.add_argument(
+        "--census-at",
+        type=int,
+        default=300,
+        help="with --census: count objects when this many notes are in flight",
+    )
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="with --census: also count memory by allocation site (slows the worker)",
+    )
+    parser.add_argument(
         "--pin",
         action="store_true",
         help="the worker on CPU 0, everything else on CPU 1 (needs 2 cores)",
@@ -798,8 +828,13 @@ def main() -> int:
         tmp = Path(tmp_name)
         base = 0
         for count in counts:
+            census = (
+                (f"{args.census}-{count}", args.census_at, args.tracemalloc)
+                if args.census
+                else None
+            )
             if args.engine == "local":
-                with delphos_server(tmp, "local", None, args.app_root) as (port, pid):
+                with delphos_server(tmp, "local", None, args.app_root, census) as (port, pid):
                     run_loop(run_clients(port, 2, 0.0, ["warm-up text"]))
                     if args.pin:
                         pin(pid, [])
@@ -807,7 +842,7 @@ def main() -> int:
             else:
                 with (
                     fake_llm(tmp, args.rate) as (url, log, fake_pid),
-                    delphos_server(tmp, "openai", url, args.app_root) as (port, pid),
+                    delphos_server(tmp, "openai", url, args.app_root, census) as (port, pid),
                 ):
                     # Warm-up: one stream (imports, first connection), not counted.
                     run_loop(run_clients(port, 1, 0.0, ["warm-up"]))
@@ -821,6 +856,8 @@ def main() -> int:
                     )
             r = results[-1]
             print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
+            if census is not None:
+                print(f"  census: {census[0]}.timeline.tsv, .gc.tsv, .objects.txt", flush=True)
 
     print(
         f"\nstreams benchmark: engine {args.engine}, one uvicorn worker"
