@@ -52,8 +52,11 @@ def _pss_mb() -> float:
 def _kind(obj: object) -> str:
     kind = type(obj)
     name = f"{kind.__module__}.{kind.__qualname__}"
-    if kind.__name__ in ("coroutine", "async_generator", "generator"):
+    if kind.__name__ in ("coroutine", "async_generator", "generator", "function"):
+        # Which one: a closure made per stream shows here, its cells just as ``cell``.
         name += f" {getattr(obj, '__qualname__', '?')}"
+    elif kind.__name__ == "method":
+        name += f" {getattr(getattr(obj, '__func__', None), '__qualname__', '?')}"
     return name
 
 
