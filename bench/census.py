@@ -28,6 +28,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import tracemalloc
 import weakref
 from collections import Counter
@@ -65,11 +66,14 @@ def _tracked() -> Counter[str]:
 
 
 def _site(trace: tracemalloc.Traceback) -> str:
-    """The allocating line and, when it is not ours, the nearest callers that are."""
-    frames = [f"{Path(f.filename).name}:{f.lineno}" for f in trace]
+    """The allocating line (its package's file) and, when that is not ours, the nearest
+    callers that are."""
+    # A traceback runs from the oldest frame to the allocation.
+    recent = list(reversed(trace))
+    frames = [f"{Path(f.filename).parent.name}/{Path(f.filename).name}:{f.lineno}" for f in recent]
     ours = [
-        f"{Path(f.filename).name}:{f.lineno}"
-        for f in trace
+        name
+        for name, f in zip(frames, recent, strict=True)
         if f"{os.sep}delphos{os.sep}" in f.filename
     ]
     if not ours or ours[0] == frames[0]:
@@ -112,7 +116,14 @@ class Census:
         gc.callbacks.append(self._on_gc)
         if self.trace:
             tracemalloc.start(TRACEMALLOC_FRAMES)
-        threading.Thread(target=self._watch, name="census", daemon=True).start()
+        threading.Thread(target=self._run, name="census", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._watch()
+        except Exception:
+            # A probe that stopped must say so: the files would just end.
+            traceback.print_exc()
 
     def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -144,7 +155,11 @@ class Census:
             time.sleep(0.05)
         time.sleep(1.0)
         base = _tracked()
-        base_snapshot = tracemalloc.take_snapshot() if self.trace else None
+        if self.trace:
+            # From here on only the batch's allocations are traced: a snapshot then holds
+            # what it added and still holds, and is quick to group (a baseline of the
+            # startup's million objects took longer to compare than the batch lasts).
+            tracemalloc.clear_traces()
         self._t0 = time.monotonic()
         self.pauses.clear()
         counted = False
@@ -164,16 +179,14 @@ class Census:
                 in_flight = waiting + streaming + checking + writing
                 if not counted and in_flight >= self.at:
                     counted = True
-                    self._write_objects(in_flight, base, base_snapshot)
+                    self._write_objects(in_flight, base)
 
     def _write_pauses(self) -> None:
         with open(f"{self.out}.gc.tsv", "w", encoding="utf-8") as out:
             out.write("seconds\tgeneration\tpause_ms\n")
             out.writelines(f"{t:.3f}\t{g}\t{1000 * d:.2f}\n" for t, g, d in list(self.pauses))
 
-    def _write_objects(
-        self, in_flight: int, base: Counter[str], base_snapshot: tracemalloc.Snapshot | None
-    ) -> None:
+    def _write_objects(self, in_flight: int, base: Counter[str]) -> None:
         now = _tracked()
         added = {kind: (now[kind] - base.get(kind, 0)) / in_flight for kind in now}
         lines = [
@@ -186,16 +199,13 @@ class Census:
             for kind, per in sorted(added.items(), key=lambda item: -item[1])
             if per >= 0.5
         ]
-        if base_snapshot is not None:
-            ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
-            stats = (
-                tracemalloc.take_snapshot()
-                .filter_traces(ignore)
-                .compare_to(base_snapshot.filter_traces(ignore), "traceback")
-            )
+        if self.trace:
+            # Not the probes' own allocations (a census is taken while this runs).
+            ignore = [tracemalloc.Filter(False, path) for path in (tracemalloc.__file__, __file__)]
+            stats = tracemalloc.take_snapshot().filter_traces(ignore).statistics("traceback")
             by_site: Counter[str] = Counter()
             for stat in stats:
-                by_site[_site(stat.traceback)] += stat.size_diff
+                by_site[_site(stat.traceback)] += stat.size
             total = sum(by_site.values())
             per_note = total / in_flight / 1024
             lines += [
