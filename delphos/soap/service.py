@@ -53,19 +53,21 @@ class Answer:
     cached_json: bytes | None
     stream: AsyncGenerator[NoteEvent, None] | None
 
-    async def events(self) -> AsyncGenerator[NoteEvent, None]:
+    def events(self) -> AsyncGenerator[NoteEvent, None]:
+        """The answer's events: a hit's two, or the generation's stream itself. Not a
+        generator wrapping it: every event of every open stream would pass through one
+        more layer, and a client leaving closes the stream it holds directly."""
         if self.cached_json is not None:
-            # Decoded only for a caller that needs the record (the live session); the
-            # SSE and JSON routes write `cached_json` out as it is.
-            yield CACHE_HIT
-            yield SoapEvent.model_validate_json(self.cached_json)
-            return
+            return _hit_events(self.cached_json)
         assert self.stream is not None
-        # Close the inner stream the moment this one closes (a client leaving), not when
-        # the garbage collector finalises it: departures must count at once.
-        async with aclosing(self.stream) as stream:
-            async for event in stream:
-                yield event
+        return self.stream
+
+
+async def _hit_events(cached_json: bytes) -> AsyncGenerator[NoteEvent, None]:
+    # Decoded only for a caller that needs the record (the live session); the SSE and
+    # JSON routes write `cached_json` out as it is.
+    yield CACHE_HIT
+    yield SoapEvent.model_validate_json(cached_json)
 
 
 class NoteService:
@@ -111,8 +113,11 @@ class NoteService:
 
     async def events(self, tenant: TenantRef, req: SoapRequest) -> AsyncGenerator[NoteEvent, None]:
         answer = await self.answer(tenant, req)
-        async for event in answer.events():
-            yield event
+        # Closed with this generator, not when the garbage collector gets to it: a caller
+        # that stops early leaves the run at once.
+        async with aclosing(answer.events()) as events:
+            async for event in events:
+                yield event
 
     async def note_json(self, tenant: TenantRef, req: SoapRequest) -> bytes:
         """The final `soap` event's JSON, or the error mapped to its HTTP status and code.
