@@ -33,21 +33,14 @@ import tracemalloc
 import weakref
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+# This file runs as a script, from the checkout under measurement's PYTHONPATH.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.streams import pss_mb
 
 TICK_SECONDS = 0.25
 TRACEMALLOC_FRAMES = 8
-
-
-def _pss_mb() -> float:
-    try:
-        with open(f"/proc/{os.getpid()}/smaps_rollup", encoding="ascii") as rollup:
-            for line in rollup:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def _kind(obj: object) -> str:
@@ -90,6 +83,7 @@ class Census:
         self.checking = 0  # notes in the evidence check now
         self.pauses: list[tuple[float, int, float]] = []
         self._gc_started = 0.0
+        self._written = 0  # pauses already in the file
         self._t0 = time.monotonic()
 
     def install(self) -> None:
@@ -162,29 +156,36 @@ class Census:
             tracemalloc.clear_traces()
         self._t0 = time.monotonic()
         self.pauses.clear()
+        self._written = 0
         counted = False
-        with open(f"{self.out}.timeline.tsv", "w", encoding="utf-8") as timeline:
+        with (
+            open(f"{self.out}.timeline.tsv", "w", encoding="utf-8") as timeline,
+            open(f"{self.out}.gc.tsv", "w", encoding="utf-8") as pauses,
+        ):
             timeline.write(
                 "seconds\twaiting_for_llm\tstreaming\tevidence_check\tdurable_write\tpss_mb\n"
             )
+            pauses.write("seconds\tgeneration\tpause_ms\n")
             while True:
                 time.sleep(TICK_SECONDS)
                 waiting, streaming, checking, writing = self._phases()
                 timeline.write(
                     f"{time.monotonic() - self._t0:.2f}\t{waiting}\t{streaming}\t{checking}\t"
-                    f"{writing}\t{_pss_mb():.1f}\n"
+                    f"{writing}\t{pss_mb(os.getpid()):.1f}\n"
                 )
                 timeline.flush()
-                self._write_pauses()
+                self._write_pauses(pauses)
                 in_flight = waiting + streaming + checking + writing
                 if not counted and in_flight >= self.at:
                     counted = True
                     self._write_objects(in_flight, base)
 
-    def _write_pauses(self) -> None:
-        with open(f"{self.out}.gc.tsv", "w", encoding="utf-8") as out:
-            out.write("seconds\tgeneration\tpause_ms\n")
-            out.writelines(f"{t:.3f}\t{g}\t{1000 * d:.2f}\n" for t, g, d in list(self.pauses))
+    def _write_pauses(self, out: TextIO) -> None:
+        """The pauses since the last call (the collector's callback only appends)."""
+        pauses = self.pauses[self._written :]
+        self._written += len(pauses)
+        out.writelines(f"{t:.3f}\t{g}\t{1000 * d:.2f}\n" for t, g, d in pauses)
+        out.flush()
 
     def _write_objects(self, in_flight: int, base: Counter[str]) -> None:
         now = _tracked()
@@ -211,8 +212,8 @@ class Census:
             lines += [
                 "",
                 f"memory allocated since the warm-up, per note in flight: {per_note:.1f} KiB",
+                "",
             ]
-            lines += [""]
             lines += [
                 f"{size / in_flight:8.0f} B  {site}"
                 for site, size in by_site.most_common(60)

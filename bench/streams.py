@@ -457,17 +457,19 @@ def run_queue(pid: int) -> tuple[int, int]:
     return int(ran), int(waited)
 
 
+def pss_mb(pid: int) -> float:
+    """One process's proportional set size (0 once it is gone)."""
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def rss_mb(pid: int) -> float:
     """Memory of the worker's process tree: the sum of each process's proportional set
     size (PSS), so pages the evidence processes share copy-on-write count once."""
-    total = 0
-    for p in _tree(pid):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    total += int(line.split()[1])
-                    break
-    return total / 1024
+    return sum(pss_mb(p) for p in _tree(pid))
 
 
 # --- clients --------------------------------------------------------------------------------
