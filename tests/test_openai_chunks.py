@@ -163,3 +163,36 @@ def test_a_raw_control_character_after_plain_chunks_is_refused_as_the_full_decod
     assert chunks.feed(_event(plain("warm"))) == ["warm"]
     with pytest.raises(json.JSONDecodeError):
         chunks.feed(_event(plain("a\tb").replace("\\t", "\t")))
+
+
+@pytest.mark.parametrize("per_read", [2, 3, 5])
+def test_reads_of_several_whole_events_give_the_text_a_full_decode_gives(per_read: int) -> None:
+    # A busy event loop finds several of a stream's events waiting in one read.
+    events = _stream_events()
+    chunks = _chunks()
+    got: list[str | Usage] = []
+    for start in range(0, len(events), per_read):
+        got += chunks.feed(b"".join(events[start : start + per_read]))
+    got += chunks.end()
+    expected = _reference(events)
+    assert "".join(x for x in got if isinstance(x, str)) == "".join(
+        x for x in expected if isinstance(x, str)
+    )
+    assert [x for x in got if isinstance(x, Usage)] == [x for x in expected if isinstance(x, Usage)]
+
+
+def test_the_events_of_one_read_are_one_delta_downstream() -> None:
+    chunks = _chunks()
+    assert chunks.feed(_event(plain("warm"))) == ["warm"]
+    read = b"".join(_event(plain(text)) for text in ["a\n", 'say "b"', "", "é🙂"])
+    assert chunks.feed(read) == ['a\nsay "b"é🙂']
+
+
+@pytest.mark.parametrize("data", INVALID)
+def test_a_malformed_event_among_plain_ones_in_a_read_is_refused_as_the_full_decode_does(
+    data: str,
+) -> None:
+    chunks = _chunks()
+    assert chunks.feed(_event(plain("warm"))) == ["warm"]
+    with pytest.raises(json.JSONDecodeError):
+        chunks.feed(_event(plain("before")) + _event(data) + _event(plain("after")))

@@ -55,10 +55,10 @@ class ChunkText:
             and data.startswith(head)
             and data.endswith(tail)
         ):
-            middle = data[len(head) : len(data) - len(tail)]
-            # A string body without quote, escape or control character: the chunk is the
-            # last plain one with another text, hence plain too.
-            if '"' not in middle and "\\" not in middle and middle.isprintable():
+            middle = string_body(data[len(head) : len(data) - len(tail)])
+            # A JSON string's body: the chunk is the last plain one with another text,
+            # hence plain too.
+            if middle is not None:
                 return middle
         match = _PLAIN.fullmatch(data)
         if match is None:
@@ -67,3 +67,59 @@ class ChunkText:
         self._head, self._tail = data[:start], data[end:]
         raw = match.group(1)
         return json.loads(f'"{raw}"') if "\\" in raw else raw
+
+
+def string_body(body: str) -> str | None:
+    """What ``body`` says as the inside of a JSON string (between its quotes), or None when
+    it is not one: has an unescaped quote, a bad escape or a raw control character.
+
+    Most bodies have no escape at all and are their own text. About one delta in ten of a
+    note has one (a line break is ``\\n``, a quote ``\\"``): ``json.loads`` of the body
+    quoted decodes and checks it in one step, where those chunks were matched whole
+    against the pattern again (a read of one: ~2 us instead of ~7, in isolation). An
+    unescaped quote ends the string early and leaves "extra data", which ``json.loads``
+    refuses, as it refuses a raw control character (its strict default)."""
+    if '"' not in body and "\\" not in body and body.isprintable():
+        return body
+    try:
+        text = json.loads(f'"{body}"')
+    except ValueError:
+        return None
+    return text if isinstance(text, str) else None
+
+
+def framed_text(raw: bytes, head: bytes, tail: bytes) -> str | None:
+    """The text of a network read made only of whole events of the plain shape framed as
+    the last plain one was (``head``, a JSON string's body, ``tail``), the texts of
+    several joined; None for anything else (for the general path, which decodes it).
+
+    ``tail`` ends the event with its blank line, and a raw line break cannot be inside
+    a JSON string, so splitting at it cuts between events only; every piece is checked
+    all the same (:func:`string_body`). Several events come in one read when the event
+    loop was busy (the engines join their texts: one delta downstream, see lean_http)."""
+    skip = len(head)
+    if len(raw) < skip + len(tail) or not raw.startswith(head) or not raw.endswith(tail):
+        return None
+    try:
+        body = raw[skip : len(raw) - len(tail)].decode()
+    except UnicodeDecodeError:
+        return None  # the general path replaces what is not UTF-8
+    if '"' not in body and "\\" not in body and body.isprintable():
+        return body  # one event, no escape: nearly every read
+    if "\n" not in body:
+        # One event (a JSON string holds no raw line break; an event's end is two).
+        return string_body(body)
+    pieces = raw.split(tail)
+    pieces.pop()  # what follows the last tail: nothing
+    texts: list[str] = []
+    for piece in pieces:
+        if not piece.startswith(head):
+            return None
+        try:
+            text = string_body(piece[skip:].decode())
+        except UnicodeDecodeError:
+            return None
+        if text is None:
+            return None
+        texts.append(text)
+    return "".join(texts)
