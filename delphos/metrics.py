@@ -62,6 +62,19 @@ TIME_TO_SOAP = Histogram(
 STREAMS_IN_FLIGHT = Gauge(
     "delphos_streams_in_flight", "SSE note streams open now", multiprocess_mode="livesum"
 )
+# How long a callback that became ready waited for the event loop, read every 50 ms
+# (delphos.pace): every request, delta and partial of the worker waits about this long.
+EVENT_LOOP_LAG = Gauge(
+    "delphos_event_loop_lag_seconds",
+    "How long the event loop kept a ready callback waiting, last read (the worst worker's)",
+    multiprocess_mode="livemax",
+)
+PARTIAL_INTERVAL = Gauge(
+    "delphos_partial_interval_seconds",
+    "Seconds between a streaming note's periodic partial events now: longer while the "
+    "event loop runs late (the worst worker's)",
+    multiprocess_mode="livemax",
+)
 ENGINE_RETRIES = Counter(
     "delphos_engine_retries_total", "Engine requests retried after a transient failure"
 )

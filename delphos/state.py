@@ -17,6 +17,7 @@ from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
 from delphos.evidence import EvidenceRunner
 from delphos.live.state import LiveState
+from delphos.pace import LoopLag, PartialPace
 from delphos.records import TenantRef
 from delphos.settings import Settings
 from delphos.soap.service import NoteService
@@ -40,6 +41,8 @@ class AppState:
     evidence: EvidenceRunner
     # uvicorn's shutdown, watched once for every open stream.
     server_exit: ServerExit
+    # The event loop's lateness, pacing the periodic partials (delphos.pace).
+    loop_lag: LoopLag
 
     @classmethod
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
@@ -64,6 +67,7 @@ class AppState:
                 log.warning("could not register the bootstrap tenant: %s", type(exc).__name__)
         local = LocalEngine()
         evidence = EvidenceRunner(settings.evidence_processes)
+        pace = PartialPace(1.0 / settings.partials_per_second)
         notes = NoteService(
             settings=settings,
             engine=engine,
@@ -73,6 +77,7 @@ class AppState:
             recorder=recorder,
             fallback=local.build_note if settings.fallback_to_local else None,
             evidence=evidence,
+            pace=pace,
         )
         auth = Authenticator(
             db=db,
@@ -93,6 +98,7 @@ class AppState:
             live=LiveState(settings, coordinator),
             evidence=evidence,
             server_exit=ServerExit(),
+            loop_lag=LoopLag(pace),
         )
 
     async def aclose(self) -> None:
@@ -106,3 +112,4 @@ class AppState:
         await self.coordinator.aclose()
         await self.db.aclose()
         await self.server_exit.aclose()
+        self.loop_lag.close()

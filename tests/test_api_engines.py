@@ -23,9 +23,11 @@ import pytest
 
 from delphos.engines.local import LocalEngine
 from delphos.engines.prompt import SYSTEM_PROMPT, user_message
+from delphos.pace import MAX_INTERVAL
 from delphos.records import SECTION_KEYS, SoapNote, text_hash
 from tests.support.fakes.llm_server import Scenario
 from tests.support.fixtures.server import LiveServer
+from tests.support.late_loop import late_loop
 from tests.support.local_faithful import assert_faithful
 from tests.support.sse import JSON_URL, STREAM, canonical_hash, check_order, parse_sse
 from tests.support.upstream import (  # noqa: F401  (no_patient_text_in_logs: autouse here)
@@ -353,6 +355,46 @@ async def test_first_words_are_sent_at_once_then_partials_are_throttled(
     bound = math.ceil(max(nominal, measured) * rate) + len(SECTION_KEYS) + 1
     assert len(partials) <= bound, (len(partials), bound, deltas)
     assert len(partials) < deltas / 2, "partials are throttled, not one per delta"
+
+
+async def test_a_server_whose_loop_is_late_sends_fewer_partials_but_every_completion_at_once(
+    openai: Upstream, serve: Serve
+) -> None:
+    chunk, delay, rate = 8, 0.03, 20.0
+    openai.fake.push(Scenario(text=SHORT_JSON, chunk=chunk, delay=delay))
+    # A busy worker: the periodic partials give way (delphos/pace.py), nothing else.
+    async with serve(openai, **FAST, partials_per_second=rate) as srv, late_loop():
+        pace = srv.app_state.loop_lag.pace
+        deadline = time.monotonic() + 10
+        while pace.interval < MAX_INTERVAL and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+        assert pace.interval == MAX_INTERVAL, "the server saw its loop late"
+        stream = await read_stream(srv, body("late-loop", SHORT_NOTE.subjective))
+
+    assert_note(stream.soap(), SHORT_NOTE)
+    partials = stream.partials
+    # The first words at once, not after a paced interval gathered more.
+    first = partials[0]
+    assert 0 < len(first["subjective"]) <= chunk
+    # Each section shown complete in the partial of the delta that closed it: the next
+    # section holds at most the rest of that delta.
+    previous = dict.fromkeys("soap", False)
+    completions = 0
+    for partial in partials:
+        for flag, done in partial["completeness"].items():
+            if done and not previous[flag]:
+                completions += 1
+                assert partial[SHORT[flag]] == getattr(SHORT_NOTE, SHORT[flag])
+                if flag != "p":
+                    following = SHORT["soap"["soap".index(flag) + 1]]
+                    assert len(partial[following]) < chunk, (flag, partial[following])
+        previous = partial["completeness"]
+    assert completions == 4
+    # In between, about one a second instead of `rate`.
+    measured = stream.arrived[-1] - stream.arrived[1]
+    paced = 1 + completions + math.ceil(measured / MAX_INTERVAL) + 1
+    assert len(partials) <= paced, (len(partials), paced, measured)
+    assert measured * rate > 2 * paced, "the stream was long enough to tell the two apart"
 
 
 async def test_a_note_whose_last_delta_only_closes_it_does_not_repeat_its_last_partial(

@@ -36,6 +36,7 @@ from delphos.errors import (
 )
 from delphos.evidence import EvidenceRunner, check_evidence
 from delphos.metrics import GENERATIONS_FAILED, TIME_TO_FIRST_PARTIAL, TIME_TO_SOAP
+from delphos.pace import PartialPace
 from delphos.records import SECTION_KEYS, SectionKey, SoapNote, Usage
 from delphos.soap.events import GENERATING, NoteEvent, NoteSource, error_event, soap_event
 from delphos.soap.parser import SoapOutputError, SoapStreamParser
@@ -78,7 +79,7 @@ class Generation:
         engine: Engine,
         text: str,
         timeout: float,
-        partial_interval: float,
+        pace: PartialPace,
         source: NoteSource,
         on_complete: OnComplete,
         fallback: Fallback | None,
@@ -88,7 +89,8 @@ class Generation:
         self._evidence = evidence
         self._text = text
         self._timeout = timeout
-        self._interval = partial_interval
+        # The interval between periodic partials, read per delta (delphos.pace).
+        self._pace = pace
         self._source = source
         self._on_complete = on_complete
         self._fallback = fallback
@@ -299,12 +301,13 @@ class Generation:
                     )
                     now = loop.time()
                     first_text = not self._partial_sent and parser.started
-                    if completed or first_text or now - last_emit >= self._interval:
+                    interval = self._pace.interval
+                    if completed or first_text or now - last_emit >= interval:
                         send()
                     else:
                         unsent = True
                         if trailing is None:
-                            trailing = loop.call_later(last_emit + self._interval - now, send)
+                            trailing = loop.call_later(last_emit + interval - now, send)
                 if parser.finished:
                     await self._read_usage(deltas)
         finally:

@@ -26,6 +26,7 @@ from delphos.engines.base import Engine
 from delphos.errors import InternalError
 from delphos.evidence import EvidenceRunner
 from delphos.metrics import CACHE_LOOKUPS, GENERATIONS_STARTED
+from delphos.pace import PartialPace
 from delphos.records import TenantRef, text_hash
 from delphos.settings import Settings
 from delphos.soap.blank import BlankEngine
@@ -82,8 +83,10 @@ class NoteService:
         recorder: NoteRecorder,
         fallback: Fallback | None,
         evidence: EvidenceRunner,
+        pace: PartialPace,
     ) -> None:
         self._settings = settings
+        self._pace = pace
         self._evidence = evidence
         self._engine = engine
         self._blank = BlankEngine()
@@ -204,7 +207,7 @@ class NoteService:
             engine=engine,
             text=text,
             timeout=self._settings.generation_timeout,
-            partial_interval=1.0 / self._settings.partials_per_second,
+            pace=self._pace,
             source=NoteSource(engine.name, engine.model, req.consultation_id, digest),
             on_complete=on_complete,
             fallback=None if blank else self._fallback,
