@@ -56,7 +56,7 @@ class PartialPace:
         self.interval = base
 
     def observe(self, late: float) -> None:
-        """One reading: how many seconds after its time the timer ran."""
+        """One reading: how many seconds a ready callback waited (see :class:`LoopLag`)."""
         if late > LATE:
             self.interval = min(self.interval * GROW, self.ceiling)
         elif self.interval > self.base:

@@ -305,6 +305,33 @@ async def test_a_note_without_an_llm_has_no_usage(make_server: Callable[..., Any
 # --- 2. first text at once, then throttled -------------------------------------------------------
 
 
+def assert_shown_at_once(partials: list[dict[str, Any]], chunk: int) -> None:
+    """What a clinician relies on was not held back by the throttle (of a stream of
+    SHORT_JSON in deltas of ``chunk`` characters).
+
+    The first partial goes out with the first words of the note, one delta's worth, not
+    after a throttle interval has gathered more. Every section completion is shown when it
+    happens: in the partial of the very delta that closed it (so the next section holds at
+    most the rest of that delta), with the section's whole text."""
+    first = partials[0]
+    assert 0 < len(first["subjective"]) <= chunk
+    assert first["objective"] == first["assessment"] == first["plan"] == ""
+    assert not any(first["completeness"].values())
+    completed: list[str] = []
+    previous = dict.fromkeys("soap", False)
+    for partial in partials:
+        for flag, done in partial["completeness"].items():
+            if done and not previous[flag]:
+                completed.append(flag)
+                assert partial[SHORT[flag]] == getattr(SHORT_NOTE, SHORT[flag])
+                if flag != "p":
+                    following = SHORT["soap"["soap".index(flag) + 1]]
+                    assert len(partial[following]) < chunk, (flag, partial[following])
+        previous = partial["completeness"]
+    assert completed == list("soap")
+    assert partials[-1]["completeness"] == dict.fromkeys("soap", True)
+
+
 async def test_first_words_are_sent_at_once_then_partials_are_throttled(
     openai: Upstream, serve: Serve
 ) -> None:
@@ -319,32 +346,12 @@ async def test_first_words_are_sent_at_once_then_partials_are_throttled(
     for partial in partials:
         assert_prefixes(partial, SHORT_NOTE)
 
-    # The first partial goes out with the first words of the note — one delta's worth —
-    # not after a throttle interval has gathered more.
-    first = partials[0]
-    assert 0 < len(first["subjective"]) <= chunk
-    assert first["objective"] == first["assessment"] == first["plan"] == ""
-    assert not any(first["completeness"].values())
-
-    # Every section completion is shown when it happens — in the partial of the very delta
-    # that closed it, so the next section holds at most the rest of that delta — with the
-    # section's whole text. The plan's too, although here `}` ends the same delta: the
-    # `soap` event waits for the evidence check and the durable write, the text need not.
-    completed_in: dict[str, int] = {}
-    previous = dict.fromkeys("soap", False)
-    for index, partial in enumerate(partials):
-        for flag, done in partial["completeness"].items():
-            if done and not previous[flag]:
-                completed_in[flag] = index
-                assert partial[SHORT[flag]] == getattr(SHORT_NOTE, SHORT[flag])
-                if flag != "p":
-                    following = SHORT["soap"["soap".index(flag) + 1]]
-                    assert len(partial[following]) < chunk, (flag, partial[following])
-        previous = partial["completeness"]
+    # The plan's completion too is shown as it happens, although here `}` ends the same
+    # delta: the `soap` event waits for the evidence check and the durable write, the
+    # text need not.
+    assert_shown_at_once(partials, chunk)
     last_delta = SHORT_JSON[len(SHORT_JSON) - (len(SHORT_JSON) % chunk or chunk) :]
     assert last_delta.endswith('"}'), "the plan's end and the note's come in one delta"
-    assert list(completed_in) == list("soap")
-    assert partials[-1]["completeness"] == dict.fromkeys("soap", True)
 
     # Throttled in between: at most `rate` per second of streaming, plus one per section
     # completion, plus the first. The duration is what the fake's delays add up to; when the
@@ -373,26 +380,10 @@ async def test_a_server_whose_loop_is_late_sends_fewer_partials_but_every_comple
 
     assert_note(stream.soap(), SHORT_NOTE)
     partials = stream.partials
-    # The first words at once, not after a paced interval gathered more.
-    first = partials[0]
-    assert 0 < len(first["subjective"]) <= chunk
-    # Each section shown complete in the partial of the delta that closed it: the next
-    # section holds at most the rest of that delta.
-    previous = dict.fromkeys("soap", False)
-    completions = 0
-    for partial in partials:
-        for flag, done in partial["completeness"].items():
-            if done and not previous[flag]:
-                completions += 1
-                assert partial[SHORT[flag]] == getattr(SHORT_NOTE, SHORT[flag])
-                if flag != "p":
-                    following = SHORT["soap"["soap".index(flag) + 1]]
-                    assert len(partial[following]) < chunk, (flag, partial[following])
-        previous = partial["completeness"]
-    assert completions == 4
+    assert_shown_at_once(partials, chunk)
     # In between, about one a second instead of `rate`.
     measured = stream.arrived[-1] - stream.arrived[1]
-    paced = 1 + completions + math.ceil(measured / MAX_INTERVAL) + 1
+    paced = 1 + len(SECTION_KEYS) + math.ceil(measured / MAX_INTERVAL) + 1
     assert len(partials) <= paced, (len(partials), paced, measured)
     assert measured * rate > 2 * paced, "the stream was long enough to tell the two apart"
 

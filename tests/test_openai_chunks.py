@@ -142,20 +142,25 @@ def test_reads_of_one_event_each_give_what_a_full_decode_gives() -> None:
     assert got == _reference(events)
 
 
-@pytest.mark.parametrize("size", [1, 7, 64, 1000])
-def test_reads_cut_anywhere_give_the_same_text(size: int) -> None:
-    events = _stream_events()
-    body = b"".join(events)
+def assert_read_as_decoded(reads: list[bytes], events: list[bytes]) -> None:
+    """The body of ``events``, fed in ``reads``, gives the text (however the reads cut it
+    into deltas) and the usage a full decode of each event gives."""
     chunks = _chunks()
-    got: list[str | Usage] = []
-    for start in range(0, len(body), size):
-        got += chunks.feed(body[start : start + size])
-    got += chunks.end()
+    got = [item for raw in reads for item in chunks.feed(raw)] + chunks.end()
     expected = _reference(events)
     assert "".join(x for x in got if isinstance(x, str)) == "".join(
         x for x in expected if isinstance(x, str)
     )
     assert [x for x in got if isinstance(x, Usage)] == [x for x in expected if isinstance(x, Usage)]
+
+
+@pytest.mark.parametrize("size", [1, 7, 64, 1000])
+def test_reads_cut_anywhere_give_the_same_text(size: int) -> None:
+    events = _stream_events()
+    body = b"".join(events)
+    assert_read_as_decoded(
+        [body[start : start + size] for start in range(0, len(body), size)], events
+    )
 
 
 def test_a_raw_control_character_after_plain_chunks_is_refused_as_the_full_decode_does() -> None:
@@ -169,16 +174,10 @@ def test_a_raw_control_character_after_plain_chunks_is_refused_as_the_full_decod
 def test_reads_of_several_whole_events_give_the_text_a_full_decode_gives(per_read: int) -> None:
     # A busy event loop finds several of a stream's events waiting in one read.
     events = _stream_events()
-    chunks = _chunks()
-    got: list[str | Usage] = []
-    for start in range(0, len(events), per_read):
-        got += chunks.feed(b"".join(events[start : start + per_read]))
-    got += chunks.end()
-    expected = _reference(events)
-    assert "".join(x for x in got if isinstance(x, str)) == "".join(
-        x for x in expected if isinstance(x, str)
+    assert_read_as_decoded(
+        [b"".join(events[start : start + per_read]) for start in range(0, len(events), per_read)],
+        events,
     )
-    assert [x for x in got if isinstance(x, Usage)] == [x for x in expected if isinstance(x, Usage)]
 
 
 def test_the_events_of_one_read_are_one_delta_downstream() -> None:

@@ -93,10 +93,11 @@ def framed_text(raw: bytes, head: bytes, tail: bytes) -> str | None:
     the last plain one was (``head``, a JSON string's body, ``tail``), the texts of
     several joined; None for anything else (for the general path, which decodes it).
 
-    ``tail`` ends the event with its blank line, and a raw line break cannot be inside
-    a JSON string, so splitting at it cuts between events only; every piece is checked
-    all the same (:func:`string_body`). Several events come in one read when the event
-    loop was busy (the engines join their texts: one delta downstream, see lean_http)."""
+    A JSON string holds no raw line break and ``tail`` ends an event with two, so a body
+    without one is one event's, and the bodies of several are cut apart where one
+    event's ``tail`` meets the next one's ``head``; every piece is checked all the same
+    (:func:`string_body`). Several events come in one read when the event loop was busy
+    (the engines join their texts: one delta downstream, see lean_http)."""
     skip = len(head)
     if len(raw) < skip + len(tail) or not raw.startswith(head) or not raw.endswith(tail):
         return None
@@ -104,21 +105,11 @@ def framed_text(raw: bytes, head: bytes, tail: bytes) -> str | None:
         body = raw[skip : len(raw) - len(tail)].decode()
     except UnicodeDecodeError:
         return None  # the general path replaces what is not UTF-8
-    if '"' not in body and "\\" not in body and body.isprintable():
-        return body  # one event, no escape: nearly every read
     if "\n" not in body:
-        # One event (a JSON string holds no raw line break; an event's end is two).
-        return string_body(body)
-    pieces = raw.split(tail)
-    pieces.pop()  # what follows the last tail: nothing
+        return string_body(body)  # one event: nearly every read
     texts: list[str] = []
-    for piece in pieces:
-        if not piece.startswith(head):
-            return None
-        try:
-            text = string_body(piece[skip:].decode())
-        except UnicodeDecodeError:
-            return None
+    for piece in body.split((tail + head).decode()):
+        text = string_body(piece)
         if text is None:
             return None
         texts.append(text)
