@@ -35,6 +35,12 @@ worker and the processes under it, so pages they share count once; before the ba
 peak), how many LLM streams were open at once (the SDKs' default pool holds 1,000
 connections, so beyond that streams queue for one) and the CPU the fake and the clients
 used (they share the machine with the worker).
+And a reference measured in the same run, after each batch: the **floor**, the same N
+streams from the same fake read by a bare asyncio Protocol with httptools in a process of
+its own (``--no-floor`` skips it). Its event loop's CPU per delta is what the kernel's
+loopback TCP, uvloop and HTTP parsing cost before any of delphos runs; the worker's loop
+figure is reported as a multiple of it, which compares across machines better than
+microseconds do.
 ``--samples PREFIX`` writes every delay to PREFIX-N.tsv (when the fake sent the delta, in
 ``CLOCK_MONOTONIC`` ns, the delay in ms, which stamp, which stream): whether a tail is a
 few moments that delayed every stream, or one kind of event. ``--py-spy PREFIX`` records
@@ -317,6 +323,91 @@ def run_fake(port_file: Path, log_file: Path, rate: float) -> None:
             writer_loop.cancel()
 
     asyncio.run(main())
+
+
+# --- the floor: what any Python reader of these streams pays --------------------------------
+
+
+class _BareReader(asyncio.Protocol):
+    """One LLM stream read as cheaply as Python can: the HTTP response parsed by httptools
+    (as the worker's connections are, delphos/engines/lean_http.py), its body kept, nothing
+    else. What is left of a delta's cost in the worker's event loop is the kernel's (the
+    loopback TCP of both ends' reads and acknowledgements), uvloop's and httptools'."""
+
+    def __init__(self, request: bytes, done: asyncio.Future[None]) -> None:
+        import httptools
+
+        self.request = request
+        self.done = done
+        self.parser = httptools.HttpResponseParser(self)
+        self.body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.Transport, transport).write(self.request)
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed_data(data)
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.body.clear()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.done.done():
+            self.done.set_result(None)
+
+
+def run_floor(url: str, count: int, ramp: float) -> None:
+    """The `floor` sub-command: ``count`` streams of the fake read by :class:`_BareReader`,
+    started over ``ramp`` seconds as the clients start theirs; prints the event loop's
+    CPU seconds."""
+    host, _, port = url.split("//", 1)[1].split("/", 1)[0].rpartition(":")
+
+    async def one(stream: int, started: float) -> None:
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(max(0.0, started + ramp * stream / count - time.monotonic()))
+        body = json.dumps(
+            {"model": "bench", "stream": True, "messages": [
+                {"role": "user", "content": f"bench-stream-{stream}"}
+            ]}
+        ).encode()  # fmt: skip
+        request = (
+            b"POST /v1/chat/completions HTTP/1.1\r\nhost: bench\r\n"
+            b"content-type: application/json\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+        )
+        done: asyncio.Future[None] = loop.create_future()
+        transport, _ = await loop.create_connection(
+            lambda: _BareReader(request, done), host, int(port)
+        )
+        try:
+            await done
+        finally:
+            transport.close()
+
+    async def main() -> float:
+        cpu = time.thread_time()
+        started = time.monotonic()
+        await asyncio.gather(*(one(i, started) for i in range(count)))
+        return time.thread_time() - cpu
+
+    print(json.dumps({"loop_cpu": run_loop(main())}))
+
+
+def floor_us_per_delta(url: str, log: Path, count: int, ramp: float) -> float:
+    """The floor's event-loop CPU per delta the fake sent, in a process of its own."""
+    log.write_text("")
+    out = subprocess.run(
+        [sys.executable, __file__, "floor", url, str(count), str(ramp)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    loop_cpu = json.loads(out.stdout.strip().splitlines()[-1])["loop_cpu"]
+    deltas = sum(json.loads(line).get("deltas", 0) for line in log.read_text().splitlines())
+    return 1e6 * loop_cpu / deltas if deltas else float("nan")
 
 
 # --- processes ------------------------------------------------------------------------------
@@ -648,6 +739,9 @@ class Batch:
     seconds: float
     load: str
     helpers_cores: float  # the fake LLM's and the clients' CPU (they share what is left)
+    # The same streams read by a bare reader, in the same run (floor_us_per_delta): the part
+    # of loop_us_per_delta no Python server avoids on this machine. NaN when not measured.
+    floor_us_per_delta: float = float("nan")
 
 
 def _helpers_cpu(fake_pid: int | None) -> float:
@@ -784,6 +878,9 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "fake":
         run_fake(Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4]))
         return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "floor":
+        run_floor(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--streams", default="100,500,1000,2000")
     parser.add_argument("--engine", choices=["openai", "local"], default="openai")
@@ -813,6 +910,12 @@ def main() -> int:
         "--tracemalloc",
         action="store_true",
         help="with --census: also count memory by allocation site (slows the worker)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the reference: the same streams read by a bare reader after each batch",
     )
     parser.add_argument(
         "--pin",
@@ -856,6 +959,10 @@ def main() -> int:
                             port, pid, count, args.ramp, log, base, args.spy, fake_pid, args.samples
                         )
                     )
+                    if args.floor:
+                        results[-1].floor_us_per_delta = floor_us_per_delta(
+                            url, log, count, args.ramp
+                        )
             r = results[-1]
             print(f"  N={count}: {r.errors} errors, {r.seconds:.1f} s, load {r.load}", flush=True)
             if census is not None:
@@ -870,17 +977,22 @@ def main() -> int:
     )
     print(
         f"{'N':>5} {'errors':>6} {'first text ms':>15} {'section done ms':>16} "
-        f"{'} -> soap ms':>15} {'CPU':>5} {'us/delta':>12} {'loop waited':>11} "
+        f"{'} -> soap ms':>15} {'CPU':>5} {'us/delta':>12} {'floor':>12} {'loop waited':>11} "
         f"{'PSS MB before->peak':>22} "
         f"{'load':>5} {'upstream':>8} {'fake+client CPU':>15}"
     )
     print(
         f"{'':>5} {'':>6} {'p50 / p99':>15} {'p50 / p99':>16} {'p50 / p99':>15} {'':>5} "
-        f"{'all / loop':>12}"
+        f"{'all / loop':>12} {'us (loop x)':>12}"
     )
     ok = True
     for r in results:
         growth = r.rss_peak - r.rss_before
+        floor = (
+            f"{r.floor_us_per_delta:.0f} ({r.loop_us_per_delta / r.floor_us_per_delta:.1f}x)"
+            if r.floor_us_per_delta == r.floor_us_per_delta  # not NaN
+            else "-"
+        )
 
         def cell(values: list[float]) -> str:
             return f"{pct(values, 50):.1f} / {pct(values, 99):.1f}" if values else "-"
@@ -889,6 +1001,7 @@ def main() -> int:
             f"{r.streams:>5} {r.errors:>6} {cell(r.first_ms):>15} {cell(r.section_ms):>16} "
             f"{cell(r.soap_ms):>15} {r.cpu_cores:>5.2f} "
             f"{f'{r.cpu_us_per_delta:.0f} / {r.loop_us_per_delta:.0f}':>12} "
+            f"{floor:>12} "
             f"{f'{100 * r.loop_waited:.1f} %':>11} "
             f"{f'{r.rss_before:.0f} -> {r.rss_peak:.0f} (+{growth:.0f})':>22} {r.load:>5} "
             f"{r.upstream or '-':>8} {r.helpers_cores:>15.2f}"
@@ -907,7 +1020,11 @@ def main() -> int:
     print(
         "CPU: the cores of the worker and its evidence processes over the batch; us/delta: "
         "their CPU per delta the fake sent, all / the event loop's thread alone (less noisy "
-        "than delays on a shared machine); loop waited: of the time the event loop was ready "
+        "than delays on a shared machine); floor: the same streams from the same fake read by "
+        "a bare asyncio Protocol with httptools in a process of its own, in the same run: the "
+        "loop's CPU per delta that the kernel (loopback TCP), uvloop and HTTP parsing take "
+        "before any of delphos runs, and the loop's figure as a multiple of it; "
+        "loop waited: of the time the event loop was ready "
         "to run, the share it waited for a CPU (taken by the fake, the clients, the evidence "
         "processes); PSS: the memory of the worker and the processes under it, shared pages "
         "counted once; upstream: most LLM streams served at once "
