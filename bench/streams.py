@@ -41,6 +41,8 @@ its own (``--no-floor`` skips it). Its event loop's CPU per delta is what the ke
 loopback TCP, uvloop and HTTP parsing cost before any of delphos runs; the worker's loop
 figure is reported as a multiple of it, which compares across machines better than
 microseconds do.
+``--workers N`` serves with N uvicorn workers instead of one (the targets are for one):
+the loop figures then add up every worker's event loop.
 ``--samples PREFIX`` writes every delay to PREFIX-N.tsv (when the fake sent the delta, in
 ``CLOCK_MONOTONIC`` ns, the delay in ms, which stamp, which stream): whether a tail is a
 few moments that delayed every stream, or one kind of event. ``--py-spy PREFIX`` records
@@ -441,6 +443,7 @@ def delphos_server(
     fake_url: str | None,
     app_root: Path = ROOT,
     census: tuple[str, int, bool] | None = None,
+    workers: int = 1,
 ) -> Iterator[tuple[int, int]]:
     """(port, pid) of a uvicorn worker serving the real app (the checkout at ``app_root``:
     another one to compare against in the same run); with ``census`` (files' prefix,
@@ -473,7 +476,7 @@ def delphos_server(
         env["DELPHOS_OPENAI_MODEL"] = "bench"
     uvicorn = [
         "--factory", "delphos.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--log-level", "warning", "--backlog", "4096",
     ]  # fmt: skip
     if census is None:
@@ -507,6 +510,26 @@ def _tree(pid: int) -> list[int]:
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
     return found
+
+
+def event_loops(pid: int, workers: int) -> list[int]:
+    """The processes whose main thread is an event loop serving requests: uvicorn's own
+    with one worker; with several, its worker processes (its supervisor serves nothing).
+    Waits up to 30 s for them to start."""
+    if workers == 1:
+        return [pid]
+    deadline = time.monotonic() + 30
+    while True:
+        found = []
+        with contextlib.suppress(OSError):
+            for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+                # The supervisor's other child is multiprocessing's resource tracker; the
+                # evidence processes are the workers' children.
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+        if len(found) >= workers or time.monotonic() > deadline:
+            return found or [pid]
+        time.sleep(0.1)
 
 
 def pin(worker: int, others: list[int]) -> None:
@@ -761,6 +784,7 @@ def batch(
     spy: str | None,
     fake_pid: int | None = None,
     samples_to: str | None = None,
+    loops: list[int] | None = None,
 ) -> Batch:
     texts = dialogues()
     profiler = None
@@ -774,6 +798,7 @@ def batch(
                 str(pid),
                 "-r",
                 "200",
+                *(["--subprocesses"] if loops and loops != [pid] else []),
                 *os.environ.get("PYSPY_EXTRA", "").split(),
                 "-f",
                 "raw",
@@ -783,12 +808,13 @@ def batch(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    loops = loops or [pid]
     rss_before = rss_mb(pid)
     peak = rss_before
     cpu_before = cpu_seconds(pid)
     helpers_before = _helpers_cpu(fake_pid)
-    loop_before = cpu_seconds(pid, pid)
-    ran_before, waited_before = run_queue(pid)
+    loop_before = sum(cpu_seconds(p, p) for p in loops)
+    ran_before, waited_before = map(sum, zip(*map(run_queue, loops), strict=True))
     started = time.monotonic()
 
     # The memory is sampled from a thread of its own: reading a process's smaps_rollup
@@ -815,8 +841,8 @@ def batch(
         profiler.wait(60)
     cpu_used = cpu_seconds(pid) - cpu_before
     helpers_used = _helpers_cpu(fake_pid) - helpers_before
-    loop_used = cpu_seconds(pid, pid) - loop_before
-    ran_after, waited_after = run_queue(pid)
+    loop_used = sum(cpu_seconds(p, p) for p in loops) - loop_before
+    ran_after, waited_after = map(sum, zip(*map(run_queue, loops), strict=True))
     ran, waited = ran_after - ran_before, waited_after - waited_before
     cpu = cpu_used / seconds
     peak = max(peak, rss_mb(pid))
@@ -918,11 +944,19 @@ def main() -> int:
         help="skip the reference: the same streams read by a bare reader after each batch",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn workers (the targets are for one; loop figures sum every worker's)",
+    )
+    parser.add_argument(
         "--pin",
         action="store_true",
         help="the worker on CPU 0, everything else on CPU 1 (needs 2 cores)",
     )
     args = parser.parse_args()
+    if args.workers < 1 or (args.workers > 1 and (args.pin or args.census)):
+        parser.error("--workers must be at least 1, and 1 with --pin or --census")
     counts = [int(n) for n in args.streams.split(",")]
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -939,24 +973,45 @@ def main() -> int:
                 else None
             )
             if args.engine == "local":
-                with delphos_server(tmp, "local", None, args.app_root, census) as (port, pid):
-                    run_loop(run_clients(port, 2, 0.0, ["warm-up text"]))
+                with delphos_server(tmp, "local", None, args.app_root, census, args.workers) as (
+                    port,
+                    pid,
+                ):
+                    loops = event_loops(pid, args.workers)
+                    run_loop(run_clients(port, 2 * args.workers, 0.0, ["warm-up text"]))
                     if args.pin:
                         pin(pid, [])
-                    results.append(batch(port, pid, count, args.ramp, None, 0, args.spy))
+                    results.append(
+                        batch(port, pid, count, args.ramp, None, 0, args.spy, loops=loops)
+                    )
             else:
                 with (
                     fake_llm(tmp, args.rate) as (url, log, fake_pid),
-                    delphos_server(tmp, "openai", url, args.app_root, census) as (port, pid),
+                    delphos_server(tmp, "openai", url, args.app_root, census, args.workers) as (
+                        port,
+                        pid,
+                    ),
                 ):
-                    # Warm-up: one stream (imports, first connection), not counted.
-                    run_loop(run_clients(port, 1, 0.0, ["warm-up"]))
+                    loops = event_loops(pid, args.workers)
+                    # Warm-up (imports, first connections), not counted: one stream, two
+                    # per worker with several (the kernel picks which worker accepts).
+                    warm = 1 if args.workers == 1 else 2 * args.workers
+                    run_loop(run_clients(port, warm, 0.0, ["warm-up"]))
                     if args.pin:
                         pin(pid, [fake_pid])
                     log.write_text("")
                     results.append(
                         batch(
-                            port, pid, count, args.ramp, log, base, args.spy, fake_pid, args.samples
+                            port,
+                            pid,
+                            count,
+                            args.ramp,
+                            log,
+                            base,
+                            args.spy,
+                            fake_pid,
+                            args.samples,
+                            loops,
                         )
                     )
                     if args.floor:
@@ -969,7 +1024,8 @@ def main() -> int:
                 print(f"  census: {census[0]}.timeline.tsv, .gc.tsv, .objects.txt", flush=True)
 
     print(
-        f"\nstreams benchmark: engine {args.engine}, one uvicorn worker"
+        f"\nstreams benchmark: engine {args.engine}, "
+        + ("one uvicorn worker" if args.workers == 1 else f"{args.workers} uvicorn workers")
         + (f", {args.rate:g} deltas/s per stream of 1-12 chars" if args.engine == "openai" else "")
         + f", streams started over {args.ramp:g} s"
         + (", worker on CPU 0 and the rest on CPU 1" if args.pin else "")
