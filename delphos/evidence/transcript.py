@@ -21,8 +21,11 @@ from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.scope import AFFIRMED, NEGATED, items
 from delphos.evidence.text import Tokens, figures, number_key, tokenize
 
-# A sentence ends at . ! ? followed by space, or at a line break (a new turn).
-_BOUNDARY: Final = re.compile(r"[.!?]+(?:(?=\s)|$)|\n+")
+# A sentence ends at . ! ? followed by space, or at a line break (a new turn): what
+# r"[.!?]+(?:(?=\s)|$)|\n+" matches, written to start with one character class so that
+# the regex engine skips ahead to the next candidate character instead of trying both
+# branches at every position (a 100,000-character transcript: 2.3 ms against 7).
+_BOUNDARY: Final = re.compile(r"[\n.!?](?:(?<=\n)\n*|(?<=[.!?])[.!?]*(?:(?=\s)|$))")
 
 # "all right", "that's right", "right now": speech uses "right" far more often than as a side.
 _NOT_SIDE_BEFORE: Final = frozenset("all s re that thats okay ok is yeah alright just go".split())
