@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from delphos.evidence.models import Issue, IssueKind
+from delphos.evidence.scope import Item, items
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript
 
@@ -29,6 +30,29 @@ class Check:
     # Note tokens already judged (a dose's number is not also a number).
     consumed: set[int] = field(default_factory=set)
     _weights: dict[int, float] | None = None
+    _findings: list[Item] | None = None
+    # The content tokens after "with" of each denied finding, by its first token (filled
+    # with the findings).
+    _narrowing: dict[int, list[int]] = field(default_factory=dict)
+
+    def findings(self) -> list[Item]:
+        """The statement's findings (scope.items): computed once per statement, for every
+        check that reads them."""
+        if self._findings is None:
+            self._findings = items(self.note, qualifiers=self._narrowing)
+        return self._findings
+
+    def narrowing(self) -> dict[int, list[int]]:
+        """The qualifiers of the statement's denied findings ("no pain with palpation"),
+        by the finding's first token."""
+        self.findings()
+        return self._narrowing
+
+    def denied(self) -> set[str]:
+        """The stems of the statement's denied findings."""
+        return {
+            self.note.stems[k] for negated, _, found in self.findings() if negated for k in found
+        }
 
     def sentence_weights(self) -> dict[int, float]:
         """Transcript sentence → the (rarity-weighted) words of this statement it holds;

@@ -17,7 +17,7 @@ from delphos.evidence.answers import Polarity
 from delphos.evidence.check import Check
 from delphos.evidence.copied import align, same_negation
 from delphos.evidence.lexicon import SIDES, VISIT_WORDS
-from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue, items
+from delphos.evidence.scope import AFFIRMED, NEGATED, is_neg_cue
 from delphos.evidence.support import label_end
 from delphos.evidence.text import Tokens
 from delphos.evidence.transcript import Transcript, asks
@@ -52,8 +52,10 @@ def check_negations(check: Check) -> None:
     first = label_end(tokens)
     # "No pain with strength testing": a denial narrowed by what follows "with" is
     # contradicted only where those words are said, not by any pain.
-    narrowing: dict[int, list[int]] = {}
-    findings = items(tokens, qualifiers=narrowing)
+    findings, narrowing = check.findings(), check.narrowing()
+    # The statement's words, the same for each of its findings: worked out once, on first
+    # use (most statements never get that far).
+    own_words: set[str] | None = None
     for negated, cue, found in findings:
         # Nor is the scribe's account of the visit ("all questions were answered") a
         # finding the transcript could deny ("do you have any questions?"), nor a time
@@ -119,7 +121,9 @@ def check_negations(check: Check) -> None:
             # "no pain in the left elbow" in the same turn).
             close: dict[str, tuple[float, float]] = {}
             example: dict[str, int] = {}
-            statement = _words(tokens) | _sides(tokens, members)
+            if own_words is None:
+                own_words = _words(tokens)
+            statement = own_words | _sides(tokens, members)
             for pos in t.stem_at[head]:
                 sid = t.sentence_of[pos]
                 if score[sid] < top - 1e-9:

@@ -26,7 +26,6 @@ from delphos.evidence.check import Check
 from delphos.evidence.copied import align, place, said_in_place
 from delphos.evidence.lexicon import AMBIGUOUS_SIDES, SIDES
 from delphos.evidence.majority import outweighed
-from delphos.evidence.scope import items
 from delphos.evidence.side_words import (
     both_contradicted,
     clause_words,
@@ -272,7 +271,7 @@ def check_sides(check: Check) -> None:
         refused: dict[str, int] = {}
         if part:
             if denied is None:
-                denied = {tokens.stems[j] for neg, _, found in items(tokens) if neg for j in found}
+                denied = check.denied()
             others = {w: v for w, v in context.items() if w != part}
             for pos in t.stem_at[part]:
                 lo = bisect_left(side_positions, pos - PART_REACH)

@@ -10,12 +10,14 @@ note's form, like "denies": no fact about the patient to find."""
 from __future__ import annotations
 
 import math
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from typing import Final
 
+from delphos.evidence.check import Check
 from delphos.evidence.lexicon import NEG_PRE, NEG_TERMINATORS, SIDES, VISIT_WORDS
 from delphos.evidence.models import Span
-from delphos.evidence.scope import is_neg_cue, items
+from delphos.evidence.scope import is_neg_cue
 from delphos.evidence.synonyms import SAID_AS, SIGN_OF
 from delphos.evidence.text import Tokens, number_key, stem
 from delphos.evidence.transcript import Transcript
@@ -39,9 +41,10 @@ def label_end(tokens: Tokens) -> int:
     return 0
 
 
-def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
+def support(check: Check) -> tuple[float, list[Span]]:
     """Greedy cover of the statement's content words by at most three transcript
     sentences; rarer words weigh more (a shared "pain" says less than "lisinopril")."""
+    transcript, tokens = check.transcript, check.note
     # A label ("Neurological:", "Medical Reasoning:") and the verbs that only frame a
     # finding ("denies", "reports") are the note's form, not claims to find.
     first = label_end(tokens)
@@ -67,7 +70,9 @@ def support(transcript: Transcript, tokens: Tokens) -> tuple[float, list[Span]]:
         wanted.update("#" + number_key(v) for v in values[:1])
     if not wanted:
         return 1.0, []
-    denied = {tokens.norms[k] for negated, _, members in items(tokens) if negated for k in members}
+    denied = {
+        tokens.norms[k] for negated, _, members in check.findings() if negated for k in members
+    }
     sentences = transcript.sentence_count or 1
     weights: dict[str, float] = {}
     by_sentence: dict[int, set[str]] = {}
@@ -110,12 +115,12 @@ def _word(tokens: Tokens, k: int) -> bool:
     return not (s in _UNSPOKEN_UNITS and any(j in tokens.values for j in (k - 1, k - 2)))
 
 
-def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> set[int]:
+def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> AbstractSet[int]:
     """The sentences that hold `stems`: each in it or in a sentence next to it ("are you
     able to urinate?" / "i saw some blood")."""
-    places = [{transcript.sentence_of[p] for p in transcript.stem_at.get(s, [])} for s in stems]
+    places = [transcript.sentences_of(s) for s in stems]
     if not all(places):
-        return set()
+        return frozenset()
     if len(places) == 1:
         return places[0]
     holding = set().union(*places)
@@ -126,7 +131,7 @@ def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> set[int]:
 
 def _said(
     transcript: Transcript, word: str, written: set[str], denied: set[str]
-) -> tuple[set[int], set[int]]:
+) -> tuple[AbstractSet[int], set[int]]:
     """The sentences that say `word` (a stem; `written` its words in the note): as itself,
     as a conversation says it, and (for a denied sign) as its organ's exam."""
     own = _sentences_with(transcript, (word,))

@@ -93,10 +93,22 @@ class Transcript:
     qualifiers: dict[int, list[int]] = field(default_factory=dict)
     # Stems by their first letters, built on first use (side_words.py).
     families: dict[str, list[str]] | None = None
+    # Stem → the sentences that say it, on first use (`sentences_of`).
+    _sentences_of: dict[str, frozenset[int]] = field(default_factory=dict)
 
     @property
     def sentence_count(self) -> int:
         return len(self.first_token)
+
+    def sentences_of(self, stem: str) -> frozenset[int]:
+        """The sentences that say `stem`. Kept: a note's statements ask for the same words
+        again and again (each of its words, their variants and lay words)."""
+        found = self._sentences_of.get(stem)
+        if found is None:
+            sentence_of = self.sentence_of
+            found = frozenset([sentence_of[p] for p in self.stem_at.get(stem, ())])
+            self._sentences_of[stem] = found
+        return found
 
     def sentence_span(self, sid: int) -> tuple[int, int]:
         """Sentence `sid`'s characters: from its boundary (keeping a "[doctor]" tag,

@@ -60,7 +60,7 @@ def _statement(
     check_numbers(check)
     check_sides(check)
     check_negations(check)
-    coverage, evidence = support(transcript, tokens)
+    coverage, evidence = support(check)
     level: Support
     if coverage >= SUPPORTED_AT:
         level = "partial" if check.issues else "supported"
