@@ -121,6 +121,56 @@ async def test_replaying_an_older_note_does_not_move_updated_at_back(
     assert info.version_count == 2
 
 
+async def test_one_batch_stores_every_note_as_one_by_one_writes_would(
+    db: Database, make_record: RecordFactory
+) -> None:
+    # What the recorder writes under load: several consultations at once, one of them
+    # twice with an older note replayed after a newer one, a note already stored, and a
+    # tenant created by the write itself (its note made while the database was down).
+    clinic = await repository.ensure_tenant(db, "clinic")
+    stored = make_record(clinic.id, "a", 9, created_at=T0 - timedelta(1))
+    await repository.save_note(db, stored)
+    newcomer = dataclasses.replace(
+        make_record("tenant-made-by-the-write", "c", 5, created_at=T0),
+        tenant_name="branch-clinic",
+    )
+    batch = [
+        make_record(clinic.id, "a", 1, created_at=T0 + timedelta(minutes=2)),
+        make_record(clinic.id, "b", 2, created_at=T0),
+        make_record(clinic.id, "a", 0, created_at=T0),
+        stored,
+        newcomer,
+    ]
+    await repository.save_notes(db, batch)
+
+    a = await repository.get_consultation(db, clinic.id, "a")
+    assert a is not None
+    assert a.version_count == 3  # the stored one once, not twice
+    assert a.created_at == T0 - timedelta(1)
+    assert a.updated_at == T0 + timedelta(minutes=2)  # the replay did not move it back
+    # Stored in the batch's order, as written one by one: the history lists it so.
+    listed = await repository.list_notes(db, clinic.id, "a", limit=10, before_id=None)
+    assert [n.soap_hash for n in listed] == [r.soap_hash for r in (batch[2], batch[0], stored)]
+    b = await repository.get_consultation(db, clinic.id, "b")
+    assert b is not None
+    assert (b.version_count, b.created_at, b.updated_at) == (1, T0, T0)
+    c = await repository.get_consultation(db, "tenant-made-by-the-write", "c")
+    assert c is not None
+    assert c.latest is not None
+    assert c.latest.note == newcomer.note
+
+
+async def test_a_batch_with_a_bad_consultation_id_writes_nothing(
+    db: Database, make_record: RecordFactory
+) -> None:
+    tenant = await repository.ensure_tenant(db, "clinic")
+    good = make_record(tenant.id, "fine", 0, created_at=T0)
+    bad = make_record(tenant.id, "x" * 10_000, 1, created_at=T0)
+    with pytest.raises(ValueError, match="consultation id"):
+        await repository.save_notes(db, [good, bad])
+    assert await repository.get_consultation(db, tenant.id, "fine") is None
+
+
 async def test_find_source_returns_the_newest_version_with_that_hash_and_its_text(
     db: Database, make_record: RecordFactory
 ) -> None:

@@ -52,7 +52,9 @@ def bound_insert(backend: str, table: Table, *, omit: tuple[str, ...] = ()) -> A
 
 
 @cache
-def _upsert_consultation(backend: str) -> Any:
+def upsert_consultations(backend: str) -> Any:
+    """Create a consultation or move its ``updated_at`` forward, never back; executed with
+    ``tenant_id``, ``external_id``, ``created_at`` and ``updated_at`` (many at once too)."""
     table = Consultation.__table__
     assert isinstance(table, Table)
     stmt = _insert_for(backend)(table).values(
@@ -69,7 +71,14 @@ def _upsert_consultation(backend: str) -> Any:
         index_elements=[table.c.tenant_id, table.c.external_id],
         # A replayed old note must not move updated_at backwards.
         set_={"updated_at": newer},
-    ).returning(table.c.id)
+    )
+
+
+@cache
+def _upsert_consultation(backend: str) -> Any:
+    table = Consultation.__table__
+    assert isinstance(table, Table)
+    return upsert_consultations(backend).returning(table.c.id)
 
 
 async def upsert_consultation(
