@@ -94,7 +94,7 @@ bench-deps:
 # Every benchmark runs even when one misses its target (exits non-zero); the run then
 # ends by naming those that did, and fails.
 BENCHES := note_quality.py faithfulness.py parser.py "event_encoding.py --listeners 2" \
-	cache_delta.py cache_hit.py soap_latency.py hostile.py streams.py \
+	cache_delta.py cache_hit.py soap_latency.py persistence.py hostile.py streams.py \
 	"streams.py --engine local --streams 2000" llm_cost.py
 bench: venv bench-deps
 	@missed=""; \
