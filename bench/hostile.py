@@ -4,8 +4,9 @@ Run: ``.venv/bin/python bench/hostile.py [--burst 2000]`` (needs the PostgreSQL 
 binaries for a private cluster, and Postgres on 127.0.0.1 for the key burst).
 
 1. **adversarial**: 100,000 `.` (and other hostile texts) to the SSE endpoint of a
-   ``delphos serve`` process, while ``GET /health`` is polled: the answer's time and the
-   worst /health latency, against /health's own latency measured idle in the same run.
+   ``delphos serve`` process, and hostile notes to ``POST /v1/notes/verify``, while
+   ``GET /health`` is polled: the answer's time and the worst /health latency, against
+   /health's own latency measured idle in the same run.
 2. **hung database, killed server**: a private Postgres is SIGSTOPped, notes are answered,
    the server is SIGKILLed, the database resumed and the server restarted: notes lost.
 3. **key burst**: a tenant key (database key, 2 s cache) warmed, left to expire, then
@@ -42,6 +43,13 @@ HOSTILE = {
     "100k one word": "a" * 100_000,
     "50k emoji pairs": "\U0001f600\U0001fa7a" * 50_000,
 }
+VERIFY = "/v1/notes/verify"
+# Notes posted to the evidence check: one statement that never ends, and one of blank
+# lines (each once cost the checker time in its length squared: a minute at 100,000).
+HOSTILE_NOTES = {
+    "100k run-on note": ("the left knee hurts and no pain in the right one and " * 2000)[:100_000],
+    "100k blank-line note": "\n" * 99_990 + "Knee pain.",
+}
 
 
 async def poll(client: httpx.AsyncClient, stop: asyncio.Event, into: list[float]) -> None:
@@ -60,20 +68,31 @@ async def adversarial(url: str) -> None:
             await client.get("/health")
             idle.append((time.perf_counter() - started) * 1000)
         print(f"  /health idle: p50 {statistics.median(idle):.1f} ms, max {max(idle):.1f} ms")
-        for name, text in HOSTILE.items():
+        requests = [
+            (
+                name,
+                STREAM,
+                {"consultation_id": f"adv-{len(text)}-{name[-4:]}", "accumulated_text": text},
+            )
+            for name, text in HOSTILE.items()
+        ] + [
+            (
+                name,
+                VERIFY,
+                {"accumulated_text": "[patient] my left knee hurts .", "note": {"plan": note}},
+            )
+            for name, note in HOSTILE_NOTES.items()
+        ]
+        for name, path, body in requests:
             during: list[float] = []
             stop = asyncio.Event()
             poller = asyncio.create_task(poll(client, stop, during))
             started = time.perf_counter()
-            resp = await client.post(
-                STREAM,
-                json={"consultation_id": f"adv-{len(text)}-{name[-4:]}", "accumulated_text": text},
-                headers={"x-api-key": API_KEY},
-            )
+            resp = await client.post(path, json=body, headers={"x-api-key": API_KEY})
             took = time.perf_counter() - started
             stop.set()
             await poller
-            last = resp.text.strip().split("\n\n")[-1].split("\n")[0]
+            last = resp.text.strip().split("\n\n")[-1].split("\n")[0][:60]
             print(
                 f"  {name}: {resp.status_code} {last!r} in {took:.2f} s; /health during it: "
                 f"{len(during)} answers, p50 {statistics.median(during):.1f} ms, "

@@ -4,6 +4,7 @@ faithful note is not, number words and Portuguese count, offsets slice the note.
 from __future__ import annotations
 
 from delphos.evidence.models import Statement
+from delphos.evidence.statements import MAX_STATEMENT_CHARS
 from delphos.evidence.verify import verify
 
 DIALOGUE = """[doctor] any chest pain ?
@@ -1552,3 +1553,20 @@ def test_unable_to_is_a_denial_like_cannot() -> None:
     assert [i.kind for i in verify(can, note).statements[0].issues] == ["negation"]
     pt = "[médico] consegue andar ?\n[paciente] não , não consigo andar , dói muito ."
     assert verify(pt, {"subjective": "Incapaz de andar."}).statements[0].issues == []
+
+
+def test_a_run_on_statement_is_checked_in_pieces_and_its_errors_are_still_found() -> None:
+    # A note that never ends a sentence (a model's run-on, or anything posted to
+    # /v1/notes/verify) is checked in pieces cut at spaces, which tile it: no word goes
+    # unchecked, and a wrong dose deep inside is flagged in its piece.
+    filler = "the right knee hurts and " * 120
+    plan = f"{filler}continue lisinopril 80 mg daily and {filler}rest"
+    evidence = verify(DIALOGUE, {"plan": plan})
+    pieces = evidence.statements
+    assert len(pieces) > 1
+    assert all(len(s.text) <= MAX_STATEMENT_CHARS for s in pieces)
+    assert " ".join(s.text for s in pieces) == plan
+    assert [plan[s.start : s.end] for s in pieces] == [s.text for s in pieces]
+    dosed = _by_text(pieces, "lisinopril 80 mg")
+    assert "dose" in [i.kind for i in dosed.issues]
+    assert all(not s.issues for s in pieces if s is not dosed)

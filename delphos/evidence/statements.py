@@ -13,6 +13,12 @@ from delphos.evidence.lexicon import HEADING_VOCABULARY
 # A sentence ends at . ! ? followed by space and a capital, digit, bullet or quote.
 _SENTENCE_END: Final = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9•\-*\"'(])")
 _LIST_MARKER: Final = re.compile(r"^\s*(?:[-•*▪◦·]|\d{1,2}[.)](?!\d))\s*")
+# A statement longer than this is checked in pieces of at most this many characters, cut
+# at a space. Several checks weigh each of a statement's words against the others (its
+# sides against its findings, its cues against its items), so a statement that never
+# ends (100,000 characters of run-on text) cost the checker a minute, and every note's
+# evidence waited behind it. The longest statement in ACI-Bench's notes is ~1,000.
+MAX_STATEMENT_CHARS: Final = 1_500
 # A heading in Title Case: at most this many words, no figure, no closing punctuation.
 HEADING_WORDS: Final = 6
 _HEADING_JOINERS: Final = frozenset({"and", "of", "&"})
@@ -58,13 +64,21 @@ def split_statements(section: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     offset = 0
     lines = section.splitlines(keepends=True)
+    # The next non-blank line after each line, from one pass backwards: looked for line by
+    # line, a section of many blank lines cost their number squared.
+    nexts = [""] * len(lines)
+    after = ""
+    for n in range(len(lines) - 1, -1, -1):
+        nexts[n] = after
+        if lines[n].strip():
+            after = lines[n]
     for n, line in enumerate(lines):
         line_start = offset
         offset += len(line)
         body = line.rstrip("\r\n")
         marker = _LIST_MARKER.match(body)
         first = marker.end() if marker else 0
-        following = next((x for x in lines[n + 1 :] if x.strip()), "")
+        following = nexts[n]
         if (
             not body[first:].strip()
             or _is_header(body[first:])
@@ -90,5 +104,30 @@ def split_statements(section: str) -> list[tuple[int, int]]:
             if stripped_end > stripped_start and any(
                 c.isalnum() for c in body[stripped_start:stripped_end]
             ):
-                spans.append((line_start + stripped_start, line_start + stripped_end))
+                spans.extend(
+                    (line_start + a, line_start + b)
+                    for a, b in _pieces(body, stripped_start, stripped_end)
+                    if any(c.isalnum() for c in body[a:b])
+                )
     return spans
+
+
+def _pieces(body: str, start: int, end: int) -> list[tuple[int, int]]:
+    """body[start:end] in pieces of at most MAX_STATEMENT_CHARS, each cut after its last
+    space (hard at the limit if it has none) and without the spaces around the cut."""
+    pieces: list[tuple[int, int]] = []
+    while end - start > MAX_STATEMENT_CHARS:
+        limit = start + MAX_STATEMENT_CHARS
+        cut = body.rfind(" ", start + 1, limit + 1)
+        if cut <= start:
+            cut = limit
+        stop = cut
+        while body[stop - 1].isspace():
+            stop -= 1
+        pieces.append((start, stop))
+        start = cut
+        while start < end and body[start].isspace():
+            start += 1
+    if end > start:
+        pieces.append((start, end))
+    return pieces
