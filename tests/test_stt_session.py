@@ -87,11 +87,16 @@ async def test_48_khz_browser_audio_is_resampled_and_transcribed(
     transcriber: Transcriber,
 ) -> None:
     session = TranscriptionSession(transcriber, interim_interval_s=NO_INTERIMS)
-    pcm = join(speech(CONSULTATION, 48_000), silence(1.0, 48_000))
+    # Two sentences, not the whole consultation: on some CPUs whisper tiny.en ends its
+    # segment before the third sentence of espeak's voice at this rate (an AMD EPYC here:
+    # the same audio at 16 and 44.1 kHz keeps it), which says nothing of the resampling
+    # (its filter is tested on its own in test_stt_audio.py).
+    said = f"{CHEST_PAIN} {BLOOD_PRESSURE}"
+    pcm = join(speech(said, 48_000), silence(1.0, 48_000))
     events = await transcribe_stream(session, pcm, rate=48_000)
     texts = [f.text for f in finals(events)]
-    assert len(CONSULTATION_WORDS & words(" ".join(texts))) >= 7, texts
-    # Offsets are in session time whatever the input rate: the speech ends near 9.7 s.
+    assert len(CONSULTATION_WORDS & words(said) & words(" ".join(texts))) >= 5, texts
+    # Offsets are in session time whatever the input rate: the speech ends 1 s before.
     assert finals(events)[-1].end_s == pytest.approx(pcm.shape[0] / 48_000 - 1.0, abs=0.6)
 
 
