@@ -15,6 +15,9 @@ from delphos.settings import Settings
 
 # Not imported from delphos.metrics: prometheus_client must not load before it is set.
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# How long uvicorn keeps an idle connection open: proxies and clients may hold a stream
+# open for a long generation, and reuse the connection after it.
+KEEP_ALIVE_SECONDS = 30
 
 
 def _dev_key(settings: Settings) -> str:
@@ -78,8 +81,7 @@ def _serve(args: argparse.Namespace) -> int:
         # JSON lines: uvicorn's own loggers go through the root handler configured in
         # main(), instead of uvicorn's text format.
         log_config=None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG,
-        # Proxies and clients may hold a stream open for a long generation.
-        timeout_keep_alive=30,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     return 0
 
