@@ -101,14 +101,12 @@ def split_statements(section: str) -> list[tuple[int, int]]:
             text = body[start:end]
             stripped_start = start + (len(text) - len(text.lstrip()))
             stripped_end = start + len(text.rstrip())
-            if stripped_end > stripped_start and any(
-                c.isalnum() for c in body[stripped_start:stripped_end]
-            ):
-                spans.extend(
-                    (line_start + a, line_start + b)
-                    for a, b in _pieces(body, stripped_start, stripped_end)
-                    if any(c.isalnum() for c in body[a:b])
-                )
+            # A statement (or a piece of a long one) has a letter or digit to check.
+            spans.extend(
+                (line_start + a, line_start + b)
+                for a, b in _pieces(body, stripped_start, stripped_end)
+                if any(c.isalnum() for c in body[a:b])
+            )
     return spans
 
 
