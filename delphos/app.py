@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import exc as sa
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -16,7 +17,7 @@ from starlette.routing import BaseRoute
 
 from delphos import health, logs, metrics, openapi, workspace
 from delphos.engines.base import Engine
-from delphos.errors import DelphosError, InternalError
+from delphos.errors import DelphosError, ServiceUnavailable
 from delphos.evidence import routes as evidence
 from delphos.heap import freeze_startup
 from delphos.history import routes as history
@@ -76,10 +77,28 @@ async def _client_left(request: Request, exc: Exception) -> Response:
     return Response(status_code=400)
 
 
-async def _unexpected(request: Request, exc: Exception) -> Response:
-    # Class name only: exception strings may carry patient text or SQL parameters.
-    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
-    return error_response(InternalError())
+# What the database raises when it is down, overloaded or out of connections (the pool's
+# wait for a free one timed out): the request may succeed in a moment, so 503, not 500.
+# asyncpg's connection attempts raise the builtin ConnectionRefusedError or TimeoutError,
+# unwrapped. A statement's own errors (a constraint, a bad cast) are bugs: 500s.
+UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa.TimeoutError,
+    sa.OperationalError,
+    sa.InterfaceError,
+    sa.DisconnectionError,
+    ConnectionError,
+    TimeoutError,
+)
+_RETRY_SECONDS = "2"
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    # Class name only (a driver's message may quote the statement), and the route's
+    # template, not the path (ids in a path may identify a patient).
+    route = getattr(request.scope.get("route"), "path", "?")
+    log.warning("service unavailable (%s) on %s %s", type(exc).__name__, request.method, route)
+    error = ServiceUnavailable("The database is unavailable or busy; retry shortly")
+    return error_response(error, headers={"Retry-After": _RETRY_SECONDS})
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:
@@ -120,7 +139,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             DelphosError: _delphos_error,
             HTTPException: _http_error,
             ClientDisconnect: _client_left,
-            Exception: _unexpected,
+            **dict.fromkeys(UNAVAILABLE, _unavailable),
+            # Any other exception is answered (500) and logged by ObserveMiddleware.
         },
         lifespan=lifespan,
     )

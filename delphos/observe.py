@@ -1,23 +1,34 @@
-"""Per-request observability: a request id (logged, and sent back as ``X-Request-ID``) and
-the request counter by route template.
+"""Per-request observability: a request id (logged, and sent back as ``X-Request-ID``),
+the request counter by route template, and the last word on an unhandled exception.
 
 A pure ASGI middleware: it wraps ``send`` only, so SSE streams pass through unbuffered.
 It runs on every request, cache hits included, so it does no per-request work it can do
 once: ids are a per-process random prefix plus a counter (unique, unguessable across
 workers, no 16 random bytes per request), the route comes from the router's match rather
 than a second matching pass, and the counter's labelled children are kept.
+
+An exception no handler took is answered here (a 500 with a stable code) and logged by
+class and place only. It is not re-raised: Starlette's error middleware would answer the
+same 500 and then re-raise it for the server to log, and uvicorn logs the traceback with
+the exception's message, which may quote patient text (a driver's SQL parameters, a
+value in a ValueError).
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import logging
 import re
 import secrets
+from pathlib import Path
 
 from prometheus_client.metrics import Counter
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from delphos.errors import InternalError
+from delphos.http import error_response
 from delphos.logs import request_id
 from delphos.metrics import HTTP_REQUESTS
 
@@ -25,6 +36,22 @@ REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 # A caller's id is kept when it is short and plain (it goes into logs and a header).
 _CLIENT_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# WebSocket close code for "the server met an unexpected condition".
+_WS_INTERNAL_ERROR = 1011
+
+log = logging.getLogger("delphos.app")
+
+
+def _raised_at(exc: BaseException) -> str:
+    """Where `exc` was raised, as ``file.py:line in function``: enough to report a bug,
+    and code, never data."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "?"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code
+    return f"{Path(code.co_filename).name}:{tb.tb_lineno} in {code.co_name}"
 
 
 def _route_template(routes: list[BaseRoute], scope: Scope) -> str:
@@ -87,7 +114,23 @@ class ObserveMiddleware:
 
         try:
             await self._app(scope, receive, send_with_id if is_http else send)
+        except Exception as exc:
+            # The route's template, not the path: ids in a path may identify a patient.
+            log.error(
+                "unhandled %s at %s on %s",
+                type(exc).__name__,
+                _raised_at(exc),
+                _route_template(self._routes, scope),
+            )
+            if not is_http:
+                # Closes the socket (or refuses the handshake); it may be closed already.
+                with contextlib.suppress(Exception):
+                    await send({"type": "websocket.close", "code": _WS_INTERNAL_ERROR})
+            elif not started:
+                await error_response(InternalError())(scope, receive, send_with_id)
+            # Else a response is under way (a stream): uvicorn closes the connection, which
+            # the client sees as a truncated body.
         finally:
             request_id.reset(token)
             if is_http and not started:
-                self._count(scope, 500)  # failed before any answer (uvicorn answers 500)
+                self._count(scope, 500)  # no answer at all (uvicorn answers 500)

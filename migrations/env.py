@@ -92,7 +92,9 @@ async def run_async_migrations() -> None:
     connect_args: dict[str, Any] = {}
     if backend_name(url) == "postgresql":
         connect_args["timeout"] = 10.0
-    engine = create_async_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
+    engine = create_async_engine(
+        url, poolclass=pool.NullPool, connect_args=connect_args, hide_parameters=True
+    )
     try:
         async with engine.connect() as connection:
             await connection.run_sync(do_run_migrations, url)

@@ -116,18 +116,21 @@ class Database:
 
     @staticmethod
     def _create_engine(url: URL, connect_timeout: float) -> AsyncEngine:
+        # hide_parameters everywhere: a failed statement's exception otherwise quotes its
+        # parameters (a note, its source text) in its message, and so in any traceback.
         backend = url.get_backend_name()
         if backend == "sqlite":
             secure_sqlite_file(url.render_as_string(hide_password=False))
             # aiosqlite logs every statement with its parameters (patient text) at DEBUG;
             # also when the database is used without the app (the CLI, tests, embedding).
             quiet_text_leaking_loggers()
-            engine = create_async_engine(url)
+            engine = create_async_engine(url, hide_parameters=True)
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             return engine
         if backend == "postgresql":
             return create_async_engine(
                 url,
+                hide_parameters=True,
                 # Connections in the pool die with a database restart; test them before use
                 # so the first request after an outage does not fail.
                 pool_pre_ping=True,
@@ -138,7 +141,7 @@ class Database:
                     "command_timeout": DEFAULT_COMMAND_TIMEOUT,
                 },
             )
-        return create_async_engine(url, pool_pre_ping=True)
+        return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
