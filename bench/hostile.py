@@ -44,11 +44,24 @@ HOSTILE = {
     "50k emoji pairs": "\U0001f600\U0001fa7a" * 50_000,
 }
 VERIFY = "/v1/notes/verify"
-# Notes posted to the evidence check: one statement that never ends, and one of blank
-# lines (each once cost the checker time in its length squared: a minute at 100,000).
+# Notes posted to the evidence check, with their transcripts: one statement that never
+# ends, and one of blank lines (each once cost the checker time in its length squared: a
+# minute at 100,000); 500 distinct statements (the most a posted note may have) about a
+# finding a transcript says in every sentence (each statement once cost a look at every
+# mention: 7,000 of them took 4.5 minutes); 10,000 times one statement.
+KNEE = "[patient] my left knee hurts ."
+EVERY_SENTENCE = "[patient] pain .\n" * 5800
 HOSTILE_NOTES = {
-    "100k run-on note": ("the left knee hurts and no pain in the right one and " * 2000)[:100_000],
-    "100k blank-line note": "\n" * 99_990 + "Knee pain.",
+    "100k run-on note": (
+        KNEE,
+        ("the left knee hurts and no pain in the right one and " * 2000)[:100_000],
+    ),
+    "100k blank-line note": (KNEE, "\n" * 99_990 + "Knee pain."),
+    "500 statements, finding in every sentence": (
+        EVERY_SENTENCE,
+        " ".join(f"No pain {i}." for i in range(500)),
+    ),
+    "10,000 x one statement (over 500: refused)": (EVERY_SENTENCE, "No pain. " * 10_000),
 }
 
 
@@ -79,9 +92,9 @@ async def adversarial(url: str) -> None:
             (
                 name,
                 VERIFY,
-                {"accumulated_text": "[patient] my left knee hurts .", "note": {"plan": note}},
+                {"accumulated_text": transcript, "note": {"plan": note}},
             )
-            for name, note in HOSTILE_NOTES.items()
+            for name, (transcript, note) in HOSTILE_NOTES.items()
         ]
         for name, path, body in requests:
             during: list[float] = []

@@ -88,7 +88,8 @@ class Settings(BaseSettings):
     # grew by this many MB since the last time (delphos.trim; glibc only); 0: never.
     malloc_trim_mb: int = Field(default=32, ge=0)
     # Processes that check notes' evidence (delphos/evidence/runner.py): CPU-bound Python
-    # kept off the event loop's GIL; 0 checks in threads of the worker itself.
+    # kept off the event loop's GIL; as many again for notes posted to /v1/notes/verify;
+    # 0 checks in threads of the worker itself.
     evidence_processes: int = Field(default=1, ge=0, le=64)
 
     # --- speech --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
 from delphos.evidence import EvidenceRunner
+from delphos.evidence.runner import POSTED_MAX_STATEMENTS, POSTED_WAITING_PER_PROCESS
 from delphos.live.state import LiveState
 from delphos.pace import LoopLag, PartialPace
 from delphos.records import TenantRef
@@ -38,7 +39,10 @@ class AppState:
     auth: Authenticator
     bootstrap_tenant: TenantRef
     live: LiveState
+    # The evidence of the notes it writes, and of notes posted to /v1/notes/verify: apart,
+    # so that a posted note never delays a clinician's `soap` event (runner.py).
     evidence: EvidenceRunner
+    posted_evidence: EvidenceRunner
     # uvicorn's shutdown, watched once for every open stream.
     server_exit: ServerExit
     # The event loop's lateness, pacing the periodic partials (delphos.pace).
@@ -97,6 +101,11 @@ class AppState:
             bootstrap_tenant=tenant,
             live=LiveState(settings, coordinator),
             evidence=evidence,
+            posted_evidence=EvidenceRunner(
+                settings.evidence_processes,
+                max_waiting=POSTED_WAITING_PER_PROCESS * max(1, settings.evidence_processes),
+                max_statements=POSTED_MAX_STATEMENTS,
+            ),
             server_exit=ServerExit(),
             loop_lag=LoopLag(pace),
         )
@@ -106,6 +115,7 @@ class AppState:
         await self.live.aclose()
         await self.notes.aclose()
         await self.evidence.aclose()
+        await self.posted_evidence.aclose()
         await self.recorder.aclose()
         await self.engine.aclose()
         await self.cache.aclose()

@@ -171,6 +171,8 @@ async def test_verify_checks_a_portuguese_note_and_its_offsets_slice_in_python_a
         ({"accumulated_text": "hi", "note": {"subjective": "a\u0000b"}}, "note.subjective"),
         ({"accumulated_text": "x" * 100_001, "note": {}}, "accumulated_text"),
         ({"accumulated_text": "hi", "note": {"summary": "x"}}, "note.summary"),
+        # More statements than a posted note may have (delphos.evidence.runner).
+        ({"accumulated_text": "hi", "note": {"plan": "Rest. " * 501}}, "note"),
     ],
 )
 async def test_verify_refuses_bad_input_with_the_field_at_fault(

@@ -3,9 +3,11 @@ faithful note is not, number words and Portuguese count, offsets slice the note.
 
 from __future__ import annotations
 
+import pytest
+
 from delphos.evidence.models import Statement
 from delphos.evidence.statements import MAX_STATEMENT_CHARS
-from delphos.evidence.verify import verify
+from delphos.evidence.verify import TooManyStatements, verify
 
 DIALOGUE = """[doctor] any chest pain ?
 [patient] no .
@@ -1570,3 +1572,37 @@ def test_a_run_on_statement_is_checked_in_pieces_and_its_errors_are_still_found(
     dosed = _by_text(pieces, "lisinopril 80 mg")
     assert "dose" in [i.kind for i in dosed.issues]
     assert all(not s.issues for s in pieces if s is not dosed)
+
+
+def test_a_repeated_statement_is_judged_alike_and_counted_at_each_of_its_places() -> None:
+    wrong = "Continue lisinopril 80 mg daily."
+    note = {"subjective": f"{wrong} Right knee hurts. {wrong}", "plan": wrong}
+    evidence = verify(DIALOGUE, note)
+    repeats = [s for s in evidence.statements if s.text == wrong]
+    assert [(s.section, note[s.section][s.start : s.end]) for s in repeats] == [
+        ("subjective", wrong),
+        ("subjective", wrong),
+        ("plan", wrong),
+    ]
+    assert repeats[0].start != repeats[1].start
+    alone = verify(DIALOGUE, {"plan": wrong}).statements[0]
+    assert "dose" in [i.kind for i in alone.issues]
+    for s in repeats:
+        assert (s.support, s.evidence, s.issues) == (alone.support, alone.evidence, alone.issues)
+    assert evidence.summary.issues.dose == 3
+
+
+def test_a_note_over_the_callers_statement_limit_is_refused_whole() -> None:
+    note = {"subjective": "Knee pain.", "plan": " ".join(f"Rest {i} days." for i in range(10))}
+    with pytest.raises(TooManyStatements) as refused:
+        verify(DIALOGUE, note, max_statements=10)
+    assert (refused.value.count, refused.value.limit) == (11, 10)
+    assert verify(DIALOGUE, note, max_statements=11).summary.statements == 11
+
+
+def test_a_finding_said_in_thousands_of_sentences_still_contradicts_its_denial() -> None:
+    # The mentions weighed per finding are bounded (a hostile transcript's cost); a
+    # contradiction said in every sentence is still found.
+    transcript = "[patient] there is pain in my knee , my knee hurts .\n" * 3000
+    [statement] = verify(transcript, {"subjective": "No knee pain."}).statements
+    assert [i.kind for i in statement.issues] == ["negation"]

@@ -4,6 +4,7 @@ note its evidence."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
+from delphos.errors import ServiceUnavailable
 from delphos.evidence import EvidenceRunner, verify
 from tests.support.sse import STREAM, parse_sse
 
@@ -80,6 +82,70 @@ async def test_with_no_evidence_processes_the_check_runs_here() -> None:
     assert runner.pids() == []
     assert evidence == verify(DIALOGUE, NOTE)
     await runner.aclose()
+
+
+# A check of seconds: a transcript that says one finding in every sentence, and a note
+# of hundreds of distinct statements about it (as anyone may post to /v1/notes/verify).
+SLOW_TRANSCRIPT = "[patient] pain .\n" * 5800  # under the 100,000 characters allowed
+SLOW_NOTE = {"plan": " ".join(f"No pain {i}." for i in range(400))}
+
+
+async def test_a_runner_with_its_checks_all_waiting_refuses_the_next_at_once() -> None:
+    runner = EvidenceRunner(1, max_waiting=2)
+    try:
+        await runner.start()
+        first = asyncio.create_task(runner.verify(SLOW_TRANSCRIPT, SLOW_NOTE))
+        second = asyncio.create_task(runner.verify(SLOW_TRANSCRIPT, NOTE))
+        await asyncio.sleep(0)  # both submitted: one checked, one queued
+        with pytest.raises(ServiceUnavailable):
+            await runner.verify(DIALOGUE, NOTE)
+        await asyncio.gather(first, second)
+        # Room again once they are done.
+        assert await runner.verify(DIALOGUE, NOTE) == verify(DIALOGUE, NOTE)
+    finally:
+        await runner.aclose()
+
+
+async def test_a_check_whose_caller_left_holds_its_place_until_its_process_is_done() -> None:
+    # A client that posts a slow note and hangs up must not make room for the next: its
+    # check goes on in the process all the same.
+    runner = EvidenceRunner(1, max_waiting=1)
+    try:
+        await runner.start()
+        left = asyncio.create_task(runner.verify(SLOW_TRANSCRIPT, SLOW_NOTE))
+        await asyncio.sleep(0.1)  # taken up by the process
+        left.cancel()
+        with pytest.raises(ServiceUnavailable):
+            await runner.verify(DIALOGUE, NOTE)
+    finally:
+        await runner.aclose()
+
+
+async def test_a_slow_posted_note_does_not_delay_the_evidence_of_a_streamed_note(
+    make_server: Any,
+) -> None:
+    async with make_server(engine="local", evidence_processes=1) as srv:
+        async with httpx.AsyncClient(base_url=srv.url, headers=srv.headers, timeout=120) as c:
+            # The posted notes' process started and warm: then a slow note is posted.
+            warm = await c.post("/v1/notes/verify", json={"accumulated_text": "", "note": {}})
+            assert warm.status_code == 200
+            posted = asyncio.create_task(
+                c.post(
+                    "/v1/notes/verify",
+                    json={"accumulated_text": SLOW_TRANSCRIPT, "note": SLOW_NOTE},
+                )
+            )
+            await asyncio.sleep(0.2)
+            streamed = await c.post(
+                STREAM, json={"consultation_id": "ev-apart", "accumulated_text": DIALOGUE}
+            )
+            still_checking = not posted.done()
+            answer = await posted
+    [soap] = [data for name, data in parse_sse(streamed.text) if name == "soap"]
+    assert soap["evidence"]["statements"], "the streamed note has its evidence"
+    assert still_checking, "it came while the posted note was still being checked"
+    assert answer.status_code == 200
+    assert answer.json()["summary"]["statements"] == 400
 
 
 @pytest.mark.parametrize("processes", [1, 0], ids=["in-a-process", "in-threads"])

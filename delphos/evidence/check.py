@@ -66,12 +66,10 @@ class Check:
                 if not found:
                     continue
                 weight = math.log(1 + sentences / len(found))
-                seen = -1
-                for pos in found:
-                    sid = t.sentence_of[pos]
-                    if sid != seen:
-                        weights[sid] = weights.get(sid, 0.0) + weight
-                        seen = sid
+                # Each sentence once, from the word's cached set: one look per sentence,
+                # not per mention.
+                for sid in t.sentences_of(word):
+                    weights[sid] = weights.get(sid, 0.0) + weight
             self._weights = weights
         return self._weights
 

@@ -32,6 +32,11 @@ NEAR: Final = 4
 # … and where a qualifier of the note's denial is sought (the finding's other words
 # may stand between: "my knee has some pain when i am running").
 WIDE: Final = 2 * NEAR
+# Mentions of a finding's word weighed, at most, in the sentences that best match it. In
+# ACI-Bench's dialogues (up to 14,000 characters) a finding has at most 32, so some 250
+# at 100,000; a transcript that repeats one sentence thousands of times would otherwise
+# cost that many looks for every statement about it.
+MAX_MENTIONS: Final = 500
 # Tokens before a finding where its own side is said ("the left knee").
 SIDE_BEFORE: Final = 2
 # "at this time", "for a long time": when, not what ("every time he eats" is when too,
@@ -84,12 +89,9 @@ def check_negations(check: Check) -> None:
         # Sentence → weight of the finding's words in it.
         score: dict[int, float] = {}
         for s in stems:
-            seen = -1
-            for pos in t.stem_at[s]:
-                sid = t.sentence_of[pos]
-                if sid != seen:
-                    score[sid] = score.get(sid, 0.0) + weights[s]
-                    seen = sid
+            weight = weights[s]
+            for sid in t.sentences_of(s):
+                score[sid] = score.get(sid, 0.0) + weight
         top = max(score.values())
         qualifier = {tokens.stems[k] for k in narrowing.get(found[0], ())} if negated else set()
         qualifier.discard("")
@@ -124,10 +126,14 @@ def check_negations(check: Check) -> None:
             if own_words is None:
                 own_words = _words(tokens)
             statement = own_words | _sides(tokens, members)
+            weighed = 0
             for pos in t.stem_at[head]:
                 sid = t.sentence_of[pos]
                 if score[sid] < top - 1e-9:
                     continue
+                weighed += 1
+                if weighed > MAX_MENTIONS:
+                    break
                 polarity = t.polarity(pos) if whole else _stated(t, pos)
                 if negated and polarity == "affirmed" and _denied_beside(t, pos, stems):
                     polarity = "negated"  # "your lower extremities have no edema"

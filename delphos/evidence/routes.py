@@ -19,6 +19,7 @@ from delphos.errors import (
 )
 from delphos.evidence.models import Evidence
 from delphos.evidence.runner import EvidenceRunner
+from delphos.evidence.verify import TooManyStatements
 from delphos.http import read_model
 from delphos.records import MAX_TEXT_CHARS, NO_NUL_SCHEMA, NoNul
 from delphos.routing import ApiRoute, Operation, model_response
@@ -28,7 +29,8 @@ Text = Annotated[str, NoNul]
 
 
 class _Services(Services, Protocol):
-    evidence: EvidenceRunner
+    # Not the runner of the notes Delphos writes (runner.py says why).
+    posted_evidence: EvidenceRunner
 
 
 class NoteSections(BaseModel):
@@ -55,7 +57,14 @@ async def verify_note(request: Request) -> Response:
     state: _Services = request.app.state.delphos
     await state.auth.authenticate(request.headers.get("x-api-key"))
     body = await read_model(request, VerifyRequest, state.settings.max_body_bytes)
-    evidence = await state.evidence.verify(body.accumulated_text, body.note.model_dump())
+    try:
+        evidence = await state.posted_evidence.verify(body.accumulated_text, body.note.model_dump())
+    except TooManyStatements as exc:
+        message = f"{exc.count} statements; at most {exc.limit} are checked per note"
+        raise ValidationFailed(
+            f"Invalid request: the note has {message}",
+            fields=[{"field": "note", "message": message, "type": "too_many_statements"}],
+        ) from None
     return model_response(evidence)
 
 

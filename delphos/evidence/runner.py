@@ -35,6 +35,15 @@ A process outlives nothing it serves: when the worker that started it dies witho
 closing it (SIGKILL, the out-of-memory killer), it exits within a second or two. It
 would otherwise wait forever for work, for it holds its task queue's write end itself:
 each worker killed so left ~90 MB behind (seen after bench/hostile.py and the test suite).
+
+The app runs two: one for the notes it writes (each `soap` event waits for its check),
+and one for notes posted to ``/v1/notes/verify``, which anyone with a key can make as
+long as the body limit allows; such a note costs up to its statements times the
+transcript's mentions of their words (a 100,000-character note of short distinct
+statements: tens of seconds). In a pool of its own it delays only other posted notes,
+never a clinician's `soap` event; and that pool refuses (503) a check beyond
+``max_waiting`` rather than queue without end. Its process starts on the first posted
+note (a second or two), so a deployment that never posts notes never pays its memory.
 """
 
 from __future__ import annotations
@@ -46,22 +55,43 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from delphos.errors import ServiceUnavailable
 from delphos.evidence.models import Evidence
 from delphos.evidence.verify import verify, warm_up
 
 log = logging.getLogger("delphos.evidence")
+
+# Posted notes (/v1/notes/verify) queued or being checked, per process, before the next is
+# refused: one posted note is checked in ~20 ms (a 100,000-character hostile one, seconds).
+POSTED_WAITING_PER_PROCESS = 8
+# Statements of a posted note, at most: ACI-Bench's longest notes have 90. Each costs up to
+# the transcript's mentions of its words, bounded (negation.MAX_MENTIONS), so this bounds
+# a posted note's check (some seconds at worst, in the posted notes' own process).
+POSTED_MAX_STATEMENTS = 500
 
 
 class EvidenceRunner:
     """Runs :func:`~delphos.evidence.verify.verify` off the event loop; created in the
     app's lifespan and closed on shutdown."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(
+        self,
+        processes: int,
+        *,
+        max_waiting: int | None = None,
+        max_statements: int | None = None,
+    ) -> None:
         self._processes = processes
+        # verify()'s bound on a note's statements (TooManyStatements beyond it).
+        self._max_statements = max_statements
         self._pool: ProcessPoolExecutor | None = None
+        # Checks submitted to the processes and not yet finished, and their bound.
+        self._waiting = 0
+        self._max_waiting = max_waiting
+        self._lock = threading.Lock()
 
     def _executor(self) -> ProcessPoolExecutor | None:
         if self._processes <= 0:
@@ -85,17 +115,40 @@ class EvidenceRunner:
             await asyncio.wrap_future(pool.submit(_ready))
 
     async def verify(self, accumulated_text: str, note: Mapping[str, str]) -> Evidence:
+        """The note's evidence; ServiceUnavailable when `max_waiting` checks are already
+        queued or running in the processes."""
+        if self._max_waiting is not None and self._waiting >= self._max_waiting:
+            raise ServiceUnavailable("Too many notes are being verified; retry shortly")
         sections = dict(note)
         pool = self._executor()
         if pool is not None:
             try:
-                return await asyncio.wrap_future(pool.submit(verify, accumulated_text, sections))
+                job = pool.submit(
+                    verify, accumulated_text, sections, max_statements=self._max_statements
+                )
+                return await self._counted(job)
             except BrokenProcessPool:
                 log.error("evidence process died; checking in a thread, new process next time")
                 if self._pool is pool:
                     self._pool = None
                 pool.shutdown(wait=False, cancel_futures=True)
-        return await asyncio.to_thread(verify, accumulated_text, sections)
+        return await asyncio.to_thread(
+            verify, accumulated_text, sections, max_statements=self._max_statements
+        )
+
+    async def _counted(self, job: Future[Evidence]) -> Evidence:
+        # Counted until the process is done with it, not until its caller stops waiting:
+        # a client that leaves mid-check (its job still running) must not make room for
+        # another. A queued job its caller left is cancelled, and so counted out at once.
+        with self._lock:
+            self._waiting += 1
+        job.add_done_callback(self._finished)
+        return await asyncio.wrap_future(job)
+
+    def _finished(self, _job: Future[Evidence]) -> None:
+        # In the pool's management thread, or the loop's when cancelled.
+        with self._lock:
+            self._waiting -= 1
 
     def pids(self) -> list[int]:
         """The evidence processes alive now (none before the first check or with threads)."""

@@ -75,8 +75,12 @@ def support(check: Check) -> tuple[float, list[Span]]:
     }
     sentences = transcript.sentence_count or 1
     weights: dict[str, float] = {}
-    by_sentence: dict[int, set[str]] = {}
+    # Sentence → the wanted words it holds, as bits of `order`: a transcript that says
+    # "pain" in 10,000 sentences costs an integer OR each, not a set.
+    order: list[str] = []
+    holds: dict[int, int] = {}
     for word in wanted:
+        found: AbstractSet[int]
         if word.startswith("#"):
             found = {transcript.sentence_of[p] for p in transcript.number_at.get(word[1:], [])}
             said = len(found)
@@ -86,21 +90,36 @@ def support(check: Check) -> tuple[float, list[Span]]:
             own, found = _said(transcript, word, written[word], denied)
             said = len(own) or len(found)
         weights[word] = 1.0 + math.log(1 + sentences / (1 + said))
+        bit = 1 << len(order)
+        order.append(word)
         for sid in found:
-            by_sentence.setdefault(sid, set()).add(word)
+            holds[sid] = holds.get(sid, 0) | bit
     total = sum(weights.values())
+    # Sentences holding the same words are alike to the greedy cover but for the tie,
+    # which the first of them wins; once one is chosen the others gain nothing. So each
+    # set of words is weighed once, as its first sentence.
+    first_with_bits: dict[int, int] = {}
+    for sid, bits in holds.items():
+        if sid < first_with_bits.get(bits, sid + 1):
+            first_with_bits[bits] = sid
+    first_with = {
+        frozenset(w for i, w in enumerate(order) if bits >> i & 1): sid
+        for bits, sid in first_with_bits.items()
+    }
     covered: set[str] = set()
     chosen: list[int] = []
     for _ in range(EVIDENCE_SENTENCES):
         best, gain = -1, 0.0
-        for sid, words in by_sentence.items():
-            g = sum(weights[w] for w in words - covered)
+        best_words: frozenset[str] = frozenset()
+        for held, sid in first_with.items():
+            g = sum(weights[w] for w in held - covered)
             if g > gain or (g == gain and g > 0 and sid < best):
-                best, gain = sid, g
+                best, gain, best_words = sid, g, held
         if best < 0:
             break
         chosen.append(best)
-        covered |= by_sentence.pop(best)
+        covered |= best_words
+        del first_with[best_words]
     coverage = sum(weights[w] for w in covered) / total
     spans = [Span(start=a, end=b) for a, b in (transcript.sentence_span(s) for s in sorted(chosen))]
     return coverage, spans
@@ -131,20 +150,22 @@ def _sentences_with(transcript: Transcript, stems: tuple[str, ...]) -> AbstractS
 
 def _said(
     transcript: Transcript, word: str, written: set[str], denied: set[str]
-) -> tuple[AbstractSet[int], set[int]]:
+) -> tuple[AbstractSet[int], AbstractSet[int]]:
     """The sentences that say `word` (a stem; `written` its words in the note): as itself,
     as a conversation says it, and (for a denied sign) as its organ's exam."""
     own = _sentences_with(transcript, (word,))
-    found = set(own)
+    more: list[AbstractSet[int]] = []
     for norm in written:
         for other in variants(norm):
-            found |= _sentences_with(transcript, (other,))
+            more.append(_sentences_with(transcript, (other,)))
         for alternative in SAID_AS.get(norm, ()):
-            found |= _sentences_with(transcript, alternative)
+            more.append(_sentences_with(transcript, alternative))
         if norm in denied:
             for organ in SIGN_OF.get(norm, ()):
-                found |= _sentences_with(transcript, (organ,))
-    return own, found
+                more.append(_sentences_with(transcript, (organ,)))
+    more = [found for found in more if found]
+    # The word's own cached set when nothing widens it: no copy of its sentences.
+    return own, set().union(own, *more) if more else own
 
 
 # Suffixes a word of the same family takes or drops ("redness" / "red", "improvement" /

@@ -14,7 +14,15 @@ from typing import Final
 from delphos.evidence.check import Check
 from delphos.evidence.doses import check_drugs
 from delphos.evidence.drugs import lexicon
-from delphos.evidence.models import Evidence, SectionName, Statement, Support, summarise
+from delphos.evidence.models import (
+    Evidence,
+    Issue,
+    SectionName,
+    Span,
+    Statement,
+    Support,
+    summarise,
+)
 from delphos.evidence.negation import check_negations
 from delphos.evidence.numbers import check_numbers
 from delphos.evidence.sides import check_sides
@@ -40,20 +48,59 @@ def warm_up() -> None:
     indexed("warm up: lisinopril 10 mg daily.")
 
 
-def verify(accumulated_text: str, note: Mapping[str, str]) -> Evidence:
+# A statement's verdict: its support level, evidence spans and issues.
+Verdict = tuple[Support, list[Span], list[Issue]]
+
+
+class TooManyStatements(Exception):
+    """A note of more statements than the caller allows: refused before any is checked."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(count, limit)
+        self.count = count
+        self.limit = limit
+
+
+def verify(
+    accumulated_text: str, note: Mapping[str, str], *, max_statements: int | None = None
+) -> Evidence:
+    """The note's evidence. `max_statements` bounds a note's statements (a check costs
+    each up to the transcript's mentions of its words): TooManyStatements beyond it."""
+    places = [
+        (section, section_text, start, end)
+        for section in SECTIONS
+        for section_text in (note.get(section, "") or "",)
+        for start, end in split_statements(section_text)
+    ]
+    if max_statements is not None and len(places) > max_statements:
+        raise TooManyStatements(len(places), max_statements)
     transcript = indexed(accumulated_text)
     statements: list[Statement] = []
-    for section in SECTIONS:
-        text = note.get(section, "") or ""
-        for start, end in split_statements(text):
-            statements.append(_statement(transcript, section, text, start, end))
+    # A verdict depends on the statement's text and the transcript only, so a statement
+    # repeated ("No pain." in two sections, or 10,000 times in a posted note) is checked
+    # once.
+    verdicts: dict[str, Verdict] = {}
+    for section, section_text, start, end in places:
+        text = section_text[start:end]
+        verdict = verdicts.get(text)
+        if verdict is None:
+            verdict = verdicts[text] = _verdict(transcript, text)
+        level, evidence, issues = verdict
+        statements.append(
+            Statement(
+                section=section,
+                start=start,
+                end=end,
+                text=text,
+                support=level,
+                evidence=evidence,
+                issues=issues,
+            )
+        )
     return summarise(statements)
 
 
-def _statement(
-    transcript: Transcript, section: SectionName, section_text: str, start: int, end: int
-) -> Statement:
-    text = section_text[start:end]
+def _verdict(transcript: Transcript, text: str) -> Verdict:
     tokens = tokenize(text, portuguese=transcript.tokens.portuguese)
     check = Check(transcript=transcript, note=tokens)
     check_drugs(check)
@@ -68,12 +115,4 @@ def _statement(
         level = "partial"
     else:
         level = "unsupported"
-    return Statement(
-        section=section,
-        start=start,
-        end=end,
-        text=text,
-        support=level,
-        evidence=evidence,
-        issues=check.issues,
-    )
+    return level, evidence, check.issues
