@@ -9,8 +9,8 @@ request may succeed in a moment; anything else unexpected is a 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
@@ -24,20 +24,6 @@ from tests.support.fixtures.server import Backend
 # Stands for patient text in an exception's message or a statement's parameters.
 SECRET = "Jane Roe, BP 151/97, warfarin 7.5 mg"
 HISTORY = "/v1/consultations/visit-1/soap-notes"
-
-
-@asynccontextmanager
-async def server_logs(caplog: pytest.LogCaptureFixture) -> AsyncIterator[None]:
-    """Everything logged meanwhile, uvicorn's own error log included, in `caplog`."""
-    caplog.set_level(logging.DEBUG, logger="delphos")
-    # Added after the server's start: uvicorn's logging config resets its handlers, and
-    # its loggers do not propagate to the root's.
-    uvicorn_error = logging.getLogger("uvicorn.error")
-    uvicorn_error.addHandler(caplog.handler)
-    try:
-        yield
-    finally:
-        uvicorn_error.removeHandler(caplog.handler)
 
 
 def assert_logged_without_text(caplog: pytest.LogCaptureFixture, error_class: str) -> None:
@@ -59,9 +45,8 @@ async def test_an_unexpected_error_is_a_500_with_its_code_and_logged_by_class_on
 
     monkeypatch.setattr(repo, "get_consultation", broken)
     async with make_server() as srv, httpx.AsyncClient(base_url=srv.url) as client:
-        async with server_logs(caplog):
-            resp = await client.get(HISTORY, headers=srv.headers)
-            after = await client.get("/health")
+        resp = await client.get(HISTORY, headers=srv.headers)
+        after = await client.get("/health")
 
     assert resp.status_code == 500
     assert resp.json()["code"] == "INTERNAL_ERROR"
@@ -80,8 +65,7 @@ async def test_an_unreachable_database_is_a_503_with_retry_after(
         make_server(database_url="postgresql://postgres@127.0.0.1:9/none", migrate=False) as srv,
         httpx.AsyncClient(base_url=srv.url, timeout=30) as client,
     ):
-        async with server_logs(caplog):
-            resp = await client.get(HISTORY, headers=srv.headers)
+        resp = await client.get(HISTORY, headers=srv.headers)
 
     assert resp.status_code == 503, resp.text
     assert resp.json()["code"] == "SERVICE_UNAVAILABLE"
@@ -106,8 +90,7 @@ async def test_a_pool_with_no_free_connection_is_a_503_not_a_500(
             capacity = engine.pool.size() + engine.pool._max_overflow
             for _ in range(capacity):
                 await held.enter_async_context(engine.connect())
-            async with server_logs(caplog):
-                resp = await client.get(HISTORY, headers=srv.headers)
+            resp = await client.get(HISTORY, headers=srv.headers)
         after = await client.get(HISTORY, headers=srv.headers)
 
     assert resp.status_code == 503, resp.text

@@ -90,15 +90,10 @@ Serve = Callable[..., AbstractAsyncContextManager[LiveServer]]
 
 @pytest.fixture(autouse=True)
 def no_patient_text_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """After every test: no log record (ours, the SDKs', uvicorn's) names the patient."""
+    """After every test: no log record (ours, the SDKs', uvicorn's) names the patient.
+    uvicorn's reach caplog: the test servers leave its loggers propagating."""
     caplog.set_level(logging.INFO)
-    # uvicorn's loggers do not propagate to the root logger that caplog listens on.
-    uvicorn_logger = logging.getLogger("uvicorn")
-    uvicorn_logger.addHandler(caplog.handler)
-    try:
-        yield
-    finally:
-        uvicorn_logger.removeHandler(caplog.handler)
+    yield
     # `caplog.records` would be this teardown's only: the test ran in the "call" phase.
     # Formatted, so that a traceback's text is checked too.
     formatter = logging.Formatter()
