@@ -16,10 +16,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
+from websockets.asyncio.client import connect
 
 from delphos.db import repository as repo
 from delphos.db.database import Database
+from delphos.live import ws as live_ws
 from tests.support.fixtures.server import Backend
+from tests.support.live_ws import collect, ws_url
 
 # Stands for patient text in an exception's message or a statement's parameters.
 SECRET = "Jane Roe, BP 151/97, warfarin 7.5 mg"
@@ -53,6 +56,24 @@ async def test_an_unexpected_error_is_a_500_with_its_code_and_logged_by_class_on
     assert SECRET not in resp.text
     assert resp.headers["x-request-id"], "the answer still carries its request id"
     assert after.status_code == 200, "the server goes on"
+    assert_logged_without_text(caplog, "ValueError")
+
+
+async def test_an_unexpected_error_on_a_websocket_closes_it_as_a_server_error_logged_by_class(
+    make_server: Callable[..., Any],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise ValueError(f"cannot read {SECRET}")
+
+    monkeypatch.setattr(live_ws, "parse_params", broken)
+    async with (
+        make_server() as srv,
+        connect(ws_url(srv), additional_headers={"x-api-key": srv.key}) as ws,
+    ):
+        await collect(ws, limit_s=10)
+    assert ws.close_code == 1011  # "internal error"
     assert_logged_without_text(caplog, "ValueError")
 
 
