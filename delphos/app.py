@@ -89,7 +89,7 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
-_RETRY_SECONDS = "2"
+_RETRY_SECONDS = 2
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
@@ -97,8 +97,11 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     # template, not the path (ids in a path may identify a patient).
     route = getattr(request.scope.get("route"), "path", "?")
     log.warning("service unavailable (%s) on %s %s", type(exc).__name__, request.method, route)
-    error = ServiceUnavailable("The database is unavailable or busy; retry shortly")
-    return error_response(error, headers={"Retry-After": _RETRY_SECONDS})
+    return error_response(
+        ServiceUnavailable(
+            "The database is unavailable or busy; retry shortly", retry_after=_RETRY_SECONDS
+        )
+    )
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> Starlette:

@@ -97,7 +97,7 @@ class Authenticator:
         except Exception as exc:
             log.warning("API key lookup failed: %s", type(exc).__name__)
             raise ServiceUnavailable(
-                "Cannot verify the API key: the database is unavailable"
+                "Cannot verify the API key: the database is unavailable", retry_after=2
             ) from None
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()

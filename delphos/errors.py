@@ -14,8 +14,12 @@ class DelphosError(Exception):
     code: ClassVar[str] = "INTERNAL_ERROR"
     default_message: ClassVar[str] = "Unexpected server error"
 
-    def __init__(self, message: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, message: str | None = None, *, retry_after: int | None = None, **extra: Any
+    ) -> None:
         self.message = message or self.default_message
+        # Seconds after which the request may succeed: sent as the Retry-After header.
+        self.retry_after = retry_after
         self.extra = extra
         super().__init__(self.message)
 

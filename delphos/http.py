@@ -169,5 +169,6 @@ def error_body(exc: DelphosError) -> Error:
     return ValidationErrorBody(code=exc.code, message=exc.message, fields=fields)
 
 
-def error_response(exc: DelphosError, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(exc: DelphosError) -> JSONResponse:
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
     return JSONResponse(error_body(exc).model_dump(), status_code=exc.status_code, headers=headers)

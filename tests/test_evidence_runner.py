@@ -97,8 +97,9 @@ async def test_a_runner_with_its_checks_all_waiting_refuses_the_next_at_once() -
         first = asyncio.create_task(runner.verify(SLOW_TRANSCRIPT, SLOW_NOTE))
         second = asyncio.create_task(runner.verify(SLOW_TRANSCRIPT, NOTE))
         await asyncio.sleep(0)  # both submitted: one checked, one queued
-        with pytest.raises(ServiceUnavailable):
+        with pytest.raises(ServiceUnavailable) as busy:
             await runner.verify(DIALOGUE, NOTE)
+        assert busy.value.retry_after, "the client is told when to retry"
         await asyncio.gather(first, second)
         # Room again once they are done.
         assert await runner.verify(DIALOGUE, NOTE) == verify(DIALOGUE, NOTE)

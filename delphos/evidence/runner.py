@@ -118,7 +118,9 @@ class EvidenceRunner:
         """The note's evidence; ServiceUnavailable when `max_waiting` checks are already
         queued or running in the processes."""
         if self._max_waiting is not None and self._waiting >= self._max_waiting:
-            raise ServiceUnavailable("Too many notes are being verified; retry shortly")
+            raise ServiceUnavailable(
+                "Too many notes are being verified; retry shortly", retry_after=1
+            )
         sections = dict(note)
         pool = self._executor()
         if pool is not None:
