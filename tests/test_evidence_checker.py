@@ -1606,3 +1606,19 @@ def test_a_finding_said_in_thousands_of_sentences_still_contradicts_its_denial()
     transcript = "[patient] there is pain in my knee , my knee hurts .\n" * 3000
     [statement] = verify(transcript, {"subjective": "No knee pain."}).statements
     assert [i.kind for i in statement.issues] == ["negation"]
+
+
+def test_each_statement_naming_a_drug_is_judged_against_the_same_said_doses() -> None:
+    # What the transcript says of a drug's regimen is worked out once per transcript; each
+    # statement's own dose is still judged against it.
+    transcript = "[doctor] you take lisinopril ten milligrams once a day .\n" * 200
+    note = {
+        "plan": "Continue lisinopril 10 mg daily.\nIncrease lisinopril to 80 mg daily.",
+        "assessment": "On lisinopril 10 mg once a day.",
+    }
+    issues = {s.text: [i.kind for i in s.issues] for s in verify(transcript, note).statements}
+    assert issues == {
+        "Continue lisinopril 10 mg daily.": [],
+        "Increase lisinopril to 80 mg daily.": ["dose"],
+        "On lisinopril 10 mg once a day.": [],
+    }

@@ -95,6 +95,11 @@ class Transcript:
     families: dict[str, list[str]] | None = None
     # Stem → the sentences that say it, on first use (`sentences_of`).
     _sentences_of: dict[str, frozenset[int]] = field(default_factory=dict)
+    # (drug, its mentions) → the doses and frequencies said around them (doses.py): the
+    # same for every statement naming the drug, and a look at each of its mentions.
+    regimens: dict[
+        tuple[str, tuple[int, ...]], tuple[frozenset[tuple[str, str]], frozenset[float]]
+    ] = field(default_factory=dict)
 
     @property
     def sentence_count(self) -> int:
