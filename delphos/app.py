@@ -99,7 +99,8 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     log.warning("service unavailable (%s) on %s %s", type(exc).__name__, request.method, route)
     return error_response(
         ServiceUnavailable(
-            "The database is unavailable or busy; retry shortly", retry_after=_RETRY_SECONDS
+            "The database (or another service) is unavailable or busy; retry shortly",
+            retry_after=_RETRY_SECONDS,
         )
     )
 

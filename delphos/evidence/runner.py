@@ -39,8 +39,9 @@ each worker killed so left ~90 MB behind (seen after bench/hostile.py and the te
 The app runs two: one for the notes it writes (each `soap` event waits for its check),
 and one for notes posted to ``/v1/notes/verify``, which anyone with a key can make as
 long as the body limit allows; such a note costs up to its statements times the
-transcript's mentions of their words (a 100,000-character note of short distinct
-statements: tens of seconds). In a pool of its own it delays only other posted notes,
+transcript's mentions of their words (500 distinct statements, the most a posted note
+may have, about a word said in every sentence: ~4 s; before the cap and the checker's
+bounds, 7,000 took minutes). In a pool of its own it delays only other posted notes,
 never a clinician's `soap` event; and that pool refuses (503) a check beyond
 ``max_waiting`` rather than queue without end. Its process starts on the first posted
 note (a second or two), so a deployment that never posts notes never pays its memory.
