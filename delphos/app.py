@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 
 from delphos import health, logs, metrics, openapi, workspace
 from delphos.engines.base import Engine
-from delphos.errors import DelphosError, ServiceUnavailable
+from delphos.errors import DATABASE_RETRY_SECONDS, DelphosError, ServiceUnavailable
 from delphos.evidence import routes as evidence
 from delphos.heap import freeze_startup
 from delphos.history import routes as history
@@ -89,7 +89,6 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
     ConnectionError,
     TimeoutError,
 )
-_RETRY_SECONDS = 2
 
 
 async def _unavailable(request: Request, exc: Exception) -> Response:
@@ -100,7 +99,7 @@ async def _unavailable(request: Request, exc: Exception) -> Response:
     return error_response(
         ServiceUnavailable(
             "The database (or another service) is unavailable or busy; retry shortly",
-            retry_after=_RETRY_SECONDS,
+            retry_after=DATABASE_RETRY_SECONDS,
         )
     )
 

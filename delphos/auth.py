@@ -20,7 +20,7 @@ import time
 
 from delphos.db import keys as key_store
 from delphos.db.database import Database
-from delphos.errors import ServiceUnavailable, Unauthorized
+from delphos.errors import DATABASE_RETRY_SECONDS, ServiceUnavailable, Unauthorized
 from delphos.metrics import KEY_LOOKUPS
 from delphos.records import TenantRef
 
@@ -97,7 +97,8 @@ class Authenticator:
         except Exception as exc:
             log.warning("API key lookup failed: %s", type(exc).__name__)
             raise ServiceUnavailable(
-                "Cannot verify the API key: the database is unavailable", retry_after=2
+                "Cannot verify the API key: the database is unavailable",
+                retry_after=DATABASE_RETRY_SECONDS,
             ) from None
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()

@@ -87,6 +87,10 @@ class InternalError(DelphosError):
     default_message = "Unexpected server error"
 
 
+# Retry-After of a 503 for a database that is down or out of free connections.
+DATABASE_RETRY_SECONDS = 2
+
+
 class ServiceUnavailable(DelphosError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
