@@ -71,6 +71,11 @@ class Settings(BaseSettings):
 
     # --- cache and persistence -----------------------------------------------------------
     database_url: str = ""
+    # Postgres connections one worker may hold at once, and how long a request waits for
+    # one to come free before it is answered 503 with Retry-After (a burst of EHR screens
+    # loading history, say). Size the database's max_connections for every worker's pool.
+    db_pool_size: int = Field(default=15, ge=1, le=1000)
+    db_pool_timeout: float = Field(default=6.0, gt=0, le=300)
     redis_url: str | None = None
     redis_prefix: str = "delphos"
     cache_ttl_seconds: int = Field(default=86_400, ge=1)

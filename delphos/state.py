@@ -52,7 +52,11 @@ class AppState:
     async def create(cls, settings: Settings, *, engine: Engine | None = None) -> AppState:
         private_dir(settings.data_dir)
         engine = engine or build_engine(settings)
-        db = Database(settings.resolved_database_url)
+        db = Database(
+            settings.resolved_database_url,
+            pool_size=settings.db_pool_size,
+            pool_timeout=settings.db_pool_timeout,
+        )
         cache = build_cache(settings)
         coordinator = build_coordinator(settings)
         recorder = NoteRecorder(

@@ -35,6 +35,12 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 # A Postgres statement that has not answered in this many seconds fails instead of holding
 # a request (or a pooled connection) forever when the server stalls.
 DEFAULT_COMMAND_TIMEOUT = 30.0
+# Postgres connections per process: SQLAlchemy's own default (5 kept open, 10 more
+# opened under load and closed after) and a wait of twice the connect timeout.
+DEFAULT_POOL_SIZE = 15
+DEFAULT_POOL_TIMEOUT = 2 * DEFAULT_CONNECT_TIMEOUT
+# Connections kept open between bursts; the rest of the pool is opened on demand.
+_POOL_KEPT = 5
 # SQLite waits this long for another writer's lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -104,18 +110,29 @@ def backend_name(url: str) -> str:
 class Database:
     """Engine + session factory. Create once at startup; ``aclose()`` at shutdown."""
 
-    def __init__(self, url: str, *, connect_timeout: float = DEFAULT_CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    ) -> None:
         parsed = _parse(url)
         self.url: str = parsed.render_as_string(hide_password=False)
         self.backend: str = parsed.get_backend_name()
-        self.engine: AsyncEngine = self._create_engine(parsed, connect_timeout)
+        self.engine: AsyncEngine = self._create_engine(
+            parsed, connect_timeout, pool_size, pool_timeout
+        )
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
         self._connect_timeout = connect_timeout
 
     @staticmethod
-    def _create_engine(url: URL, connect_timeout: float) -> AsyncEngine:
+    def _create_engine(
+        url: URL, connect_timeout: float, pool_size: int, pool_timeout: float
+    ) -> AsyncEngine:
         # hide_parameters everywhere: a failed statement's exception otherwise quotes its
         # parameters (a note, its source text) in its message, and so in any traceback.
         backend = url.get_backend_name()
@@ -134,8 +151,11 @@ class Database:
                 # Connections in the pool die with a database restart; test them before use
                 # so the first request after an outage does not fail.
                 pool_pre_ping=True,
-                # Bounded waits everywhere: opening a connection, and waiting for a free one.
-                pool_timeout=connect_timeout * 2,
+                # At most pool_size connections, and bounded waits everywhere: opening a
+                # connection, and waiting for a free one (then 503, errors.UNAVAILABLE).
+                pool_size=min(pool_size, _POOL_KEPT),
+                max_overflow=pool_size - min(pool_size, _POOL_KEPT),
+                pool_timeout=pool_timeout,
                 connect_args={
                     "timeout": connect_timeout,
                     "command_timeout": DEFAULT_COMMAND_TIMEOUT,
