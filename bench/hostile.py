@@ -38,10 +38,18 @@ from tests.support.serve_process import history, server_process, wait_up
 
 STREAM = "/v1/consultation/progressive-soap/stream"
 JSON_URL = "/v1/consultation/progressive-soap"
+# Streamed texts; the last two once made the local engine write notes of 1,106 and 535
+# statements, whose evidence check held the process every stream's `soap` waits for.
 HOSTILE = {
     "100k dots": "." * 100_000,
     "100k one word": "a" * 100_000,
     "50k emoji pairs": "\U0001f600\U0001fa7a" * 50_000,
+    "100k repeated patient lines": "".join(
+        f"[patient] i have pain number {i} in my knee .\n" for i in range(2500)
+    )[:100_000],
+    "100k repeated typed lines": "".join(
+        f"Patient reports knee pain {i} days, worse with stairs and walking.\n" for i in range(1600)
+    )[:100_000],
 }
 VERIFY = "/v1/notes/verify"
 # Notes posted to the evidence check, with their transcripts: one statement that never
@@ -85,9 +93,9 @@ async def adversarial(url: str) -> None:
             (
                 name,
                 STREAM,
-                {"consultation_id": f"adv-{len(text)}-{name[-4:]}", "accumulated_text": text},
+                {"consultation_id": f"adv-{number}", "accumulated_text": text},
             )
-            for name, text in HOSTILE.items()
+            for number, (name, text) in enumerate(HOSTILE.items())
         ] + [
             (
                 name,

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from delphos.engines.base import Engine, EngineRejected
 from delphos.engines.local import LocalEngine
+from delphos.engines.local_select import NOTE_MAX_WORDS
 from delphos.records import SoapNote
 from tests.support.local_faithful import aci_split_notes, assert_faithful
 
@@ -207,6 +208,41 @@ def test_aci_style_dictation_goes_to_exam_assessment_and_plan() -> None:
     assert "Order an mri of right knee" in result.plan
     assert "ibuprofen 600 mg twice a day" in result.plan
     assert "[doctor]" not in json.dumps(result.sections())
+
+
+def test_a_very_long_visit_gives_a_note_within_the_bound_with_every_section() -> None:
+    # 100,000 characters of a repetitive dictation once gave a note of 7,700 words: no
+    # summary, and seconds of evidence checking while every other note's `soap` waited.
+    lines = [
+        f"Patient reports knee pain {i} days, worse with stairs. "
+        f"Blood pressure {110 + i % 40}/80. Swelling of the left knee on exam. "
+        f"Assessment: knee osteoarthritis. Plan: ibuprofen {200 + i % 5 * 100} mg."
+        for i in range(600)
+    ]
+    text = "\n".join(lines)
+    result = note(text)
+    words = sum(len(section.split()) for section in result.sections().values())
+    assert words <= NOTE_MAX_WORDS
+    assert all(result.sections().values()), "no section is emptied by the bound"
+    assert_nothing_invented(text, result)
+
+
+def test_the_bound_drops_talk_before_any_line_stating_a_value() -> None:
+    # Past the share of the transcript a note may use, lines with no value go first, even
+    # the most clinical; a dose goes only when the note would pass its hard bound, even
+    # said in the least clinical of lines.
+    findings = "\n".join(
+        f"Knee pain and swelling with stiffness for {i} weeks." for i in range(300)
+    )
+    doses = "\n".join(
+        f"So I told you, I think you and I will keep you on ibuprofen {200 + i} mg."
+        for i in range(40)
+    )
+    result = note(findings + "\n" + doses)
+    written = "\n".join(result.sections().values())
+    for i in range(40):
+        assert f"ibuprofen {200 + i} mg" in written, "every dose kept within the bound"
+    assert len(written.split()) <= NOTE_MAX_WORDS
 
 
 def test_chit_chat_alone_gives_an_empty_note() -> None:
@@ -411,7 +447,7 @@ async def test_complete_is_refused_without_echoing_the_prompt() -> None:
 def test_engine_identity_and_protocol() -> None:
     engine: Engine = LocalEngine()
     assert engine.name == "local"
-    assert engine.model == "delphos-local-3"
+    assert engine.model == "delphos-local-4"
 
 
 def test_chunk_size_must_be_positive() -> None:
