@@ -61,6 +61,25 @@ def test_clean_drops_announcing_words_but_keeps_what_is_said() -> None:
     assert clean("i don't want to go ahead and do surgery") == "I don't want to do surgery"
 
 
+def test_an_announcing_phrase_said_twice_goes_whole() -> None:
+    # A restart of the lead-in once left "Let's, increase the metformin".
+    assert clean("let's , let's increase the metformin") == "Increase the metformin"
+    assert clean("i'm gonna , i'm gonna order an mri") == "Order an mri"
+
+
+def test_a_restart_across_a_comma_stays_in_one_line_of_the_note() -> None:
+    # Cut at the speaker's restart, "some pain to palpation of the" went to the exam and
+    # "of the sinuses here" to the plan: neither line said where the pain was.
+    text = (
+        "[doctor] your lungs are clear . you do have some pain to palpation of the , of the "
+        "sinuses here , so we will start amoxicillin 500 mg ."
+    )
+    written = "\n".join(LocalEngine().build_note(text).sections().values())
+    assert "palpation of the sinuses" in written
+    assert not any(line.rstrip().endswith(" of the") for line in written.splitlines())
+    assert_faithful(text, LocalEngine().build_note(text))
+
+
 def test_two_numbers_read_side_by_side_are_left_as_words() -> None:
     # "one twenty over eighty" is 120/80 to a clinician, but the words do not say so.
     assert clean("blood pressure is one twenty over eighty").startswith(

@@ -255,6 +255,16 @@ def _lead_in_at(tokens: list[str], i: int) -> int:
     return longest
 
 
+def _drop_restart(out: list[str], dropped: list[str]) -> None:
+    """The start of a dropped lead-in said just before it too ("let's, let's increase"):
+    the restart goes with it. Repeats are dropped later, when it is already split."""
+    for size in range(len(dropped), 0, -1):
+        said = [t.lower().rstrip(",;:-") for t in out[-size:]]
+        if len(said) == size and said == [t.lower() for t in dropped[:size]]:
+            del out[-size:]
+            return
+
+
 def _drop_lead_ins(tokens: list[str]) -> list[str]:
     """Drop the announcing words of a clause ("I'm gonna go ahead and order" → "order")
     and hedging adverbs ("just", "actually", "basically")."""
@@ -269,6 +279,7 @@ def _drop_lead_ins(tokens: list[str]) -> list[str]:
         ):
             skip = _lead_in_at(tokens, i)
             if skip:
+                _drop_restart(out, tokens[i : i + skip])
                 i += skip
                 continue
         if low in _HEDGES or low.rstrip(",.;:?!…") in _ADDRESSEE:

@@ -136,16 +136,40 @@ def _append_run(text: str, start: int, end: int, longest: int, out: list[Span]) 
 
 
 def split_clauses(text: str, start: int, end: int) -> list[Span]:
-    """Comma/semicolon/dash-separated clause spans of a sentence; separators excluded."""
+    """Comma/semicolon/dash-separated clause spans of a sentence; separators excluded.
+
+    A separator where the speaker restarts ("pain to palpation of the, of the sinuses",
+    "it looks, it looks good") is no clause boundary: cut there, each half went its own
+    way ("… of the" in one section, "of the sinuses …" in another). The cleaner then
+    keeps the repeat once."""
     spans: list[Span] = []
     begin = start
     for sep in _CLAUSE_SEP.finditer(text, start, end):
+        if _restarts(text, begin, sep.start(), sep.end(), end):
+            continue
         if sep.start() > begin:
             spans.append((begin, sep.start()))
         begin = sep.end()
     if begin < end:
         spans.append((begin, end))
     return spans
+
+
+_WORD = re.compile(r"[\w']+")
+# A restart repeats at most this many words, within this many characters either side.
+_RESTART_WORDS = 3
+_RESTART_REACH = 40
+
+
+def _restarts(text: str, begin: int, left: int, right: int, end: int) -> bool:
+    """Whether the words after a separator at ``[left, right)`` start with the last one to
+    three words before it (bounded windows: linear in the sentence)."""
+    before = _WORD.findall(text, max(begin, left - _RESTART_REACH), left)
+    after = _WORD.findall(text, right, min(end, right + _RESTART_REACH))
+    for n in range(1, min(_RESTART_WORDS, len(before), len(after)) + 1):
+        if [w.casefold() for w in before[-n:]] == [w.casefold() for w in after[:n]]:
+            return True
+    return False
 
 
 # Words that open or close an utterance without saying anything clinical. Words that can
