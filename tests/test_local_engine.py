@@ -245,6 +245,36 @@ def test_the_bound_drops_talk_before_any_line_stating_a_value() -> None:
     assert len(written.split()) <= NOTE_MAX_WORDS
 
 
+VITALS_THEN_EXAM = """[doctor] hi , how are you doing today ?
+[patient] i have been having headaches for about two weeks , mostly in the morning , and some \
+dizziness when i stand up .
+[doctor] any nausea or vomiting with the headaches ?
+[patient] no , no nausea , and no vomiting .
+[doctor] and are you taking the lisinopril every day ?
+[patient] yes , every morning , i never miss it .
+[doctor] okay . let's do a quick physical exam . let's look at your blood pressure . it looks \
+lower than last time , so continue on the current medication .
+[patient] okay .
+[doctor] now i'm going to listen to your heart and lungs .
+[patient] sure .
+[doctor] your heart , i hear a soft systolic murmur , and your lungs are clear , and you \
+don't have any swelling in your legs .
+[doctor] so for my assessment , the headaches are most likely tension headaches . we will \
+order a head ct if they continue ."""
+
+
+def test_an_announced_examination_outweighs_a_plan_guessed_from_a_remark() -> None:
+    # "continue on the current medication" while reviewing the vitals once made the rest
+    # of the visit its plan: the heart, the lungs and the legs landed under Plan.
+    result = note(VITALS_THEN_EXAM)
+    assert "murmur" in result.objective
+    assert "swelling" in result.objective
+    assert "murmur" not in result.plan
+    assert "swelling" not in result.plan
+    assert "head ct" in result.plan.lower(), "the announced assessment still starts the plan"
+    assert_nothing_invented(VITALS_THEN_EXAM, result)
+
+
 def test_chit_chat_alone_gives_an_empty_note() -> None:
     assert note("Hello, how are you? Good morning. Okay. Mm-hmm.") == SoapNote()
 

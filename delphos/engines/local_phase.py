@@ -38,10 +38,14 @@ class Phase:
         self.tagged = tagged
         self.mode: Mode = "S"
         self._floor = _PHASE_FLOOR if tagged else _START_FLOOR
+        # Whether the assessment and plan were entered only on a guess (late in the visit,
+        # a strong cue), not announced ("my assessment", "first problem", a header).
+        self._guessed = False
 
-    def enter(self, mode: Mode) -> None:
+    def enter(self, mode: Mode, *, guessed: bool = False) -> None:
         self.mode = mode
         self._floor = _PHASE_FLOOR
+        self._guessed = guessed
 
     def pick(self, cues: Cues, *, headed: bool = False) -> Section:
         """The section of a sentence (or clause) with these cues, in this phase; under an
@@ -100,9 +104,11 @@ class Phase:
         # in the visit, after the examination, orders and impressions start the plan
         # even when the doctor does not announce it.
         late = start >= _AP_EARLIEST * self._length
-        if (to_ap and (self.mode == "O" or late)) or (
-            self.mode == "O" and late and max(cues.weight("A"), cues.weight("P")) >= 3
-        ):
+        if to_ap and (self.mode == "O" or late):
             self.enter("AP")
-        elif to_o and self.mode == "S":
+        elif self.mode == "O" and late and max(cues.weight("A"), cues.weight("P")) >= 3:
+            self.enter("AP", guessed=True)
+        elif to_o and (self.mode == "S" or (self.mode == "AP" and self._guessed)):
+            # An announced examination ("let me listen to your heart") outweighs a guess:
+            # "continue the current medication" while reviewing the vitals was no plan yet.
             self.enter("O")
