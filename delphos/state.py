@@ -16,7 +16,7 @@ from delphos.engines.base import Engine
 from delphos.engines.factory import build_engine
 from delphos.engines.local import LocalEngine
 from delphos.evidence import EvidenceRunner
-from delphos.evidence.runner import POSTED_MAX_STATEMENTS, POSTED_WAITING_PER_PROCESS
+from delphos.evidence.runner import MAX_STATEMENTS, POSTED_WAITING_PER_PROCESS
 from delphos.live.state import LiveState
 from delphos.pace import LoopLag, PartialPace
 from delphos.records import TenantRef
@@ -74,7 +74,7 @@ class AppState:
             except Exception as exc:  # the database may come up later; notes are spooled
                 log.warning("could not register the bootstrap tenant: %s", type(exc).__name__)
         local = LocalEngine()
-        evidence = EvidenceRunner(settings.evidence_processes)
+        evidence = EvidenceRunner(settings.evidence_processes, max_statements=MAX_STATEMENTS)
         pace = PartialPace(1.0 / settings.partials_per_second)
         notes = NoteService(
             settings=settings,
@@ -108,7 +108,7 @@ class AppState:
             posted_evidence=EvidenceRunner(
                 settings.evidence_processes,
                 max_waiting=POSTED_WAITING_PER_PROCESS * max(1, settings.evidence_processes),
-                max_statements=POSTED_MAX_STATEMENTS,
+                max_statements=MAX_STATEMENTS,
             ),
             server_exit=ServerExit(),
             loop_lag=LoopLag(pace),

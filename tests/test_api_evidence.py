@@ -189,6 +189,23 @@ async def test_verify_refuses_bad_input_with_the_field_at_fault(
     assert unauthorised.status_code == 401
 
 
+async def test_a_note_of_thousands_of_statements_is_sent_unchecked_not_held_back(
+    upstream: Upstream, serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A transcript can ask an LLM for thousands of lines; checking them all would hold the
+    # process every other note's `soap` waits for. The note still arrives, unchecked.
+    huge = {**FAITHFUL, "plan": " ".join(f"Rest the right knee {i}." for i in range(600))}
+    upstream.fake.push(Scenario(text=json.dumps(huge)))
+    async with serve(upstream) as srv:
+        soap = await _soap_event(srv, "ev-huge")
+        async with httpx.AsyncClient(base_url=srv.url, headers=srv.headers) as client:
+            stored = await client.get(f"/v1/consultations/ev-huge/soap-notes/{soap['soap_hash']}")
+    assert soap["plan"] == huge["plan"], "the whole note, as written"
+    assert soap["evidence"] is None
+    assert stored.json()["evidence"] is None
+    assert "more than 500" in caplog.text
+
+
 async def test_a_version_stored_before_evidence_is_checked_once_and_keeps_its_evidence(
     make_server: Any, backend: Backend
 ) -> None:

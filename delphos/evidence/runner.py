@@ -68,10 +68,13 @@ log = logging.getLogger("delphos.evidence")
 # Posted notes (/v1/notes/verify) queued or being checked, per process, before the next is
 # refused: one posted note is checked in ~20 ms (a 100,000-character hostile one, seconds).
 POSTED_WAITING_PER_PROCESS = 8
-# Statements of a posted note, at most: ACI-Bench's longest notes have 90. Each costs up to
-# the transcript's mentions of its words, bounded (negation.MAX_MENTIONS), so this bounds
-# a posted note's check (some seconds at worst, in the posted notes' own process).
-POSTED_MAX_STATEMENTS = 500
+# Statements of a note that are checked, at most: ACI-Bench's longest notes have 90, the
+# local engine's are bounded by 1,500 words (~220 statements). Each costs up to the
+# transcript's mentions of its words, bounded (negation.MAX_MENTIONS), so this bounds a
+# check (some seconds at worst). A posted note past it is refused (422); a note Delphos
+# wrote past it (an LLM a transcript talked into thousands of lines) goes out with
+# evidence null, rather than hold every other note's `soap` for a minute.
+MAX_STATEMENTS = 500
 
 
 class EvidenceRunner:
