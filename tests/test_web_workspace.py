@@ -244,6 +244,29 @@ def test_an_engine_failing_mid_note_shows_the_error_its_code_a_retry_and_what_wa
     assert error_gone
 
 
+def test_a_note_that_could_not_be_checked_says_so_and_shows_no_marks(
+    llm_server: Served, fake_anthropic: FakeLLMServer
+) -> None:
+    # Past 500 statements a note goes out with evidence null: with no marks and no banner
+    # it read exactly like a note whose every statement was found in the transcript.
+    huge = json.loads(NOTE_JSON)
+    huge["plan"] = " ".join(f"Paracetamol as needed, review {i}." for i in range(600))
+    fake_anthropic.push(Scenario(text=json.dumps(huge), chunk=512))
+    with chromium() as d:
+        open_workspace(d, llm_server)
+        type_notes(d, TYPED)
+        wait_for(d, all_complete, "the whole note")
+        wait_for(d, lambda d: visible(d, "review-banner"), "the review banner")
+        screenshot(d, "05-note-not-checked")
+        banner = d.find_element(By.ID, "review-banner").text
+        marks = d.execute_script(
+            "return document.querySelectorAll('#sections .flag, #sections .statement').length;"
+        )
+
+    assert "Not checked against the transcript" in banner
+    assert marks == 0
+
+
 def test_speaking_through_the_microphone_builds_the_transcript_and_the_note(
     local_server: Served, tmp_path: Path
 ) -> None:

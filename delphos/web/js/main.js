@@ -520,7 +520,8 @@ function renderNote() {
   status.textContent = viewing ? `Version ${app.versions.length - viewing.index} (read-only)` : statusText(note, { stale, recording: app.recording });
   status.dataset.phase = viewing ? "version" : stale && !["sending", "generating"].includes(note.phase) ? "stale" : note.phase;
 
-  const review = reviewText(note.evidence?.summary);
+  const written = Object.values(note.sections || {}).some((text) => text && text.trim());
+  const review = reviewText(note.evidence, written);
   $("review-banner").textContent = review;
   show($("review-banner"), Boolean(review) && ["done", "cache_hit", "stored"].includes(note.phase));
 

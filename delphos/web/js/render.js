@@ -131,7 +131,14 @@ export function statusText(note, { stale, recording }) {
   return PHASE_LABEL[note.phase] || note.phase;
 }
 
-export function reviewText(summary) {
+// What the review banner says of a finished note: its flags, or, when its statements could
+// not be checked (`evidence` null: a note of hundreds of statements, or stored before the
+// check existed), that nothing was. No marks must never read as "all supported".
+export function reviewText(evidence, written) {
+  if (!evidence) {
+    return written ? "Not checked against the transcript: read every statement before using this note." : "";
+  }
+  const summary = evidence.summary;
   if (!summary?.needs_review) return "";
   const parts = [];
   const unsupported = summary.support?.unsupported || 0;
