@@ -9,6 +9,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineName = Literal["local", "anthropic", "openai"]
+# Postgres connections per worker (SQLAlchemy's own default: 5 kept open, 10 more opened
+# under a burst) and the seconds a request waits for a free one (twice the connect
+# timeout); delphos.db.database applies them, also where no Settings are read.
+DB_POOL_SIZE = 15
+DB_POOL_TIMEOUT = 6.0
 # DELPHOS_STRUCTURED_OUTPUT: ``auto`` asks and falls back to the prompt alone when the
 # server refuses; ``on`` asks and fails the note when it refuses; ``off`` never asks.
 StructuredOutput = Literal["auto", "on", "off"]
@@ -74,8 +79,8 @@ class Settings(BaseSettings):
     # Postgres connections one worker may hold at once, and how long a request waits for
     # one to come free before it is answered 503 with Retry-After (a burst of EHR screens
     # loading history, say). Size the database's max_connections for every worker's pool.
-    db_pool_size: int = Field(default=15, ge=1, le=1000)
-    db_pool_timeout: float = Field(default=6.0, gt=0, le=300)
+    db_pool_size: int = Field(default=DB_POOL_SIZE, ge=1, le=1000)
+    db_pool_timeout: float = Field(default=DB_POOL_TIMEOUT, gt=0, le=300)
     redis_url: str | None = None
     redis_prefix: str = "delphos"
     cache_ttl_seconds: int = Field(default=86_400, ge=1)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from delphos.logs import quiet_text_leaking_loggers
+from delphos.settings import DB_POOL_SIZE, DB_POOL_TIMEOUT
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,6 @@ DEFAULT_CONNECT_TIMEOUT = 3.0
 # A Postgres statement that has not answered in this many seconds fails instead of holding
 # a request (or a pooled connection) forever when the server stalls.
 DEFAULT_COMMAND_TIMEOUT = 30.0
-# Postgres connections per process: SQLAlchemy's own default (5 kept open, 10 more
-# opened under load and closed after) and a wait of twice the connect timeout.
-DEFAULT_POOL_SIZE = 15
-DEFAULT_POOL_TIMEOUT = 2 * DEFAULT_CONNECT_TIMEOUT
 # Connections kept open between bursts; the rest of the pool is opened on demand.
 _POOL_KEPT = 5
 # SQLite waits this long for another writer's lock before "database is locked".
@@ -115,8 +112,8 @@ class Database:
         url: str,
         *,
         connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        pool_size: int = DEFAULT_POOL_SIZE,
-        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+        pool_size: int = DB_POOL_SIZE,
+        pool_timeout: float = DB_POOL_TIMEOUT,
     ) -> None:
         parsed = _parse(url)
         self.url: str = parsed.render_as_string(hide_password=False)
