@@ -116,6 +116,8 @@ def test_portuguese_keeps_um_and_writes_its_numbers() -> None:
         ("any swelling ?", "nope .", "en", "Denies swelling."),
         ("have you had any nausea ?", "no , not really .", "en", "Denies nausea."),
         ("any fever or chills ?", "yes .", "en", "Reports fever or chills."),
+        # "no" to other symptoms denies those, not the one the visit is for.
+        ("any other symptoms ?", "no .", "en", "Denies other symptoms."),
         ("Tem falta de ar?", "Não.", "pt", "Nega falta de ar."),
         ("Sente tontura?", "Sim.", "pt", "Refere tontura."),
     ],
@@ -135,10 +137,25 @@ def test_yes_no_exchange_becomes_a_statement(
         ("no fever ?", "no ."),  # a negated question: "no" is ambiguous
         ("you're taking it , right ?", "no ."),  # a statement being checked
         ("how is the pain ?", "no ."),  # not a yes/no question
+        ("any does the pain go anywhere ?", "no ."),  # a question restarted
     ],
 )
 def test_no_template_where_it_could_misstate_the_answer(question: str, answer: str) -> None:
     assert statement(question, answer, "en") is None
+
+
+def test_an_unpunctuated_question_answered_no_becomes_a_statement() -> None:
+    # ASR without sentence marks asks without a "?": its "no" stood alone on a line of
+    # the note, under a question it no longer answered.
+    text = (
+        "[doctor] how are your knees doing\n"
+        "[patient] they hurt when i climb stairs\n"
+        "[doctor] have you noticed any redness or swelling in your knees\n"
+        "[patient] no\n"
+    )
+    subjective = LocalEngine().build_note(text).subjective
+    assert "Denies redness or swelling in knees." in subjective
+    assert "No" not in subjective.splitlines()
 
 
 @pytest.mark.parametrize(

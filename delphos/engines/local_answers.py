@@ -77,6 +77,10 @@ class PatientTurns:
             section = "O"
         q_text = self.text[question[0] : question[1]]
         a_text = self.text[answer[0] : answer[1]]
+        # Unpunctuated ASR asks without its "?": the clinician's sentence was already read
+        # as a question, so the answer's template applies as it would with the mark.
+        if not q_text.rstrip().endswith("?"):
+            q_text = q_text.rstrip() + " ?"
         made = statement(q_text, a_text, self.language)
         if made is not None:
             self.out.emit_template(section, made, [question, answer], index)

@@ -22,7 +22,8 @@ _ASK_EN = re.compile(
     r"have you (?:had|noticed|been having|experienced|felt|got)|"
     r"are you (?:having|experiencing|getting|noticing)|"
     r"(?:is|was) there|(?:were|are) there)?\s*"
-    r"(?:any|anything like)\s+(?:other\s+)?(?P<thing>[^?]+?)[\s,]*\?",
+    # "any other symptoms?" — "no" denies other symptoms, not the ones the visit is for.
+    r"(?:any|anything like)\s+(?P<thing>[^?]+?)[\s,]*\?",
     re.IGNORECASE,
 )
 _ASK_PT = re.compile(
@@ -50,6 +51,10 @@ _ALSO_EN: Final = frozenset(
 _ALSO_PT: Final = frozenset("não nao nunca nada nenhum nenhuma sim tenho senhor doutor".split())
 # Asked-about words that would make a template read the opposite of the answer, or that
 # are not something a patient has ("any questions?").
+# A thing never starts with the verb of a question of its own.
+_ASKING_VERBS: Final = frozenset(
+    "do does did is are was were can could will would have has had should".split()
+)
 _BLOCK: Final = frozenset(
     "no not n't without never none nothing questions question concerns sem nem nunca nada "
     "dúvida dúvidas duvida duvidas "
@@ -80,6 +85,8 @@ def statement(question: str, answer: str, language: str) -> str | None:
         return None
     if any(w in _BLOCK or w.endswith("n't") for w in thing_words):
         return None
+    if thing_words[0] in _ASKING_VERBS:
+        return None  # "any … does the pain extend anywhere?": a question restarted
     said = _words(answer)
     if not said or len(said) > 5:
         return None
