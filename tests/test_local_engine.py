@@ -275,6 +275,17 @@ def test_an_announced_examination_outweighs_a_plan_guessed_from_a_remark() -> No
     assert_nothing_invented(VITALS_THEN_EXAM, result)
 
 
+def test_a_dictated_paragraph_command_is_not_written_into_the_note() -> None:
+    text = (
+        "[doctor] new paragraph , history , she has had knee pain for two weeks . "
+        "paragraph , impression , osteoarthritis of the right knee ."
+    )
+    written = "\n".join(note(text).sections().values())
+    assert "knee pain for 2 weeks" in written
+    assert "osteoarthritis of the right knee" in written.lower()
+    assert "paragraph" not in written.lower()
+
+
 def test_chit_chat_alone_gives_an_empty_note() -> None:
     assert note("Hello, how are you? Good morning. Okay. Mm-hmm.") == SoapNote()
 

@@ -221,7 +221,8 @@ LEXICON: Final[tuple[tuple[str, str], ...]] = (
     # --- Scribe commands and announcements: their clause carries no finding --------------
     (
         "drop",
-        "dragon|dax|show me the|show me your|finalize the note|lay back|lie back|lie down|"
+        "dragon|dax|show me the|show me your|finalize the note|paragraph|lay back|lie back|"
+        "lie down|"
         "take a deep breath|deep breath|breathe in|listening to your|"
         "my/the/our assessment and [my/the/our] plan|vamos examinar|vamos conversar|"
         "i d/would like to [go] [ahead] [and] [just] do a/your|"
