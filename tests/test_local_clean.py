@@ -61,6 +61,14 @@ def test_clean_drops_announcing_words_but_keeps_what_is_said() -> None:
     assert clean("i don't want to go ahead and do surgery") == "I don't want to do surgery"
 
 
+def test_an_announcing_i_after_another_person_is_part_of_the_subject() -> None:
+    # "you and I will keep" once lost its "I will": "you and keep you on ibuprofen".
+    assert clean("you and i will keep you on ibuprofen") == "You and I will keep you on ibuprofen"
+    assert clean("she and i will talk about it") == "She and I will talk about it"
+    # After anything else "and" opens a new clause, and its announcing words go.
+    assert clean("get an x-ray and i'll order an mri") == "Get an x-ray and order an mri"
+
+
 def test_an_announcing_phrase_said_twice_goes_whole() -> None:
     # A restart of the lead-in once left "Let's, increase the metformin".
     assert clean("let's , let's increase the metformin") == "Increase the metformin"

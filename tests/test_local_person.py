@@ -24,6 +24,9 @@ from tests.support.local_faithful import assert_faithful
         # 2. "you" between an order and its complement is dropped.
         ("Start you on some lasix 20 mg a day.", "Start on some lasix 20 mg a day."),
         ("Refer you to physical therapy.", "Refer to physical therapy."),
+        # ... but not after "keep" or "put", whose "on" would then mean "go on" or "wear".
+        ("Keep you on lisinopril 20 mg.", "Keep the patient on lisinopril 20 mg."),
+        ("I will put you on a brace.", "I will put the patient on a brace."),
         # 3. Otherwise "the patient", with the verb from the table.
         ("I think you're having a recurrence.", "I think the patient is having a recurrence."),
         ("I think you have a sprain.", "I think the patient has a sprain."),

@@ -89,6 +89,9 @@ _LEAD_IN_NOT_BEFORE: Final = frozenset(
 _CLAUSE_OPENERS: Final = frozenset(
     {"and", "so", "but", "then", "now", "also", "well", "okay", "ok", "alright"}
 )
+# "you and I will ..." is one subject, not a clause opened by "and": the "I will" after it
+# stays ("you and keep on ibuprofen" was left of "you and I will keep you on ibuprofen").
+_PARTNERS: Final = frozenset("you he she they him her them".split())
 # The patient is who the note is about: "your right knee" is "right knee".
 _ADDRESSEE: Final = frozenset({"your"})
 _HEDGES: Final = frozenset({"just", "actually", "basically", "literally"})
@@ -265,6 +268,14 @@ def _drop_restart(out: list[str], dropped: list[str]) -> None:
             return
 
 
+def _opens_clause(out: list[str]) -> bool:
+    """Whether the words so far end in an opener of a new clause ("and", "so", ...)."""
+    last = out[-1].lower()
+    if last not in _CLAUSE_OPENERS:
+        return False
+    return not (last == "and" and len(out) > 1 and out[-2].lower() in _PARTNERS)
+
+
 def _drop_lead_ins(tokens: list[str]) -> list[str]:
     """Drop the announcing words of a clause ("I'm gonna go ahead and order" → "order")
     and hedging adverbs ("just", "actually", "basically")."""
@@ -275,7 +286,7 @@ def _drop_lead_ins(tokens: list[str]) -> list[str]:
         token = tokens[i]
         low = token.lower()
         if low in _LEAD_INS and (
-            low == "go" or not out or out[-1][-1] in ",.;:?!…" or out[-1].lower() in _CLAUSE_OPENERS
+            low == "go" or not out or out[-1][-1] in ",.;:?!…" or _opens_clause(out)
         ):
             skip = _lead_in_at(tokens, i)
             if skip:

@@ -47,15 +47,17 @@ _REQUESTS: Final[tuple[tuple[str, ...], ...]] = tuple(
 _REQUEST_FIRST: Final = frozenset(p[0] for p in _REQUESTS)
 _NOT_AFTER_REQUEST: Final = frozenset("not never no".split())
 
+# "keep" and "put" are not here: without its object "keep you on lisinopril" reads "keep on
+# lisinopril" (go on with) and "put you on a brace" reads "put on a brace" (wear); they
+# take "the patient" instead (_OBJECT_TAKERS).
 _OBJECT_VERBS: Final = frozenset(
-    "continue start put keep refer prescribe give place switch restart bring schedule "
-    "send set order".split()
+    "continue start refer prescribe give place switch restart bring schedule send set order".split()
 )
 _OBJECT_COMPLEMENTS: Final = frozenset("on to some a an the in with up for".split())
 # Words after which "you" is the object ("see you", "for you").
 _OBJECT_TAKERS: Final = frozenset(
     "see let help tell call ask examine check give send remind for with to about get "
-    "have make keep bring".split()
+    "have make keep put bring".split()
 )
 # Contracted subject forms.
 _CONTRACTED: Final[dict[str, tuple[str, ...]]] = {
