@@ -300,7 +300,7 @@ async def test_every_generated_note_is_a_version_with_its_metadata(
         assert version["text_hash"] == text_hash(text)
         assert version["word_count"] == len(text.split())
         assert version["engine"] == "local"
-        assert version["model"] == "delphos-local-4"
+        assert version["model"] == "delphos-local-5"
         assert version["is_degraded"] is False
         assert version["latency_ms"] == answer["generation_ms"]
         found = sources[cid]

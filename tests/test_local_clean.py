@@ -166,6 +166,38 @@ def test_an_unpunctuated_question_answered_no_becomes_a_statement() -> None:
     assert "No" not in subjective.splitlines()
 
 
+def test_an_unpunctuated_question_keeps_its_short_answer_on_its_line() -> None:
+    # Where no template applies, question and answer stood on two lines ("Any does the
+    # pain extend anywhere" / "No not really"), and a question asked twice left its
+    # answer alone: a bare "No" in the history, answering nothing a reader could see.
+    text = (
+        "[doctor] any does the pain extend anywhere\n"
+        "[patient] no not really\n"
+        "[doctor] does it hurt when you walk\n"
+        "[patient] yes\n"
+        "[doctor] and how about your bowel movements ; are they okay ?\n"
+        "[patient] they're normal .\n"
+        "[doctor] does it hurt when you walk\n"
+        "[patient] not really\n"
+    )
+    lines = LocalEngine().build_note(text).subjective.splitlines()
+    assert "Any does the pain extend anywhere? No not really" in lines
+    assert "Does it hurt when you walk? Not really" in lines
+    # "they" before "they're" is no cut-off word once a "?" stands between them.
+    assert "How about bowel movements; are they? They're normal." in lines
+    assert not {"No", "No not really", "Not really", "Yes"} & set(lines)
+
+
+def test_you_know_inside_a_clause_is_a_filler_but_starting_one_is_said() -> None:
+    # "comfortable you know when I lay down" once reached the note as said.
+    assert clean("i ca n't get comfortable you know when i lay down") == (
+        "I can't get comfortable when I lay down"
+    )
+    assert clean("you know where it hurts") == "You know where it hurts"
+    assert clean("and you know where it hurts") == "And you know where it hurts"
+    assert clean("do you know when it started") == "Do you know when it started"
+
+
 @pytest.mark.parametrize(
     ("said", "noted"),
     [

@@ -488,7 +488,7 @@ async def test_complete_is_refused_without_echoing_the_prompt() -> None:
 def test_engine_identity_and_protocol() -> None:
     engine: Engine = LocalEngine()
     assert engine.name == "local"
-    assert engine.model == "delphos-local-4"
+    assert engine.model == "delphos-local-5"
 
 
 def test_chunk_size_must_be_positive() -> None:

@@ -19,7 +19,7 @@ from delphos.records import SoapNote
 class LocalEngine:
     name = "local"
     # Versions the rules: a change in what notes the rules produce bumps the number.
-    model = "delphos-local-4"
+    model = "delphos-local-5"
 
     def __init__(self, chunk_chars: int = 24) -> None:
         if chunk_chars < 1:

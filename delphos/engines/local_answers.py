@@ -89,12 +89,10 @@ class PatientTurns:
             # A full answer says it all; the question would only add "you" and a "?".
             self.out.emit(section, [answer], index, same_line=False)
             return
-        if self.text[question[1] - 1] == "?":
-            self.out.emit(section, [question, answer], index, same_line=False)
-        else:
-            # Unpunctuated ASR: question and answer would run together on one line.
-            self.out.emit(section, [question], index - 1, same_line=False)
-            self.out.emit(section, [answer], index, same_line=False)
+        # A short answer keeps its question on its line, given its "?" where unpunctuated
+        # ASR left it out: alone, "no" or "no problem" says nothing (or, under the
+        # assessment, something else), and a question asked twice kept no line of its own.
+        self.out.emit(section, [question, answer], index, same_line=False, asked=True)
 
     def _long_enough(self, answer: Span) -> bool:
         return self.text.count(" ", *answer) >= _ANSWER_ALONE_WORDS and clinical(

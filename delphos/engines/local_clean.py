@@ -6,7 +6,7 @@ The documented normalisations, the only changes the local engine makes to what w
 1. ASR spacing is rejoined: punctuation sticks to the word before it (" , " → ", "),
    split contractions are joined ("do n't" → "don't", "gon na" → "gonna").
 2. Fillers are removed ("um", "uh", "mm-hmm", "né"; "you know" / "I mean" when set off by
-   commas or ending a clause).
+   commas, ending a clause or inside one: "you know where it is" starting a clause stays).
 3. Stutters are removed: a cut-off fragment before the word it starts ("an- another"),
    and a word or two-to-three-word group said twice in a row ("your, your heart").
 4. Number words become digits ("four months" → "4 months", "type two" → "type 2"), with
@@ -48,7 +48,8 @@ _SPOKEN_PREFIX = re.compile(r"[^\W\d_]+")
 _FRAGMENT = re.compile(r"[^\W\d_][^\W\d_']{0,15}'?[^\W\d_]{0,3}-")
 # "pre- and post-operative": a prefix before these is not a cut-off word.
 _PREFIX_JOINERS: Final = frozenset({"and", "or", "to", "e", "ou", "a"})
-# "you know what/that …" is a sentence; otherwise "you know" is a filler.
+# "you know where it is" is a sentence where a clause starts with it; otherwise (and
+# inside a clause: "I can't get comfortable you know when I lay down") a filler.
 _PAIR_KEEPERS: Final = frozenset("whether why where when who which".split())
 # "let you know", "do you know", "if you know": the words are the sentence.
 _PAIR_GOVERNORS: Final = frozenset("let do did does don't didn't if to".split())
@@ -132,6 +133,10 @@ def _bare(token: str) -> str:
     return token.rstrip(",.;:?!…").lower()
 
 
+def _at_clause_start(out: list[str]) -> bool:
+    return not out or out[-1][-1] in _CLAUSE_ENDS or _bare(out[-1]) in _CLAUSE_OPENERS
+
+
 def _drop_fillers(tokens: list[str], language: Language, stutters: bool = True) -> list[str]:
     fillers = _FILLERS_PT if language == "pt" else _FILLERS
     out: list[str] = []
@@ -153,6 +158,7 @@ def _drop_fillers(tokens: list[str], language: Language, stutters: bool = True) 
                 tokens[i + 1][-1] in _CLAUSE_ENDS
                 or i + 2 >= n
                 or _bare(tokens[i + 2]) not in _PAIR_KEEPERS
+                or not _at_clause_start(out)
             )
         ):
             _carry_mark(out, tokens[i + 1])
@@ -207,7 +213,12 @@ def _drop_repeats(tokens: list[str]) -> list[str]:
     bare: list[str] = []
     for token in tokens:
         word = _bare(token)
-        if out and _SPOKEN_PREFIX.fullmatch(bare[-1]) and word.startswith(bare[-1] + "'"):
+        if (
+            out
+            and _SPOKEN_PREFIX.fullmatch(bare[-1])
+            and word.startswith(bare[-1] + "'")
+            and out[-1][-1] not in ".?!…"  # "are they? they're normal": an answer
+        ):
             out.pop()
             bare.pop()
         out.append(token)

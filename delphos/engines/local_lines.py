@@ -47,11 +47,23 @@ class NoteLines:
         self.problem_names: dict[int, str] = {}
 
     def emit(
-        self, section: Section, parts: list[Span], turn: int, same_line: bool, names: bool = False
+        self,
+        section: Section,
+        parts: list[Span],
+        turn: int,
+        same_line: bool,
+        names: bool = False,
+        asked: bool = False,
     ) -> None:
+        """Place ``parts`` (spans of the input) on a line of ``section``. ``asked``: the
+        first part is a question ASR wrote without its mark, given one here so that the
+        answer after it reads as its answer ("any belly pain? no"), not as a line of its
+        own ("no")."""
         texts = [t for t in (" ".join(self.text[a:b].split()) for a, b in parts) if t]
         if not texts:
             return
+        if asked and len(texts) > 1 and not texts[0].endswith("?"):
+            texts[0] += " ?"
         key = " ".join(texts).casefold()
         if key in self.seen:
             return
