@@ -494,3 +494,26 @@ def test_engine_identity_and_protocol() -> None:
 def test_chunk_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="chunk_chars"):
         LocalEngine(chunk_chars=0)
+
+
+def test_courtesy_is_no_statement_but_an_answer_of_the_same_words_is() -> None:
+    # The clinician's "no problem" after the patient's thanks once stood alone under the
+    # Assessment, where it reads as a finding; "take care" closed the Plan.
+    result = note(
+        "[doctor] any problems with the new inhaler ?\n"
+        "[patient] no problem .\n"
+        "[doctor] and any trouble swallowing your pills ?\n"
+        "[patient] no problem swallowing , they go down fine .\n"
+        "[doctor] for your assessment and plan , you have asthma , well controlled . "
+        "continue the albuterol inhaler 2 puffs as needed .\n"
+        "[patient] thank you so much .\n"
+        "[doctor] okay , no problem . take care , bye .\n"
+    )
+    written = "\n".join(result.sections().values())
+    assert "Any problems with the new inhaler? No problem." in result.subjective
+    assert "No problem swallowing" in result.subjective
+    assert "albuterol" in result.plan
+    for line in written.splitlines():
+        assert line.rstrip(".").lower() not in {"no problem", "okay, no problem", "take care"}
+    assert "take care" not in written.lower()
+    assert "bye" not in written.lower()

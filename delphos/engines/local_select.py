@@ -59,6 +59,52 @@ class Candidate:
     problem: int = 0  # the announced problem of the assessment and plan (0: none)
 
 
+# Sentences that are only courtesy: "no problem" answering a "thank you" once stood in the
+# Assessment, where it reads as a finding ("no problem"), and "take care" closed the Plan.
+# Only the whole sentence (past an "okay"/"so") is matched: "no problem swallowing" stays.
+_COURTESY: Final = frozenset(
+    (
+        "no problem|not a problem|no problem at all|take care|you take care|thank you|"
+        "thanks|thank you so much|thanks so much|thank you very much|you're welcome|"
+        "you are welcome|my pleasure|sounds good|bye|goodbye|bye bye|see you|see you soon|"
+        "have a good day|have a great day|have a nice day|nice to meet you|nice to see you|"
+        "good to see you|obrigado|obrigada|de nada|tchau"
+    ).split("|")
+)
+_COURTESY_FORMS: Final = tuple(sorted((tuple(f.split()) for f in _COURTESY), key=len, reverse=True))
+# Said around a courtesy, they make it no less one ("okay no problem", "take care bye").
+_COURTESY_FILLERS: Final = frozenset("okay ok alright so well oh great then now".split())
+
+
+def _courteous(sentence: str) -> bool:
+    """Whether the sentence is nothing but courtesy (one or more formulas, and fillers)."""
+    words = sentence.lower().replace(",", " ").rstrip(".?!… ").split()
+    i = 0
+    formulas = 0
+    while i < len(words):
+        if words[i] in _COURTESY_FILLERS:
+            i += 1
+            continue
+        form = next((f for f in _COURTESY_FORMS if tuple(words[i : i + len(f)]) == f), None)
+        if form is None:
+            return False
+        formulas += 1
+        i += len(form)
+    return formulas > 0
+
+
+def _without_courtesy(text: str) -> str:
+    """``text`` without its sentences of courtesy alone (see :data:`_COURTESY`), except
+    one that answers a question ("any problem with the pills? no problem.")."""
+    sentences = [t for t in (m.group().strip() for m in _SENTENCE.finditer(text)) if t]
+    kept = [
+        t
+        for i, t in enumerate(sentences)
+        if not _courteous(t) or (i > 0 and sentences[i - 1].endswith("?"))
+    ]
+    return text if len(kept) == len(sentences) else " ".join(kept)
+
+
 def _statements(text: str) -> str:
     """``text`` without its questions (for Assessment and Plan)."""
     kept = [
@@ -105,6 +151,7 @@ def finish(
             text = about_patient(text, language)
         if candidate.section in ("A", "P"):
             text = _statements(text)
+        text = _without_courtesy(text)
         words = len(text.split())
         short = words < _MIN_WORDS and not _DIGIT.search(text) and not candidate.content
         if not text or (short and not candidate.keep):  # a problem's name is kept alone
