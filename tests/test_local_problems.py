@@ -101,6 +101,26 @@ def test_numbered_problems_and_plan_topics_open_problems() -> None:
     ]
 
 
+def test_a_problem_named_from_its_standpoint_is_named_without_it() -> None:
+    # "from an asthma standpoint, …" once named the problem "Asthma standpoint" in the
+    # Assessment: the words around the name announce it, they are no part of it.
+    result = note(
+        "[doctor] okay . on exam , your lungs have a faint wheeze .\n"
+        "[doctor] so for your assessment and plan . for your congestive heart failure , "
+        "continue the lasix 20 mg a day .\n"
+        "[doctor] from an asthma standpoint , let's continue you on the albuterol , two "
+        "puffs as needed .\n"
+        "[doctor] from a depression standpoint , it sounds like you're doing really well "
+        "with that .\n"
+    )
+    assessment = lines(result.assessment)
+    assert "Asthma" in assessment
+    assert "Depression" in assessment
+    assert "It sounds like the patient is doing really well with that." in assessment
+    assert "standpoint" not in result.assessment + result.plan
+    assert "Asthma:" in lines(result.plan)
+
+
 def test_a_topic_that_names_no_condition_is_not_a_problem() -> None:
     result = note(
         "[doctor] on exam , your lungs are clear . so for my plan , i think this is a viral "

@@ -210,10 +210,11 @@ class _Builder:
         self.out.problem += 1
         if name is not None:
             self.out.problem_names[self.out.problem] = self.text[name[0] : name[1]]
-        if name is None or (announced.ordinal and name[1] <= announced.end):
+        if name is None or name[1] <= announced.end:
             if name is not None:
                 # "from a depression standpoint, it's, your first problem, I think …":
-                # the name on its own line, the impression after the announcement.
+                # the name on its own line, the impression after the announcement (the
+                # words around the name announce it: "Depression standpoint" is no name).
                 self.out.emit("A", [name], turn, same_line=False, names=True)
             name = None
             clauses = split_clauses(self.text, *trim(self.text, announced.end, end))
