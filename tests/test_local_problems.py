@@ -185,3 +185,18 @@ def test_aci_assessments_name_problems_rather_than_announce_them() -> None:
             for heading in (line for line in lines(result.plan) if line.endswith(":")):
                 assert heading[:-1] in result.assessment, heading
     assert announced >= 20  # 26 of the 87 dialogues walk through their problems
+
+
+def test_a_sentence_that_only_announces_the_assessment_is_no_line_of_it() -> None:
+    # "so for your assessment and plan ." stood as the Assessment's first line: the
+    # section's own heading says as much. It still moves the visit to its assessment.
+    result = note(
+        "[doctor] okay . on exam , your lungs have a faint wheeze .\n"
+        "[doctor] so for your assessment and plan . for your congestive heart failure , "
+        "continue the lasix 20 mg a day .\n"
+    )
+    assert lines(result.assessment) == ["Congestive heart failure"]
+    assert "Continue the lasix 20 mg a day." in lines(result.plan)
+    # Where the sentence goes on to say something, what it says stays.
+    said = note("[doctor] for assessment and plan , the patient presents with melanoma .\n")
+    assert "The patient presents with melanoma." in said.sections().values()

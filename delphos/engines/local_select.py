@@ -93,14 +93,26 @@ def _courteous(sentence: str) -> bool:
     return formulas > 0
 
 
+# A sentence that only announces the assessment and plan ("so, for your assessment and
+# plan."): the section's heading says it. The words still move the visit into its
+# assessment (local_phase); only the line goes.
+_ANNOUNCES_ONLY = re.compile(
+    r"(?:(?:so|okay|ok|alright|now|and|well),?\s+)*(?:(?:for|in|on|regarding)\s+)?"
+    r"(?:(?:my|your|the|our)\s+)?assessment and (?:(?:my|your|the|our)\s+)?plan[\s.,:;]*",
+    re.IGNORECASE,
+)
+
+
 def _without_courtesy(text: str) -> str:
     """``text`` without its sentences of courtesy alone (see :data:`_COURTESY`), except
-    one that answers a question ("any problem with the pills? no problem.")."""
+    one that answers a question ("any problem with the pills? no problem."), and without
+    a sentence that only announces the assessment and plan."""
     sentences = [t for t in (m.group().strip() for m in _SENTENCE.finditer(text)) if t]
     kept = [
         t
         for i, t in enumerate(sentences)
-        if not _courteous(t) or (i > 0 and sentences[i - 1].endswith("?"))
+        if not (_courteous(t) or _ANNOUNCES_ONLY.fullmatch(t))
+        or (i > 0 and sentences[i - 1].endswith("?"))
     ]
     return text if len(kept) == len(sentences) else " ".join(kept)
 
