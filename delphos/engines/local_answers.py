@@ -90,8 +90,8 @@ class PatientTurns:
             self.out.emit(section, [answer], index, same_line=False)
             return
         # A short answer keeps its question on its line, given its "?" where unpunctuated
-        # ASR left it out: alone, "no" or "no problem" says nothing (or, under the
-        # assessment, something else), and a question asked twice kept no line of its own.
+        # ASR left it out: alone, "no" or "not really" says nothing, and a question asked
+        # twice (already a line) once left its second answer standing alone.
         self.out.emit(section, [question, answer], index, same_line=False, asked=True)
 
     def _long_enough(self, answer: Span) -> bool:

@@ -134,7 +134,14 @@ def _bare(token: str) -> str:
 
 
 def _at_clause_start(out: list[str]) -> bool:
-    return not out or out[-1][-1] in _CLAUSE_ENDS or _bare(out[-1]) in _CLAUSE_OPENERS
+    """Whether the next word starts a clause: first, after a mark, or after an opener
+    ("and", "so", ...), but not after "you and" ("you and I will ...": one subject)."""
+    if not out or out[-1][-1] in _PUNCT:
+        return True
+    last = _bare(out[-1])
+    if last not in _CLAUSE_OPENERS:
+        return False
+    return not (last == "and" and len(out) > 1 and _bare(out[-2]) in _PARTNERS)
 
 
 def _drop_fillers(tokens: list[str], language: Language, stutters: bool = True) -> list[str]:
@@ -279,14 +286,6 @@ def _drop_restart(out: list[str], dropped: list[str]) -> None:
             return
 
 
-def _opens_clause(out: list[str]) -> bool:
-    """Whether the words so far end in an opener of a new clause ("and", "so", ...)."""
-    last = out[-1].lower()
-    if last not in _CLAUSE_OPENERS:
-        return False
-    return not (last == "and" and len(out) > 1 and out[-2].lower() in _PARTNERS)
-
-
 def _drop_lead_ins(tokens: list[str]) -> list[str]:
     """Drop the announcing words of a clause ("I'm gonna go ahead and order" → "order")
     and hedging adverbs ("just", "actually", "basically")."""
@@ -296,9 +295,7 @@ def _drop_lead_ins(tokens: list[str]) -> list[str]:
     while i < n:
         token = tokens[i]
         low = token.lower()
-        if low in _LEAD_INS and (
-            low == "go" or not out or out[-1][-1] in ",.;:?!…" or _opens_clause(out)
-        ):
+        if low in _LEAD_INS and (low == "go" or _at_clause_start(out)):
             skip = _lead_in_at(tokens, i)
             if skip:
                 _drop_restart(out, tokens[i : i + skip])

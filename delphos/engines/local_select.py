@@ -103,7 +103,7 @@ _ANNOUNCES_ONLY = re.compile(
 )
 
 
-def _without_courtesy(text: str) -> str:
+def _without_hollow_sentences(text: str) -> str:
     """``text`` without its sentences of courtesy alone (see :data:`_COURTESY`), except
     one that answers a question ("any problem with the pills? no problem."), and without
     a sentence that only announces the assessment and plan."""
@@ -163,7 +163,7 @@ def finish(
             text = about_patient(text, language)
         if candidate.section in ("A", "P"):
             text = _statements(text)
-        text = _without_courtesy(text)
+        text = _without_hollow_sentences(text)
         words = len(text.split())
         short = words < _MIN_WORDS and not _DIGIT.search(text) and not candidate.content
         if not text or (short and not candidate.keep):  # a problem's name is kept alone
